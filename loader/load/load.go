@@ -1,0 +1,245 @@
+// Package load is the loader binary: it consumes users.mapped.<target>
+// through the durable consumer loader-<name>, batches the users by count,
+// bytes and time, hands each batch to a sink, and acks a user only after the
+// sink stored it (or after its dead letter is stored). The consumer's
+// MaxAckPending bounds what is in flight, so a slow target slows consumption
+// instead of growing memory.
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/gigya-migrate/gigya-migrate/pkg/consume"
+	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
+	"github.com/gigya-migrate/gigya-migrate/pkg/message"
+	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
+	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Totals are the counts of one loader instance since it started.
+type Totals struct {
+	Consumed     int64 `json:"consumed"`      // messages settled (acked)
+	Loaded       int64 `json:"loaded"`        // users the sink stored
+	DeadLettered int64 `json:"dead_lettered"` // users the target refused, stored in ETL_DEADLETTER
+	Retried      int64 `json:"retried"`       // users handed back for a later retry
+	Batches      int64 `json:"batches"`       // sink writes
+}
+
+type publisher interface {
+	PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error)
+}
+
+type loader struct {
+	sink       sink.Sink
+	pub        publisher
+	target     string
+	consumer   topology.ConsumerConfig
+	maxRecords int
+	maxBytes   int
+	maxWait    time.Duration
+	log        *slog.Logger
+	metrics    *metrics
+
+	consumed, loaded, deadLettered, retried, batches atomic.Int64
+}
+
+// run consumes until ctx is done, then writes and acks the partial batch.
+func (l *loader) run(ctx context.Context, cons jetstream.Consumer) error {
+	msgs := make(chan jetstream.Msg, l.maxRecords)
+	pullErr := make(chan error, 1)
+	go func() { pullErr <- consume.Pull(ctx, cons, l.maxRecords, msgs, l.log) }()
+
+	var batch []jetstream.Msg
+	size := 0
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	flush := func() {
+		timer.Stop()
+		if len(batch) > 0 {
+			l.write(ctx, batch)
+		}
+		batch, size = batch[:0], 0
+	}
+	for {
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				flush()
+				return <-pullErr
+			}
+			if len(batch) > 0 && size+len(m.Data()) > l.maxBytes {
+				flush()
+			}
+			if len(batch) == 0 {
+				timer.Reset(l.maxWait)
+			}
+			batch = append(batch, m)
+			size += len(m.Data())
+			if len(batch) >= l.maxRecords {
+				flush()
+			}
+		case <-timer.C:
+			flush()
+		}
+	}
+}
+
+// write stores one batch and settles every message in it.
+func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
+	recs := make([]sink.Record, len(batch))
+	for i, m := range batch {
+		recs[i] = sink.Record{UID: m.Headers().Get(message.HdrUID), MsgID: m.Headers().Get(message.HdrMsgID), Data: m.Data()}
+	}
+	// A graceful stop still finishes the write in flight: the target may
+	// have stored part of it already, and acking is what stops repeats.
+	wctx := context.WithoutCancel(ctx)
+	stop := l.keepAlive(batch)
+	start := time.Now()
+	err := l.sink.Write(wctx, recs)
+	stop()
+	l.metrics.writeSeconds.Observe(time.Since(start).Seconds())
+	l.batches.Add(1)
+
+	var rejected *sink.RejectedError
+	switch {
+	case err == nil:
+		for _, m := range batch {
+			l.settle(m, true)
+		}
+	case errors.As(err, &rejected):
+		refused := make(map[int]sink.Rejection, len(rejected.Rejections))
+		for _, r := range rejected.Rejections {
+			refused[r.Index] = r
+		}
+		for i, m := range batch {
+			if r, ok := refused[i]; ok {
+				l.deadLetter(wctx, m, r.Code, r.Reason)
+				continue
+			}
+			l.settle(m, true)
+		}
+	default:
+		kind, code := fault.Classify(err)
+		l.log.Warn("sink write failed", "records", len(batch), "kind", kind, "code", code, "err", err)
+		for _, m := range batch {
+			delivered := numDelivered(m)
+			switch {
+			case kind == fault.KindPermanent:
+				l.deadLetter(wctx, m, code, err.Error())
+			case delivered >= uint64(l.consumer.MaxDeliver):
+				l.deadLetter(wctx, m, "max_deliver_exceeded", fmt.Sprintf("gave up after %d attempts: %v", delivered, err))
+			default:
+				l.retry(m, delivered)
+			}
+		}
+	}
+}
+
+// settle acks a message whose user is stored (loaded) or dead-lettered.
+func (l *loader) settle(m jetstream.Msg, loaded bool) {
+	if err := m.Ack(); err != nil {
+		l.log.Warn("ack failed; the user will be redelivered", "uid", m.Headers().Get(message.HdrUID), "err", err)
+	}
+	l.consumed.Add(1)
+	if loaded {
+		l.loaded.Add(1)
+		l.metrics.records.WithLabelValues("loaded").Inc()
+	}
+}
+
+func (l *loader) retry(m jetstream.Msg, delivered uint64) {
+	if err := m.NakWithDelay(l.consumer.Delay(delivered)); err != nil {
+		l.log.Warn("nak failed; the server redelivers after ack_wait", "err", err)
+	}
+	l.retried.Add(1)
+	l.metrics.records.WithLabelValues("retried").Inc()
+}
+
+// deadLetter stores the refused user with the reason, then acks it. If the
+// dead letter cannot be stored, the user is retried instead: never dropped.
+func (l *loader) deadLetter(ctx context.Context, m jetstream.Msg, code, reason string) {
+	meta, _ := m.Metadata()
+	dl := message.DeadLetter{
+		Stage: message.StageLoad, Target: l.target, Code: code, Err: reason,
+		UID: m.Headers().Get(message.HdrUID), SourceSubject: m.Subject(), Data: m.Data(), Extra: nats.Header{},
+	}
+	if meta != nil {
+		dl.SourceSeq, dl.Attempts = meta.Sequence.Stream, int(meta.NumDelivered)
+	}
+	if v := m.Headers().Get(message.HdrMappingVersion); v != "" {
+		dl.Extra.Set(message.HdrMappingVersion, v)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := l.pub.PublishMsg(pctx, dl.Msg()); err != nil {
+		l.log.Warn("dead letter not stored; the user will be retried", "uid", dl.UID, "err", err)
+		l.retry(m, numDelivered(m))
+		return
+	}
+	l.log.Warn("user dead-lettered", "uid", dl.UID, "code", code, "reason", reason)
+	l.settle(m, false)
+	l.deadLettered.Add(1)
+	l.metrics.records.WithLabelValues("dead_lettered").Inc()
+}
+
+// keepAlive tells the server the batch is still being worked on while a
+// long sink write runs, so it is not redelivered to another instance.
+func (l *loader) keepAlive(batch []jetstream.Msg) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(max(l.consumer.AckWait/3, time.Second))
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				for _, m := range batch {
+					_ = m.InProgress()
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+func numDelivered(m jetstream.Msg) uint64 {
+	if meta, err := m.Metadata(); err == nil {
+		return meta.NumDelivered
+	}
+	return 1
+}
+
+func (l *loader) totals() Totals {
+	return Totals{Consumed: l.consumed.Load(), Loaded: l.loaded.Load(), DeadLettered: l.deadLettered.Load(),
+		Retried: l.retried.Load(), Batches: l.batches.Load()}
+}
+
+type metrics struct {
+	records      *prometheus.CounterVec
+	writeSeconds prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		records: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gm_loader_records_total",
+			Help: "Users handled by the loader, by result (loaded, dead_lettered, retried).",
+		}, []string{"result"}),
+		writeSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "gm_loader_write_seconds",
+			Help:    "Duration of one sink write (one batch).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
+		}),
+	}
+	reg.MustRegister(m.records, m.writeSeconds)
+	return m
+}

@@ -1,0 +1,123 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/gigya-migrate/gigya-migrate/pkg/config"
+	"github.com/gigya-migrate/gigya-migrate/pkg/message"
+	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
+	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
+	"github.com/segmentio/encoding/json"
+)
+
+const usage = `loader writes mapped users from USERS_MAPPED to a target through a sink.
+It runs until stopped (SIGINT/SIGTERM: writes and acks the batch in flight, then exits).
+
+Usage:
+  loader [flags]
+
+Flags:
+`
+
+// Summary is what an instance prints on stdout when it stops, as one JSON line.
+type Summary struct {
+	Stage   string `json:"stage"`
+	Name    string `json:"name"`
+	Sink    string `json:"sink"`
+	Target  string `json:"target"`
+	Elapsed string `json:"elapsed"`
+	Totals
+}
+
+// Run is the loader's main: it runs with the sinks of registry, so a custom
+// build plugs in its own.
+func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
+	fs := flag.NewFlagSet("loader", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "\nSinks: %s\n", registry.Names())
+	}
+	cfgPath := fs.String("config", env.Getenv("GM_CONFIG"), "YAML config file (env GM_CONFIG); defaults apply without one")
+	sinkType := fs.String("sink", "", "sink type (overrides loader.sink.type)")
+	target := fs.String("target", "", "mapping target to load (overrides loader.target)")
+	if err := fs.Parse(env.Args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return stage.Usage(err)
+	}
+	if fs.NArg() > 0 {
+		return stage.Usage(fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	cfg := Default()
+	err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func() error {
+		if *sinkType != "" {
+			cfg.Loader.Sink.Type = *sinkType
+		}
+		if *target != "" {
+			cfg.Loader.Target = *target
+		}
+		return cfg.Validate(registry)
+	})
+	if err != nil {
+		return err
+	}
+	ls := cfg.Loader
+	name := ls.name()
+	log := cfg.Telemetry.Logger(env.Stderr).With("stage", "loader", "loader", name, "sink", ls.Sink.Type)
+
+	snk, err := registry[ls.Sink.Type](ctx, sink.Params{
+		Name: name, Target: ls.Target, Log: log,
+		Decode: func(v any) error { return config.DecodeNode("loader.sink.options", &ls.Sink.Options, v) },
+	})
+	if err != nil {
+		return stage.Usage(fmt.Errorf("sink %s: %w", ls.Sink.Type, err))
+	}
+	rt, err := stage.Start(ctx, "loader", cfg.Common, log)
+	if err != nil {
+		_ = snk.Close(context.WithoutCancel(ctx))
+		return err
+	}
+	defer rt.Close()
+	durable := "loader-" + name
+	cons, err := ls.Consumer.Durable(ctx, rt.Topology.Mapped, durable, message.MappedSubject(ls.Target))
+	if err != nil {
+		_ = snk.Close(context.WithoutCancel(ctx))
+		return err
+	}
+	l := &loader{
+		sink: snk, pub: rt.JS, target: ls.Target, consumer: ls.Consumer,
+		maxRecords: ls.Batch.MaxRecords, maxBytes: ls.Batch.MaxBytes, maxWait: ls.Batch.MaxWait,
+		log: log, metrics: newMetrics(rt.Metrics),
+	}
+	if lim, ok := snk.(sink.BatchLimiter); ok {
+		n, b := lim.BatchLimits()
+		if n > 0 && n < l.maxRecords {
+			l.maxRecords = n
+		}
+		if b > 0 && b < l.maxBytes {
+			l.maxBytes = b
+		}
+	}
+	started := time.Now()
+	log.Info("loader started", "consumer", durable, "subject", message.MappedSubject(ls.Target),
+		"batch_records", l.maxRecords, "batch_bytes", l.maxBytes)
+	runErr := l.run(ctx, cons)
+	if err := snk.Close(context.WithoutCancel(ctx)); err != nil && runErr == nil {
+		runErr = fmt.Errorf("close sink: %w", err)
+	}
+	tot := l.totals()
+	log.Info("loader stopped", "consumed", tot.Consumed, "loaded", tot.Loaded, "dead_lettered", tot.DeadLettered,
+		"retried", tot.Retried, "batches", tot.Batches)
+	sum := Summary{Stage: "loader", Name: name, Sink: ls.Sink.Type, Target: ls.Target,
+		Elapsed: time.Since(started).Round(time.Millisecond).String(), Totals: tot}
+	line, _ := json.Marshal(sum)
+	fmt.Fprintln(env.Stdout, string(line))
+	return runErr
+}

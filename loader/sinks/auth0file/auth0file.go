@@ -1,0 +1,150 @@
+// Package auth0file is a sink that writes Auth0 bulk-import files: JSON
+// arrays of users, each file under a size limit (Auth0 accepts at most
+// 500 KB per import job), for the Management API's users-imports endpoint or
+// the User Import/Export extension.
+//
+// Each file is written to a temporary name, fsynced, and then linked to its
+// final name, which fails rather than overwrites if the name exists: a file
+// is either complete or absent, and a re-run never replaces an earlier file.
+package auth0file
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
+	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
+)
+
+// AuthZeroLimit is Auth0's import file limit, 500 KB.
+const AuthZeroLimit = 500_000
+
+// Options are the sink's loader.sink.options.
+type Options struct {
+	Dir          string `yaml:"dir"`            // where files go; created if missing
+	MaxFileBytes int    `yaml:"max_file_bytes"` // at most AuthZeroLimit
+	Prefix       string `yaml:"prefix"`         // file names: <prefix>-<session>-<seq>.json
+}
+
+type fileSink struct {
+	opts    Options
+	session string // distinguishes this process's files from every other run's
+	seq     int
+	buf     bytes.Buffer
+}
+
+// New builds the sink. Defaults: dir "out", max_file_bytes 500000, prefix "users".
+func New(_ context.Context, p sink.Params) (sink.Sink, error) {
+	o := Options{Dir: "out", MaxFileBytes: AuthZeroLimit, Prefix: "users"}
+	if err := p.Decode(&o); err != nil {
+		return nil, err
+	}
+	switch {
+	case o.Dir == "":
+		return nil, errors.New("loader.sink.options.dir: required")
+	case o.MaxFileBytes < 1024 || o.MaxFileBytes > AuthZeroLimit:
+		return nil, fmt.Errorf("loader.sink.options.max_file_bytes: must be between 1024 and %d (Auth0's limit), got %d", AuthZeroLimit, o.MaxFileBytes)
+	case o.Prefix == "" || filepath.Base(o.Prefix) != o.Prefix:
+		return nil, fmt.Errorf("loader.sink.options.prefix: must be a plain file name prefix, got %q", o.Prefix)
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("loader.sink.options.dir: %w", err)
+	}
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return &fileSink{opts: o, session: time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)}, nil
+}
+
+// BatchLimits makes each loader batch fill one file.
+func (s *fileSink) BatchLimits() (int, int) { return 0, s.opts.MaxFileBytes - 2 }
+
+func (s *fileSink) Write(_ context.Context, recs []sink.Record) error {
+	var rejected []sink.Rejection
+	s.buf.Reset()
+	for i, r := range recs {
+		if len(r.Data)+2 > s.opts.MaxFileBytes {
+			rejected = append(rejected, sink.Rejection{Index: i, Code: "user_too_large",
+				Reason: fmt.Sprintf("user %s is %d bytes; an Auth0 import file holds at most %d", r.UID, len(r.Data), s.opts.MaxFileBytes)})
+			continue
+		}
+		// +1 for the separator, +1 for the closing bracket.
+		if s.buf.Len() > 0 && s.buf.Len()+len(r.Data)+2 > s.opts.MaxFileBytes {
+			if err := s.flush(); err != nil {
+				return err
+			}
+		}
+		if s.buf.Len() == 0 {
+			s.buf.WriteByte('[')
+		} else {
+			s.buf.WriteByte(',')
+		}
+		s.buf.Write(r.Data)
+	}
+	if err := s.flush(); err != nil {
+		return err
+	}
+	if rejected != nil {
+		return &sink.RejectedError{Rejections: rejected}
+	}
+	return nil
+}
+
+// flush writes the buffered array as one file.
+func (s *fileSink) flush() error {
+	if s.buf.Len() == 0 {
+		return nil
+	}
+	s.buf.WriteByte(']')
+	tmp, err := os.CreateTemp(s.opts.Dir, "."+s.opts.Prefix+"-*.tmp")
+	if err != nil {
+		return fault.Transient("write_failed", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(s.buf.Bytes()); err != nil {
+		tmp.Close()
+		return fault.Transient("write_failed", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fault.Transient("write_failed", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fault.Transient("write_failed", err)
+	}
+	for {
+		s.seq++
+		name := filepath.Join(s.opts.Dir, fmt.Sprintf("%s-%s-%06d.json", s.opts.Prefix, s.session, s.seq))
+		err := os.Link(tmp.Name(), name)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return fault.Transient("write_failed", err)
+		}
+		break
+	}
+	s.buf.Reset()
+	return syncDir(s.opts.Dir)
+}
+
+// syncDir makes the new directory entry durable, not only the file's data.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fault.Transient("write_failed", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fault.Transient("write_failed", err)
+	}
+	return nil
+}
+
+func (s *fileSink) Close(context.Context) error { return nil }

@@ -1,0 +1,274 @@
+// Package config loads the YAML configuration shared by the three binaries.
+//
+// The order is fixed: the caller starts from a struct holding every default,
+// [Load] overlays the YAML file (after expanding ${VAR} and ${VAR:-default} in
+// its string values), then environment variables named after each key's path
+// (see [EnvName]), and finally the caller validates. Unknown keys are errors,
+// so a typo never silently falls back to a default.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// EnvPrefix starts the name of every environment variable that overrides a key.
+const EnvPrefix = "GM_"
+
+// Load overlays the YAML file at path (if path is not empty) and then the
+// environment onto cfg, which must be a pointer to a struct already holding
+// the defaults. getenv is usually os.Getenv; tests pass their own.
+func Load(path string, cfg any, getenv func(string) string) error {
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("read config: %w", err)
+		}
+		if err := Decode(path, data, cfg, getenv); err != nil {
+			return err
+		}
+	}
+	return ApplyEnv(cfg, getenv)
+}
+
+// Decode overlays YAML data onto cfg, expanding ${VAR} and ${VAR:-default}
+// references in string values with getenv. name labels error messages.
+func Decode(name string, data []byte, cfg any, getenv func(string) string) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("config %s: %w", name, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil // empty file: defaults only
+	}
+	if err := expandNode(&doc, getenv); err != nil {
+		return fmt.Errorf("config %s: %w", name, err)
+	}
+	// Re-encode the expanded tree and decode strictly: yaml.Node.Decode has no
+	// KnownFields switch, the Decoder has.
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	if err := enc.Encode(&doc); err != nil {
+		return fmt.Errorf("config %s: %w", name, err)
+	}
+	dec := yaml.NewDecoder(&buf)
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		return fmt.Errorf("config %s: %w", name, err)
+	}
+	return nil
+}
+
+// DecodeNode decodes a free-form section (sink options) strictly into v,
+// which holds the defaults. A zero node leaves v unchanged.
+func DecodeNode(path string, n *yaml.Node, v any) error {
+	if n == nil || n.Kind == 0 {
+		return nil
+	}
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
+
+func expandNode(n *yaml.Node, getenv func(string) string) error {
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
+		var missing []string
+		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
+			m := envRef.FindStringSubmatch(ref)
+			if v := getenv(m[1]); v != "" {
+				return v
+			}
+			if m[2] != "" {
+				return m[3]
+			}
+			missing = append(missing, m[1])
+			return ""
+		})
+		if len(missing) > 0 {
+			return fmt.Errorf("line %d: environment variable %s is not set (use ${%s:-default} for an optional value)", n.Line, missing[0], missing[0])
+		}
+		// A plain (unquoted) reference resolves like the literal would have
+		// (${PORT} can fill an int); a quoted one stays a string.
+		if n.Style == 0 {
+			n.Tag = ""
+		}
+	}
+	for _, c := range n.Content {
+		if err := expandNode(c, getenv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EnvName is the environment variable that overrides the key at path, for
+// example "nats.urls" -> "GM_NATS_URLS".
+func EnvName(path string) string {
+	return EnvPrefix + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(path))
+}
+
+// ApplyEnv sets every scalar key of cfg whose environment variable is set.
+// Lists are comma-separated.
+func ApplyEnv(cfg any, getenv func(string) string) error {
+	var errs []error
+	walk(reflect.ValueOf(cfg).Elem(), "", func(path string, v reflect.Value, _ reflect.StructField) {
+		raw := getenv(EnvName(path))
+		if raw == "" {
+			return
+		}
+		if err := setScalar(v, raw); err != nil {
+			errs = append(errs, fmt.Errorf("%s (from %s): %w", path, EnvName(path), err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// Key describes one configuration key, for documentation and its tests.
+type Key struct {
+	Path    string // dotted YAML path
+	Env     string // environment variable that overrides it
+	Default string // the default, formatted as it would be written in YAML
+	Doc     string // from the field's `doc` struct tag
+}
+
+// Describe lists every scalar key of cfg (a pointer to a struct holding the
+// defaults) in declaration order.
+func Describe(cfg any) []Key {
+	var keys []Key
+	walk(reflect.ValueOf(cfg).Elem(), "", func(path string, v reflect.Value, f reflect.StructField) {
+		keys = append(keys, Key{Path: path, Env: EnvName(path), Default: format(v), Doc: f.Tag.Get("doc")})
+	})
+	return keys
+}
+
+var durationType = reflect.TypeFor[time.Duration]()
+
+// walk visits the scalar and list-of-scalar leaves of a struct. Fields
+// without a yaml name, and maps (free-form sink options) are skipped.
+func walk(v reflect.Value, prefix string, visit func(string, reflect.Value, reflect.StructField)) {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			if opts == "inline" && f.Type.Kind() == reflect.Struct {
+				walk(v.Field(i), prefix, visit)
+			}
+			continue
+		}
+		path := name
+		if prefix != "" {
+			path = prefix + "." + name
+		}
+		fv := v.Field(i)
+		switch {
+		case fv.Kind() == reflect.Struct:
+			walk(fv, path, visit)
+		case isScalar(fv.Type()) || (fv.Kind() == reflect.Slice && isScalar(fv.Type().Elem())):
+			visit(path, fv, f)
+		}
+	}
+}
+
+func isScalar(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint64, reflect.Float64:
+		return true
+	}
+	return false
+}
+
+func setScalar(v reflect.Value, raw string) error {
+	if v.Kind() == reflect.Slice {
+		parts := strings.Split(raw, ",")
+		s := reflect.MakeSlice(v.Type(), 0, len(parts))
+		for _, p := range parts {
+			e := reflect.New(v.Type().Elem()).Elem()
+			if err := setScalar(e, strings.TrimSpace(p)); err != nil {
+				return err
+			}
+			s = reflect.Append(s, e)
+		}
+		v.Set(s)
+		return nil
+	}
+	if v.Type() == durationType {
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return err
+		}
+		v.SetInt(int64(d))
+		return nil
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(raw)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return err
+		}
+		v.SetBool(b)
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return err
+		}
+		v.SetInt(n)
+	case reflect.Uint, reflect.Uint64:
+		n, err := strconv.ParseUint(raw, 10, 64)
+		if err != nil {
+			return err
+		}
+		v.SetUint(n)
+	case reflect.Float64:
+		n, err := strconv.ParseFloat(raw, 64)
+		if err != nil {
+			return err
+		}
+		v.SetFloat(n)
+	}
+	return nil
+}
+
+func format(v reflect.Value) string {
+	if v.Kind() == reflect.Slice {
+		parts := make([]string, v.Len())
+		for i := range parts {
+			parts[i] = format(v.Index(i))
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	if v.Type() == durationType {
+		d := time.Duration(v.Int())
+		if d == 0 {
+			return "0s"
+		}
+		return d.String()
+	}
+	if v.Kind() == reflect.String {
+		return strconv.Quote(v.String())
+	}
+	return fmt.Sprint(v.Interface())
+}

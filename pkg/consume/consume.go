@@ -1,0 +1,58 @@
+// Package consume turns a durable pull consumer into a channel of messages
+// for a stage's workers, with the graceful stop every stage needs: when the
+// context ends, no new messages are pulled, the ones already buffered are
+// still handed out, and then the channel closes. Acking stays with the
+// stage, which acks only once its output is durable.
+package consume
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Pull hands the messages of cons to out until ctx is done, then drains
+// and closes out. buffer is how many messages the client prefetches; keep it
+// near what the workers hold in flight, since prefetched messages count
+// against the consumer's MaxAckPending.
+//
+// Pull runs the consumer loop itself (Messages, not Consume, because
+// Consume's callback runs serially and would make a slow worker stall
+// heartbeats); hand out's messages to as many workers as needed.
+func Pull(ctx context.Context, cons jetstream.Consumer, buffer int, out chan<- jetstream.Msg, log *slog.Logger) error {
+	defer close(out)
+	it, err := cons.Messages(jetstream.PullMaxMessages(buffer))
+	if err != nil {
+		return err
+	}
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-ctx.Done():
+			it.Drain()
+		case <-stopped:
+			it.Stop()
+		}
+	}()
+	for {
+		msg, err := it.Next()
+		switch {
+		case err == nil:
+			out <- msg
+		case errors.Is(err, jetstream.ErrMsgIteratorClosed):
+			return nil
+		default:
+			// The iterator recovers from server restarts and leader changes
+			// by itself; say so and keep going.
+			log.Warn("pulling messages", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+}

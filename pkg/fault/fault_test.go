@@ -1,0 +1,38 @@
+package fault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+)
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		name     string
+		give     error
+		wantKind Kind
+		wantCode string
+	}{
+		{"marked permanent", Permanent("bad_record", errors.New("x")), KindPermanent, "bad_record"},
+		{"marked transient", Transient("rate_limited", errors.New("x")), KindTransient, "rate_limited"},
+		{"wrapped marking survives", fmt.Errorf("load: %w", Transient("target_5xx", errors.New("x"))), KindTransient, "target_5xx"},
+		{"outermost marking wins", Permanent("gave_up", Transient("t", errors.New("x"))), KindPermanent, "gave_up"},
+		{"deadline", fmt.Errorf("call: %w", context.DeadlineExceeded), KindTransient, "unavailable"},
+		{"nats timeout", nats.ErrTimeout, KindTransient, "unavailable"},
+		{"plain error", errors.New("boom"), KindPermanent, "internal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, code := Classify(tt.give)
+			if kind != tt.wantKind || code != tt.wantCode {
+				t.Fatalf("Classify() = %v, %q; want %v, %q", kind, code, tt.wantKind, tt.wantCode)
+			}
+		})
+	}
+	if Permanent("c", nil) != nil || Transient("c", nil) != nil {
+		t.Fatal("marking nil must stay nil")
+	}
+}

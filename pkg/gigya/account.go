@@ -1,0 +1,81 @@
+// Package gigya holds what the project knows about SAP Customer Data Cloud
+// (Gigya) accounts and, later, its REST API.
+package gigya
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/segmentio/encoding/json"
+)
+
+// ErrNoUID means an account object has no usable UID: without it the account
+// cannot be identified, deduplicated or loaded.
+var ErrNoUID = errors.New("account has no UID")
+
+// Key identifies one version of one account.
+type Key struct {
+	UID string
+	// LastUpdated is lastUpdatedTimestamp (ms since the epoch) as decimal
+	// text. When the account has neither lastUpdatedTimestamp nor a parsable
+	// lastUpdated, it is "h" + a hash of the account, so that two different
+	// versions never share a message id.
+	LastUpdated string
+}
+
+type probe struct {
+	UID                  json.RawMessage `json:"UID"`
+	LastUpdatedTimestamp json.RawMessage `json:"lastUpdatedTimestamp"`
+	LastUpdated          string          `json:"lastUpdated"`
+}
+
+// Identify reads the key of an account object without decoding the rest.
+func Identify(data []byte) (Key, error) {
+	var p probe
+	if err := json.Unmarshal(data, &p); err != nil {
+		return Key{}, fmt.Errorf("account JSON: %w", err)
+	}
+	var uid string
+	if len(p.UID) > 0 && p.UID[0] == '"' {
+		_ = json.Unmarshal(p.UID, &uid)
+	}
+	uid = strings.TrimSpace(uid)
+	if uid == "" {
+		return Key{}, ErrNoUID
+	}
+	if strings.ContainsAny(uid, ":\r\n") {
+		return Key{}, fmt.Errorf("%w: %q contains ':' or a line break", ErrNoUID, uid)
+	}
+	k := Key{UID: uid}
+	if ms, ok := millis(p.LastUpdatedTimestamp); ok {
+		k.LastUpdated = strconv.FormatInt(ms, 10)
+	} else if t, err := time.Parse(time.RFC3339Nano, p.LastUpdated); err == nil {
+		k.LastUpdated = strconv.FormatInt(t.UnixMilli(), 10)
+	} else {
+		sum := sha256.Sum256(data)
+		k.LastUpdated = "h" + hex.EncodeToString(sum[:8])
+	}
+	return k, nil
+}
+
+// millis accepts the number Gigya documents and the quoted number some
+// exports contain.
+func millis(raw json.RawMessage) (int64, bool) {
+	raw = bytes.Trim(bytes.TrimSpace(raw), `"`)
+	if len(raw) == 0 {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil && n > 0 {
+		return n, true
+	}
+	if f, err := strconv.ParseFloat(string(raw), 64); err == nil && f > 0 {
+		return int64(f), true
+	}
+	return 0, false
+}

@@ -1,0 +1,140 @@
+// Package message is the wire contract between the stages (DESIGN §1):
+// subjects, header names, deterministic message ids and dead letters.
+// Payloads stay plain JSON; all metadata travels in headers so that any NATS
+// client can read the streams.
+package message
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Header names.
+const (
+	HdrMsgID          = jetstream.MsgIDHeader // Nats-Msg-Id: the server drops repeats inside the duplicate window
+	HdrUID            = "Gigya-UID"
+	HdrSite           = "Gigya-Site"
+	HdrLastUpdated    = "Gigya-Last-Updated" // lastUpdatedTimestamp, ms since the epoch
+	HdrRun            = "Etl-Run"
+	HdrMappingVersion = "Mapping-Version"
+	HdrSourceSeq      = "Source-Seq" // stream sequence of the RAW message a MAPPED one came from
+
+	HdrStage         = "Etl-Stage"
+	HdrErrorCode     = "Etl-Error-Code"
+	HdrError         = "Etl-Error"
+	HdrSourceSubject = "Etl-Source-Subject"
+	HdrSourceSeqDL   = "Etl-Source-Seq"
+	HdrAttempts      = "Etl-Attempts"
+	HdrSourceFile    = "Etl-Source-File" // extract stage: the input file
+	HdrSourceLine    = "Etl-Source-Line"
+	HdrSourceOffset  = "Etl-Source-Offset"
+	HdrField         = "Etl-Field" // transform stage: the mapping field that failed
+)
+
+// Stages, as they appear in dead-letter subjects and the Etl-Stage header.
+const (
+	StageExtract   = "extract"
+	StageTransform = "transform"
+	StageLoad      = "load"
+)
+
+// RawSubject is where the extractor publishes the accounts of site.
+func RawSubject(site string) string { return "gigya.accounts." + site }
+
+// MappedSubject is where the transformer publishes users for target.
+func MappedSubject(target string) string { return "users.mapped." + target }
+
+// DeadLetterSubject is where stage parks what it could not process. For the
+// extract stage, which has no target yet, the last token is the site.
+func DeadLetterSubject(stage, target string) string {
+	return "etl.deadletter." + stage + "." + target
+}
+
+// RawMsgID identifies one version of one account: re-extracting it, or
+// redelivering the publish, within the duplicate window stores it once.
+func RawMsgID(site, uid, lastUpdated string) string {
+	return site + ":" + uid + ":" + lastUpdated
+}
+
+// MappedMsgID identifies one version of one account mapped by one mapping
+// version, so that a replay after a mapping fix produces new messages while
+// a redelivered input produces a duplicate the server drops.
+func MappedMsgID(target, uid, lastUpdated, mappingVersion string) string {
+	return target + ":" + uid + ":" + lastUpdated + ":" + mappingVersion
+}
+
+// DeadLetter describes an input that a stage gave up on.
+type DeadLetter struct {
+	Stage, Target string
+	Code          string // stable, machine-readable (fault codes)
+	Err           string // human-readable
+	UID           string // "" when the input had none
+	SourceSubject string
+	SourceSeq     uint64
+	Attempts      int
+	Data          []byte      // the input, unchanged
+	Extra         nats.Header // stage-specific context (file/line, field)
+	ID            string      // deterministic Nats-Msg-Id; see [DeadLetter.MsgID]
+}
+
+// Msg builds the dead-letter message.
+func (d DeadLetter) Msg() *nats.Msg {
+	m := nats.NewMsg(DeadLetterSubject(d.Stage, d.Target))
+	m.Data = d.Data
+	for k, vs := range d.Extra {
+		for _, v := range vs {
+			m.Header.Add(k, HeaderValue(v))
+		}
+	}
+	m.Header.Set(HdrStage, d.Stage)
+	m.Header.Set(HdrErrorCode, d.Code)
+	m.Header.Set(HdrError, HeaderValue(d.Err))
+	if d.UID != "" {
+		m.Header.Set(HdrUID, d.UID)
+	}
+	if d.SourceSubject != "" {
+		m.Header.Set(HdrSourceSubject, d.SourceSubject)
+	}
+	if d.SourceSeq != 0 {
+		m.Header.Set(HdrSourceSeqDL, strconv.FormatUint(d.SourceSeq, 10))
+	}
+	if d.Attempts > 0 {
+		m.Header.Set(HdrAttempts, strconv.Itoa(d.Attempts))
+	}
+	if id := d.MsgID(); id != "" {
+		m.Header.Set(HdrMsgID, id)
+	}
+	return m
+}
+
+// MsgID is ID if set, otherwise derived from the source message, so that a
+// redelivered failure is dead-lettered once.
+func (d DeadLetter) MsgID() string {
+	if d.ID != "" {
+		return d.ID
+	}
+	if d.SourceSubject == "" || d.SourceSeq == 0 {
+		return ""
+	}
+	return "dl:" + d.Stage + ":" + d.Target + ":" + d.SourceSubject + ":" + strconv.FormatUint(d.SourceSeq, 10)
+}
+
+// maxHeaderValue caps error text: headers are not meant for stack dumps.
+const maxHeaderValue = 1024
+
+// HeaderValue makes s safe as a header value: one line, bounded length.
+func HeaderValue(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > maxHeaderValue {
+		s = s[:maxHeaderValue-3] + "..."
+	}
+	return s
+}

@@ -1,0 +1,93 @@
+// Package sink is the plug-point of the loader: a target is a [Sink] that
+// stores batches of mapped users. The loader owns consumption, batching,
+// acks, retries and dead letters; a sink only writes, and says which
+// records the target refused.
+//
+// To plug in a loader for another target, implement [Sink], add its
+// [Factory] to the registry passed to the loader (see loader/sinks), and run
+// the conformance suite in sink/sinktest against it.
+package sink
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Record is one mapped user.
+type Record struct {
+	UID string
+	// MsgID is the mapped message's Nats-Msg-Id: stable across redeliveries,
+	// and so a key for idempotent writes.
+	MsgID string
+	// Data is the target-format user, as JSON. The sink must not keep it
+	// after Write returns.
+	Data []byte
+}
+
+// Sink stores records in a target.
+type Sink interface {
+	// Write stores recs durably before returning nil: the loader acks them
+	// right after. It returns a *RejectedError when the target refused some
+	// records for good (they are dead-lettered, the others are acked), and
+	// any other error when nothing can be assumed stored; such an error is
+	// classified with package fault (transient: the batch is retried later;
+	// permanent: the batch is dead-lettered). Write is never called
+	// concurrently. It must be idempotent for records it has already stored
+	// (same MsgID): a crash between Write and the acks redelivers them.
+	Write(ctx context.Context, recs []Record) error
+	// Close flushes and releases everything; no Write follows.
+	Close(ctx context.Context) error
+}
+
+// BatchLimiter is an optional capability: a sink whose target limits the
+// size of one write (Auth0 import files: 500 KB) tells the loader, which
+// then never builds a larger batch. Zero means no limit.
+type BatchLimiter interface {
+	BatchLimits() (maxRecords, maxBytes int)
+}
+
+// Rejection is one record the target refused.
+type Rejection struct {
+	Index  int    // into the recs passed to Write
+	Code   string // stable, machine-readable, e.g. "user_too_large"
+	Reason string // human-readable
+}
+
+// RejectedError lists the records of a batch that the target refused; all
+// the others were stored.
+type RejectedError struct {
+	Rejections []Rejection
+}
+
+func (e *RejectedError) Error() string {
+	if len(e.Rejections) == 1 {
+		return fmt.Sprintf("target rejected 1 record: %s", e.Rejections[0].Reason)
+	}
+	return fmt.Sprintf("target rejected %d records, first: %s", len(e.Rejections), e.Rejections[0].Reason)
+}
+
+// Params is what a factory gets to build a sink.
+type Params struct {
+	// Name is the loader's name (its consumer is loader-<name>).
+	Name string
+	// Target is the mapping target the loader reads (users.mapped.<target>).
+	Target string
+	// Decode decodes the sink's options (loader.sink.options) strictly into
+	// v, which holds the sink's defaults.
+	Decode func(v any) error
+	Log    *slog.Logger
+}
+
+// Factory builds a sink.
+type Factory func(ctx context.Context, p Params) (Sink, error)
+
+// Registry maps a sink type (loader.sink.type) to its factory. It is passed
+// explicitly, so a custom build or a test can add or replace sinks.
+type Registry map[string]Factory
+
+// Names lists the registered types, sorted.
+func (r Registry) Names() string { return strings.Join(slices.Sorted(maps.Keys(r)), ", ") }

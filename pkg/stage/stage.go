@@ -1,0 +1,195 @@
+// Package stage is the scaffolding the three binaries share: the thin-main
+// entry point with signal handling and meaningful exit codes, the config
+// sections every binary has, and the start-up sequence (logger, NATS,
+// JetStream topology, metrics endpoint).
+package stage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gigya-migrate/gigya-migrate/pkg/config"
+	"github.com/gigya-migrate/gigya-migrate/pkg/natsconn"
+	"github.com/gigya-migrate/gigya-migrate/pkg/telemetry"
+	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Exit codes of every binary.
+const (
+	ExitOK          = 0 // finished, or stopped by a signal after draining
+	ExitFailure     = 1 // could not do its work (NATS down, target refused, ...)
+	ExitUsage       = 2 // bad flags or configuration: fix them and rerun
+	ExitDeadLetters = 3 // finished, but some records went to the dead-letter stream
+)
+
+// Env is what main hands to a binary's Run: its arguments and process
+// environment, injectable so tests run binaries in-process.
+type Env struct {
+	Args   []string // without the program name
+	Getenv func(string) string
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// UsageError marks an error the user fixes by changing flags or config.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Usage wraps err as a [UsageError]; nil stays nil.
+func Usage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &UsageError{Err: err}
+}
+
+// ErrDeadLetters is returned by a run that finished but dead-lettered records.
+var ErrDeadLetters = errors.New("some records were dead-lettered")
+
+// Main runs run under a context that the first SIGINT or SIGTERM cancels
+// (run then drains and returns); a second signal exits at once with 130.
+// It never returns.
+func Main(name string, run func(context.Context, Env) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel()
+		<-sigs
+		fmt.Fprintf(os.Stderr, "%s: second signal, exiting without draining\n", name)
+		os.Exit(130)
+	}()
+	err := run(ctx, Env{Args: os.Args[1:], Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr})
+	cancel()
+	os.Exit(ExitCode(name, err, os.Stderr))
+}
+
+// ExitCode maps run's error to an exit code, printing it to stderr.
+func ExitCode(name string, err error, stderr io.Writer) int {
+	var usage *UsageError
+	switch {
+	case err == nil, errors.Is(err, context.Canceled):
+		return ExitOK
+	case errors.Is(err, ErrDeadLetters):
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitDeadLetters
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitUsage
+	default:
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitFailure
+	}
+}
+
+// Common holds the config sections every binary has.
+type Common struct {
+	Version   int              `yaml:"version" doc:"config format version; only 1 exists"`
+	NATS      natsconn.Config  `yaml:"nats"`
+	Streams   topology.Config  `yaml:"streams"`
+	Telemetry telemetry.Config `yaml:"telemetry"`
+}
+
+// DefaultCommon returns the defaults of the shared sections.
+func DefaultCommon() Common {
+	return Common{Version: 1, NATS: natsconn.Default(), Streams: topology.Default(), Telemetry: telemetry.Default()}
+}
+
+// Validate reports every problem with its full key path.
+func (c Common) Validate() error {
+	var p config.Problems
+	p.Check(c.Version == 1, "version", "must be 1")
+	p.Merge("nats", c.NATS.Validate())
+	p.Merge("streams", c.Streams.Validate())
+	p.Merge("telemetry", c.Telemetry.Validate())
+	return p.Err()
+}
+
+// LoadConfig fills cfg (holding its defaults, with a Common section) from
+// the file at path, the environment and NATS_URL, then validates it with
+// validate. Every failure is a [UsageError].
+func LoadConfig(path string, cfg any, common *Common, getenv func(string) string, validate func() error) error {
+	if err := config.Load(path, cfg, getenv); err != nil {
+		return Usage(err)
+	}
+	common.NATS.ApplyNATSURL(getenv)
+	if err := validate(); err != nil {
+		return Usage(fmt.Errorf("invalid configuration:\n%w", err))
+	}
+	return nil
+}
+
+// Runtime is a started binary's connection to the pipeline.
+type Runtime struct {
+	Log      *slog.Logger
+	NC       *nats.Conn
+	JS       jetstream.JetStream
+	Topology *topology.Topology
+	Metrics  *prometheus.Registry
+}
+
+// Start connects to NATS, checks JetStream, ensures the topology and starts
+// the telemetry endpoint. Close the Runtime when done.
+func Start(ctx context.Context, name string, c Common, log *slog.Logger, jsOpts ...jetstream.JetStreamOpt) (*Runtime, error) {
+	nc, err := natsconn.Connect(ctx, c.NATS, name, log)
+	if err != nil {
+		return nil, err
+	}
+	js, err := natsconn.JetStream(ctx, nc, jsOpts...)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	top, err := topology.Ensure(ctx, js, c.Streams)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	rt := &Runtime{Log: log, NC: nc, JS: js, Topology: top, Metrics: telemetry.NewRegistry()}
+	if c.Telemetry.Listen != "" {
+		ready := func() error {
+			if !nc.IsConnected() {
+				return errors.New("not connected to NATS")
+			}
+			return nil
+		}
+		if _, err := telemetry.Serve(ctx, c.Telemetry.Listen, rt.Metrics, ready, log); err != nil {
+			nc.Close()
+			return nil, err
+		}
+	}
+	return rt, nil
+}
+
+// Close drains the connection so that buffered publishes and acks reach the
+// server before it closes, waiting at most 30 s (the client's drain timeout).
+func (r *Runtime) Close() {
+	if err := r.NC.Drain(); err != nil {
+		r.NC.Close()
+		return
+	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(35 * time.Second)
+	for !r.NC.IsClosed() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			r.NC.Close()
+			return
+		}
+	}
+}
