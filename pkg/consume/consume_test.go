@@ -1,0 +1,122 @@
+package consume_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/gigya-migrate/gigya-migrate/pkg/consume"
+	"github.com/gigya-migrate/gigya-migrate/pkg/message"
+	"github.com/gigya-migrate/gigya-migrate/pkg/natstest"
+	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func setup(t *testing.T) (*natstest.Server, *nats.Conn, jetstream.JetStream, *topology.Topology) {
+	t.Helper()
+	s := natstest.Start(t)
+	nc := s.Connect()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := topology.Ensure(context.Background(), js, topology.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, nc, js, top
+}
+
+func TestPullDrainsBufferedMessagesOnStop(t *testing.T) {
+	_, _, js, top := setup(t)
+	ctx := context.Background()
+	for i := range 20 {
+		if _, err := js.Publish(ctx, "gigya.accounts.s", fmt.Appendf(nil, `{"n":%d}`, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := topology.ConsumerConfig{AckWait: time.Minute, MaxDeliver: 3, MaxAckPending: 100, Backoff: []time.Duration{time.Second}}
+	cons, err := cfg.Durable(ctx, top.Raw, "t", "gigya.accounts.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	out := make(chan jetstream.Msg)
+	done := make(chan error, 1)
+	go func() { done <- consume.Pull(runCtx, cons, 50, out, discard) }()
+	first := <-out
+	_ = first.Ack()
+	cancel() // stop: what the client already buffered must still come out
+	got := 1
+	for m := range out {
+		_ = m.Ack()
+		got++
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 5*time.Second, func() error {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.NumAckPending != 0 {
+			return fmt.Errorf("%d messages handed out but not returned through the channel", info.NumAckPending)
+		}
+		return nil
+	})
+	if got == 0 {
+		t.Fatal("no message delivered")
+	}
+}
+
+func TestDeadLetterExhausted(t *testing.T) {
+	_, nc, js, top := setup(t)
+	ctx := context.Background()
+	msg := nats.NewMsg("gigya.accounts.s")
+	msg.Data = []byte(`{"UID":"u1"}`)
+	msg.Header.Set(message.HdrUID, "u1")
+	if _, err := js.PublishMsg(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	cfg := topology.ConsumerConfig{AckWait: time.Minute, MaxDeliver: 2, MaxAckPending: 10, Backoff: []time.Duration{time.Second}}
+	cons, err := cfg.Durable(ctx, top.Raw, "transformer-auth0", "gigya.accounts.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := consume.DeadLetterExhausted(nc, js, top.Raw, "transformer-auth0", message.StageTransform, "auth0", discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	// A stage that never settles the message: every delivery is refused.
+	for range 2 {
+		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = m.Nak()
+	}
+	// The server checks deliveries when it next tries to deliver, as it does
+	// for a running stage, which always has a pull outstanding.
+	if _, err := cons.Next(jetstream.FetchMaxWait(500 * time.Millisecond)); err == nil {
+		t.Fatal("an exhausted message was delivered a third time")
+	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		m, err := top.DeadLetter.GetLastMsgForSubject(ctx, "etl.deadletter.transform.auth0")
+		if err != nil {
+			return err
+		}
+		if string(m.Data) != `{"UID":"u1"}` || m.Header.Get(message.HdrErrorCode) != "max_deliver_exceeded" ||
+			m.Header.Get(message.HdrUID) != "u1" || m.Header.Get(message.HdrAttempts) != "2" {
+			return fmt.Errorf("dead letter %q %v", m.Data, m.Header)
+		}
+		return nil
+	})
+}

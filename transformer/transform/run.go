@@ -1,0 +1,123 @@
+package transform
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/gigya-migrate/gigya-migrate/configs"
+	"github.com/gigya-migrate/gigya-migrate/pkg/consume"
+	"github.com/gigya-migrate/gigya-migrate/pkg/mapping"
+	"github.com/gigya-migrate/gigya-migrate/pkg/message"
+	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
+	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/segmentio/encoding/json"
+)
+
+const usage = `transformer maps Gigya accounts from GIGYA_ACCOUNTS to target users in
+USERS_MAPPED. Run as many instances as you like: they share one durable consumer.
+It runs until stopped (SIGINT/SIGTERM: finishes and acks in-flight work, then exits).
+
+Usage:
+  transformer [flags]
+
+Flags:
+`
+
+// Summary is what an instance prints on stdout when it stops, as one JSON line.
+type Summary struct {
+	Stage          string `json:"stage"`
+	Target         string `json:"target"`
+	MappingVersion string `json:"mapping_version"`
+	Elapsed        string `json:"elapsed"`
+	Totals
+}
+
+// Run is the transformer's main.
+func Run(ctx context.Context, env stage.Env) error {
+	fs := flag.NewFlagSet("transformer", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
+	cfgPath := fs.String("config", env.Getenv("GM_CONFIG"), "YAML config file (env GM_CONFIG); defaults apply without one")
+	mappingPath := fs.String("mapping", "", "mapping YAML file (overrides transformer.mapping)")
+	if err := fs.Parse(env.Args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return stage.Usage(err)
+	}
+	if fs.NArg() > 0 {
+		return stage.Usage(fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	cfg := Default()
+	err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func() error {
+		if *mappingPath != "" {
+			cfg.Transformer.Mapping = *mappingPath
+		}
+		return cfg.Validate()
+	})
+	if err != nil {
+		return err
+	}
+	m, err := loadMapping(cfg.Transformer.Mapping)
+	if err != nil {
+		return stage.Usage(err)
+	}
+	log := cfg.Telemetry.Logger(env.Stderr).With("stage", "transformer", "target", m.Target())
+
+	rt, err := stage.Start(ctx, "transformer", cfg.Common, log, jetstream.WithPublishAsyncMaxPending(cfg.Transformer.MaxPending))
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	durable := "transformer-" + m.Target()
+	cons, err := cfg.Transformer.Consumer.Durable(ctx, rt.Topology.Raw, durable, rawFilters(cfg.Transformer.Sites)...)
+	if err != nil {
+		return err
+	}
+	watch, err := consume.DeadLetterExhausted(rt.NC, rt.JS, rt.Topology.Raw, durable, message.StageTransform, m.Target(), log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = watch.Unsubscribe() }()
+	t := &transformer{
+		pub: rt.JS, mapping: m, consumer: cfg.Transformer.Consumer, workers: cfg.Transformer.workers(),
+		log: log, metrics: newMetrics(rt.Metrics),
+	}
+	started := time.Now()
+	log.Info("transformer started", "consumer", durable, "mapping_version", m.Version(), "workers", t.workers)
+	progressCtx, stopProgress := context.WithCancel(ctx)
+	go t.progress(progressCtx)
+	runErr := t.run(ctx, cons, cfg.Transformer.MaxPending)
+	stopProgress()
+
+	tot := t.totals()
+	sum := Summary{Stage: "transformer", Target: m.Target(), MappingVersion: m.Version(),
+		Elapsed: time.Since(started).Round(time.Millisecond).String(), Totals: tot}
+	log.Info("transformer stopped", "consumed", tot.Consumed, "mapped", tot.Mapped, "duplicates", tot.Duplicates,
+		"filtered", tot.Filtered, "dead_lettered", tot.DeadLettered, "retried", tot.Retried)
+	line, _ := json.Marshal(sum)
+	fmt.Fprintln(env.Stdout, string(line))
+	return runErr
+}
+
+func loadMapping(path string) (*mapping.Mapping, error) {
+	if path == "" {
+		return mapping.Parse("configs/auth0.yaml (embedded)", configs.Auth0Mapping)
+	}
+	return mapping.Load(path)
+}
+
+func rawFilters(sites []string) []string {
+	if len(sites) == 0 {
+		return []string{topology.RawSubjects}
+	}
+	out := make([]string, len(sites))
+	for i, s := range sites {
+		out[i] = message.RawSubject(s)
+	}
+	return out
+}

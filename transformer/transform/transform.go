@@ -1,0 +1,290 @@
+// Package transform is the transformer binary: many instances share the
+// durable consumer transformer-<target> on GIGYA_ACCOUNTS; each maps records
+// with a pool of workers (one expr evaluator each) and publishes the result
+// to users.mapped.<target>. An input is acked only after the PubAck of its
+// output — the mapped user, or the dead letter when the mapping failed — so
+// a crash at any point loses nothing, and the deterministic Nats-Msg-Id
+// drops the duplicates a redelivery would cause.
+package transform
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gigya-migrate/gigya-migrate/pkg/consume"
+	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
+	"github.com/gigya-migrate/gigya-migrate/pkg/gigya"
+	"github.com/gigya-migrate/gigya-migrate/pkg/mapping"
+	"github.com/gigya-migrate/gigya-migrate/pkg/message"
+	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/encoding/json"
+)
+
+// Totals are the counts of one transformer instance since it started.
+type Totals struct {
+	Consumed     int64 `json:"consumed"`      // input messages handled to the end (acked)
+	Mapped       int64 `json:"mapped"`        // mapped users stored in USERS_MAPPED
+	Duplicates   int64 `json:"duplicates"`    // mapped users the server already had (redeliveries)
+	Filtered     int64 `json:"filtered"`      // skipped by a mapping filter
+	DeadLettered int64 `json:"dead_lettered"` // failed mappings stored in ETL_DEADLETTER
+	Retried      int64 `json:"retried"`       // inputs handed back for a later retry (transient errors)
+}
+
+type publisher interface {
+	PublishMsgAsync(msg *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error)
+}
+
+type transformer struct {
+	pub      publisher
+	mapping  *mapping.Mapping
+	consumer topology.ConsumerConfig
+	workers  int
+	log      *slog.Logger
+	metrics  *metrics
+
+	consumed, mapped, duplicates, filtered, deadLettered, retried atomic.Int64
+}
+
+// outcome pairs an input with the publication that must succeed before the
+// input is acked. A nil fut means there is nothing to wait for (filtered).
+type outcome struct {
+	in   jetstream.Msg
+	fut  jetstream.PubAckFuture
+	out  *nats.Msg
+	kind outKind
+	err  error // set when the input must be retried instead
+}
+
+type outKind uint8
+
+const (
+	outMapped outKind = iota
+	outDeadLetter
+	outFiltered
+	outRetry
+)
+
+// run consumes until ctx is done, then finishes and acks what is in flight.
+func (t *transformer) run(ctx context.Context, cons jetstream.Consumer, maxPending int) error {
+	msgs := make(chan jetstream.Msg, t.workers)
+	outcomes := make(chan outcome, maxPending)
+
+	pullErr := make(chan error, 1)
+	go func() { pullErr <- consume.Pull(ctx, cons, 2*t.workers+maxPending, msgs, t.log) }()
+
+	var workers sync.WaitGroup
+	for range t.workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			ev := t.mapping.NewEvaluator()
+			for m := range msgs {
+				outcomes <- t.handle(ev, m)
+			}
+		}()
+	}
+	ackerDone := make(chan struct{})
+	go func() {
+		defer close(ackerDone)
+		for o := range outcomes {
+			t.settle(o)
+		}
+	}()
+
+	err := <-pullErr
+	workers.Wait()
+	close(outcomes)
+	<-ackerDone
+	return err
+}
+
+// handle maps one input and starts publishing the result.
+func (t *transformer) handle(ev *mapping.Evaluator, in jetstream.Msg) outcome {
+	meta, err := in.Metadata()
+	if err != nil {
+		return outcome{in: in, kind: outRetry, err: err}
+	}
+	uid, lastUpdated := in.Headers().Get(message.HdrUID), in.Headers().Get(message.HdrLastUpdated)
+	if uid == "" || lastUpdated == "" {
+		// Published by something other than our extractor: identify it ourselves.
+		if key, err := gigya.Identify(in.Data()); err == nil {
+			uid, lastUpdated = key.UID, key.LastUpdated
+		}
+	}
+
+	out, skip, mapErr := ev.ApplyJSON(in.Data())
+	var msg *nats.Msg
+	kind := outMapped
+	switch {
+	case skip != "":
+		t.metrics.filtered.WithLabelValues(skip).Inc()
+		t.log.Debug("record filtered", "uid", uid, "filter", skip)
+		return outcome{in: in, kind: outFiltered}
+	case mapErr == nil && uid == "":
+		mapErr = fault.Permanent("no_uid", gigya.ErrNoUID)
+	}
+	if mapErr == nil {
+		data, err := json.Marshal(out)
+		if err != nil {
+			mapErr = fault.Permanent("encode_failed", err)
+		} else {
+			msg = nats.NewMsg(message.MappedSubject(t.mapping.Target()))
+			msg.Data = data
+			msg.Header.Set(message.HdrMsgID, message.MappedMsgID(t.mapping.Target(), uid, lastUpdated, t.mapping.Version()))
+			msg.Header.Set(message.HdrUID, uid)
+			msg.Header.Set(message.HdrMappingVersion, t.mapping.Version())
+			msg.Header.Set(message.HdrSourceSeq, strconv.FormatUint(meta.Sequence.Stream, 10))
+			for _, h := range []string{message.HdrSite, message.HdrLastUpdated, message.HdrRun} {
+				if v := in.Headers().Get(h); v != "" {
+					msg.Header.Set(h, v)
+				}
+			}
+		}
+	}
+	if mapErr != nil {
+		kind = outDeadLetter
+		msg = t.deadLetter(in, meta, uid, mapErr)
+	}
+	fut, err := t.pub.PublishMsgAsync(msg)
+	for errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+		fut, err = t.pub.PublishMsgAsync(msg) // waits for pending acks: back-pressure from the server
+	}
+	if err != nil {
+		return outcome{in: in, kind: outRetry, err: err}
+	}
+	return outcome{in: in, fut: fut, out: msg, kind: kind}
+}
+
+func (t *transformer) deadLetter(in jetstream.Msg, meta *jetstream.MsgMetadata, uid string, err error) *nats.Msg {
+	code := mappingErrorCode(err)
+	dl := message.DeadLetter{
+		Stage: message.StageTransform, Target: t.mapping.Target(), Code: code, Err: err.Error(), UID: uid,
+		SourceSubject: in.Subject(), SourceSeq: meta.Sequence.Stream, Attempts: int(meta.NumDelivered),
+		Data: in.Data(), Extra: nats.Header{},
+	}
+	var fe *mapping.FieldError
+	if errors.As(err, &fe) {
+		dl.Extra.Set(message.HdrField, fe.Field)
+	}
+	dl.Extra.Set(message.HdrMappingVersion, t.mapping.Version())
+	t.log.Warn("mapping failed, dead-lettered", "uid", uid, "stream_seq", meta.Sequence.Stream, "code", code, "err", err)
+	return dl.Msg()
+}
+
+func mappingErrorCode(err error) string {
+	if k, code := fault.Classify(err); k == fault.KindPermanent && code != "internal" {
+		return code
+	}
+	switch {
+	case errors.Is(err, mapping.ErrDecode):
+		return "invalid_json"
+	case errors.Is(err, mapping.ErrRequired):
+		return "required_missing"
+	default:
+		return "mapping_failed"
+	}
+}
+
+// settle waits for the outcome's publication, then acks the input, or hands
+// it back for a retry with the consumer's backoff.
+func (t *transformer) settle(o outcome) {
+	if o.kind == outFiltered {
+		t.ack(o.in)
+		t.filtered.Add(1)
+		return
+	}
+	err := o.err
+	if err == nil {
+		select {
+		case ack := <-o.fut.Ok():
+			t.ack(o.in)
+			switch {
+			case o.kind == outDeadLetter:
+				t.deadLettered.Add(1)
+				t.metrics.records.WithLabelValues("dead_lettered").Inc()
+			case ack.Duplicate:
+				t.duplicates.Add(1)
+				t.metrics.records.WithLabelValues("duplicate").Inc()
+			default:
+				t.mapped.Add(1)
+				t.metrics.records.WithLabelValues("mapped").Inc()
+			}
+			return
+		case err = <-o.fut.Err():
+		}
+	}
+	// Publishing failed: the server is unreachable or overloaded. The input
+	// is retried; its redelivery is recognised by the Nats-Msg-Id.
+	delivered := uint64(1)
+	if meta, merr := o.in.Metadata(); merr == nil {
+		delivered = meta.NumDelivered
+	}
+	delay := t.consumer.Delay(delivered)
+	t.log.Warn("publish failed, input will be retried", "subject", o.in.Subject(), "delivered", delivered, "retry_in", delay, "err", err)
+	if nerr := o.in.NakWithDelay(delay); nerr != nil {
+		t.log.Warn("nak failed; the server redelivers after ack_wait", "err", nerr)
+	}
+	t.retried.Add(1)
+	t.metrics.records.WithLabelValues("retried").Inc()
+}
+
+func (t *transformer) ack(m jetstream.Msg) {
+	if err := m.Ack(); err != nil {
+		t.log.Warn("ack failed; the input will be redelivered and its output dropped as a duplicate", "err", err)
+	}
+	t.consumed.Add(1)
+}
+
+func (t *transformer) totals() Totals {
+	return Totals{Consumed: t.consumed.Load(), Mapped: t.mapped.Load(), Duplicates: t.duplicates.Load(),
+		Filtered: t.filtered.Load(), DeadLettered: t.deadLettered.Load(), Retried: t.retried.Load()}
+}
+
+// progress logs the counts every 10 s while records flow.
+func (t *transformer) progress(ctx context.Context) {
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	var last int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			tot := t.totals()
+			if tot.Consumed == last {
+				continue
+			}
+			t.log.Info("progress", "consumed", tot.Consumed, "mapped", tot.Mapped, "filtered", tot.Filtered,
+				"dead_lettered", tot.DeadLettered, "per_second", (tot.Consumed-last)/10)
+			last = tot.Consumed
+		}
+	}
+}
+
+type metrics struct {
+	records  *prometheus.CounterVec
+	filtered *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		records: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gm_transformer_records_total",
+			Help: "Inputs handled by the transformer, by result (mapped, duplicate, dead_lettered, retried).",
+		}, []string{"result"}),
+		filtered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gm_transformer_filtered_total",
+			Help: "Inputs skipped by a mapping filter, by filter name.",
+		}, []string{"filter"}),
+	}
+	reg.MustRegister(m.records, m.filtered)
+	return m
+}
