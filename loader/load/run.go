@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/pkg/config"
+	"github.com/gigya-migrate/gigya-migrate/pkg/consume"
 	"github.com/gigya-migrate/gigya-migrate/pkg/message"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
@@ -91,6 +92,12 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		_ = snk.Close(context.WithoutCancel(ctx))
 		return err
 	}
+	watch, err := consume.DeadLetterExhausted(rt.NC, rt.JS, rt.Topology.Mapped, durable, message.StageLoad, ls.Target, log)
+	if err != nil {
+		_ = snk.Close(context.WithoutCancel(ctx))
+		return err
+	}
+	defer func() { _ = watch.Unsubscribe() }()
 	l := &loader{
 		sink: snk, pub: rt.JS, target: ls.Target, consumer: ls.Consumer,
 		maxRecords: ls.Batch.MaxRecords, maxBytes: ls.Batch.MaxBytes, maxWait: ls.Batch.MaxWait,

@@ -261,14 +261,25 @@ func format(v reflect.Value) string {
 		return "[" + strings.Join(parts, ", ") + "]"
 	}
 	if v.Type() == durationType {
-		d := time.Duration(v.Int())
-		if d == 0 {
-			return "0s"
-		}
-		return d.String()
+		return formatDuration(time.Duration(v.Int()))
 	}
 	if v.Kind() == reflect.String {
 		return strconv.Quote(v.String())
 	}
 	return fmt.Sprint(v.Interface())
+}
+
+// formatDuration writes d as a person would: 168h, 2m, 1m30s, 250ms.
+func formatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

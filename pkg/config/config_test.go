@@ -113,3 +113,14 @@ func TestProblems(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestFormatDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0s", 168 * time.Hour: "168h", 2 * time.Minute: "2m", 90 * time.Second: "1m30s",
+		250 * time.Millisecond: "250ms", time.Hour + time.Second: "1h0m1s",
+	} {
+		if got := formatDuration(d); got != want {
+			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -83,7 +84,7 @@ func (e *Evaluator) Apply(account map[string]any) (out map[string]any, skip stri
 func (e *Evaluator) ApplyJSON(data []byte) (out map[string]any, skip string, err error) {
 	var account map[string]any
 	rest, err := json.Parse(data, &account, json.UseInt64)
-	if err == nil && len(rest) > 0 {
+	if err == nil && len(bytes.TrimSpace(rest)) > 0 { // trailing whitespace is fine
 		err = fmt.Errorf("unexpected data after the JSON object at offset %d", len(data)-len(rest))
 	}
 	if err == nil && account == nil {

@@ -262,3 +262,17 @@ func TestConcurrentEvaluators(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+func TestApplyJSONAcceptsTrailingWhitespace(t *testing.T) {
+	m, err := Parse("t.yaml", []byte("version: 1\ntarget: t\nfields:\n  id: UID\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := m.NewEvaluator().ApplyJSON([]byte("{\"UID\":\"u\"}\r\n "))
+	if err != nil || out["id"] != "u" {
+		t.Fatalf("got %v, %v", out, err)
+	}
+	if _, _, err := m.NewEvaluator().ApplyJSON([]byte(`{"UID":"u"} {}`)); err == nil {
+		t.Fatal("a second value after the object must be an error")
+	}
+}

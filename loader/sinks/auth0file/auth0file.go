@@ -40,9 +40,14 @@ type fileSink struct {
 	buf     bytes.Buffer
 }
 
-// New builds the sink. Defaults: dir "out", max_file_bytes 500000, prefix "users".
+// DefaultOptions are the options a config does not set.
+func DefaultOptions() Options {
+	return Options{Dir: "out", MaxFileBytes: AuthZeroLimit, Prefix: "users"}
+}
+
+// New builds the sink from [DefaultOptions] and the configured options.
 func New(_ context.Context, p sink.Params) (sink.Sink, error) {
-	o := Options{Dir: "out", MaxFileBytes: AuthZeroLimit, Prefix: "users"}
+	o := DefaultOptions()
 	if err := p.Decode(&o); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,36 @@
+# gigya-migrate: the two commands of the README are `make run` and `make test`.
+GO ?= go
+BIN ?= bin
+OUT ?= out
+SAMPLE := configs/sample/accounts.jsonl.gz
+
+.PHONY: run test build bench lint sample clean
+
+## run: build, start a local JetStream server, migrate the sample into Auth0 import files in ./out/
+run:
+	$(GO) run ./pkg/quickstart/cmd/quickstart -bin $(BIN) -out $(OUT) $(INPUT)
+
+## test: vet, then every test (unit, JetStream integration, end-to-end) with the race detector
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+## build: the three binaries into ./bin/
+build:
+	$(GO) build -o $(BIN)/ ./extractor ./transformer ./loader
+
+## bench: the benchmarks (compare ratios measured in one run; the machine is shared)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## lint: formatting and vet
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+
+## sample: regenerate the committed quickstart sample (deterministic)
+sample:
+	$(GO) run ./extractor sample -n 1000 -seed 1 -o $(SAMPLE)
+
+clean:
+	rm -rf $(BIN) $(OUT)

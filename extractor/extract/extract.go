@@ -1,0 +1,318 @@
+// Package extract is the extractor binary: it reads Gigya accounts from a
+// source and publishes one message per account to the GIGYA_ACCOUNTS stream
+// (subject gigya.accounts.<site>), with the headers and deterministic
+// Nats-Msg-Id of DESIGN §1. Unusable input goes to the dead-letter stream
+// (stage extract) and the run goes on.
+//
+// Publishing is asynchronous with a bounded number of pending acks. Acks are
+// awaited in publication order, so the count of records known to be durable
+// is a prefix of the input: that count is the checkpoint that lets an
+// interrupted run resume without re-publishing what is already stored.
+package extract
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
+	"github.com/gigya-migrate/gigya-migrate/pkg/gigya"
+	"github.com/gigya-migrate/gigya-migrate/pkg/message"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/encoding/json"
+)
+
+// Totals are the counts of one extractor run.
+type Totals struct {
+	Read         int64 `json:"read"`          // items read from the source in this run (resumed items excluded)
+	Published    int64 `json:"published"`     // new messages stored in GIGYA_ACCOUNTS
+	Duplicates   int64 `json:"duplicates"`    // messages the server already had (same Nats-Msg-Id)
+	DeadLettered int64 `json:"dead_lettered"` // unusable items stored in ETL_DEADLETTER
+	Resumed      int64 `json:"resumed"`       // items skipped because a previous run had stored them
+}
+
+// publisher is the narrow JetStream role the extraction needs.
+type publisher interface {
+	PublishMsgAsync(msg *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error)
+	PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error)
+}
+
+// kvStore is the narrow KV role for checkpoints and run records.
+type kvStore interface {
+	Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error)
+	Put(ctx context.Context, key string, value []byte) (uint64, error)
+}
+
+type extraction struct {
+	pub             publisher
+	kv              kvStore
+	log             *slog.Logger
+	site, run       string
+	maxPending      int
+	checkpointEvery int
+	metrics         *metrics
+
+	read, published, duplicates, deadLettered, resumed atomic.Int64
+}
+
+type kind uint8
+
+const (
+	kindRaw kind = iota
+	kindDeadLetter
+)
+
+type inflight struct {
+	fut  jetstream.PubAckFuture
+	msg  *nats.Msg
+	kind kind
+}
+
+// checkpoint is stored in the KV bucket under checkpointKey(source).
+type checkpoint struct {
+	Input    string    `json:"input"`
+	Site     string    `json:"site"`
+	Run      string    `json:"run"`
+	Done     int64     `json:"done"`     // items from the start of the input known to be stored
+	Complete bool      `json:"complete"` // the run read the whole input
+	Updated  time.Time `json:"updated"`
+}
+
+func checkpointKey(identity string) string {
+	sum := sha256.Sum256([]byte(identity))
+	return "checkpoint." + hex.EncodeToString(sum[:12])
+}
+
+// execute reads src to the end (or until ctx is done) and publishes it.
+// restart ignores the checkpoint of an interrupted run.
+func (x *extraction) execute(ctx context.Context, src Source, restart bool) (Totals, error) {
+	key := checkpointKey(src.Identity())
+	skip := int64(0)
+	if !restart {
+		if cp, ok := x.loadCheckpoint(ctx, key); ok && !cp.Complete && cp.Done > 0 {
+			skip = cp.Done
+			x.log.Info("resuming an interrupted run: skipping the records it already stored (use -restart to start over)",
+				"previous_run", cp.Run, "skip", skip)
+		}
+	}
+
+	queue := make(chan inflight, x.maxPending)
+	var fatal atomic.Pointer[error]
+	ackDone := make(chan struct{})
+	stored := skip
+	go func() {
+		defer close(ackDone)
+		for p := range queue {
+			if err := x.await(p); err != nil {
+				fatal.CompareAndSwap(nil, &err)
+				continue // keep draining; nothing after a failure counts as stored
+			}
+			if fatal.Load() == nil {
+				stored++
+				if (stored-skip)%int64(x.checkpointEvery) == 0 {
+					x.saveCheckpoint(key, src.Identity(), stored, false)
+				}
+			}
+		}
+	}()
+
+	stopProgress := x.progress(ctx)
+	var n int64
+	readErr := src.Read(ctx, func(it Item) error {
+		if errp := fatal.Load(); errp != nil {
+			return *errp
+		}
+		n++
+		if n <= skip {
+			x.resumed.Add(1)
+			return nil
+		}
+		x.read.Add(1)
+		msg, k := x.message(it)
+		fut, err := x.publishAsync(ctx, msg)
+		if err != nil {
+			return err
+		}
+		queue <- inflight{fut: fut, msg: msg, kind: k}
+		return nil
+	})
+	close(queue)
+	<-ackDone
+	stopProgress()
+
+	if errp := fatal.Load(); errp != nil && (readErr == nil || errors.Is(readErr, *errp)) {
+		readErr = *errp
+	}
+	complete := readErr == nil
+	x.saveCheckpoint(key, src.Identity(), stored, complete)
+	return x.totals(), readErr
+}
+
+// message builds the RAW message for a usable account, or the dead letter.
+func (x *extraction) message(it Item) (*nats.Msg, kind) {
+	if it.Err == nil {
+		key, err := gigya.Identify(it.Data)
+		if err == nil {
+			m := nats.NewMsg(message.RawSubject(x.site))
+			m.Data = it.Data
+			m.Header.Set(message.HdrMsgID, message.RawMsgID(x.site, key.UID, key.LastUpdated))
+			m.Header.Set(message.HdrUID, key.UID)
+			m.Header.Set(message.HdrSite, x.site)
+			m.Header.Set(message.HdrLastUpdated, key.LastUpdated)
+			m.Header.Set(message.HdrRun, x.run)
+			return m, kindRaw
+		}
+		it.Err, it.Code = err, "invalid_json"
+		if errors.Is(err, gigya.ErrNoUID) {
+			it.Code = "no_uid"
+		}
+	}
+	x.log.Warn("unusable record dead-lettered", "where", it.Origin.String(), "code", it.Code, "err", it.Err)
+	dl := message.DeadLetter{
+		Stage: message.StageExtract, Target: x.site, Code: it.Code,
+		Err:  fmt.Sprintf("%s: %v", it.Origin, it.Err),
+		Data: it.Data, Extra: it.Origin.header(),
+		ID: "dl:extract:" + x.site + ":" + it.Origin.Input + "@" + fmt.Sprint(it.Origin.Offset),
+	}
+	m := dl.Msg()
+	m.Header.Set(message.HdrRun, x.run)
+	return m, kindDeadLetter
+}
+
+// publishAsync waits while too many acks are pending: that is the
+// back-pressure from a slow server.
+func (x *extraction) publishAsync(ctx context.Context, msg *nats.Msg) (jetstream.PubAckFuture, error) {
+	for {
+		fut, err := x.pub.PublishMsgAsync(msg)
+		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			if err != nil {
+				return nil, fmt.Errorf("publish to %s: %w", msg.Subject, err)
+			}
+			return fut, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// retryFor bounds how long one message's publication is retried before the
+// run fails: long enough to ride out a server restart or leader election.
+const retryFor = 2 * time.Minute
+
+// await waits for the PubAck of p, republishing (same Nats-Msg-Id, so never
+// twice) while the failure is transient.
+func (x *extraction) await(p inflight) error {
+	var err error
+	select {
+	case ack := <-p.fut.Ok():
+		x.count(p.kind, ack.Duplicate)
+		return nil
+	case err = <-p.fut.Err():
+	}
+	deadline := time.Now().Add(retryFor)
+	for attempt := 1; fault.IsTransient(err) && time.Now().Before(deadline); attempt++ {
+		x.log.Warn("publish failed, retrying", "subject", p.msg.Subject, "msg_id", p.msg.Header.Get(message.HdrMsgID), "attempt", attempt, "err", err)
+		time.Sleep(min(time.Duration(attempt)*200*time.Millisecond, 5*time.Second))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var ack *jetstream.PubAck
+		ack, err = x.pub.PublishMsg(ctx, p.msg)
+		cancel()
+		if err == nil {
+			x.count(p.kind, ack.Duplicate)
+			return nil
+		}
+	}
+	return fmt.Errorf("publish %s to %s: %w", p.msg.Header.Get(message.HdrMsgID), p.msg.Subject, err)
+}
+
+func (x *extraction) count(k kind, duplicate bool) {
+	switch {
+	case k == kindDeadLetter:
+		x.deadLettered.Add(1)
+		x.metrics.records.WithLabelValues("dead_lettered").Inc()
+	case duplicate:
+		x.duplicates.Add(1)
+		x.metrics.records.WithLabelValues("duplicate").Inc()
+	default:
+		x.published.Add(1)
+		x.metrics.records.WithLabelValues("published").Inc()
+	}
+}
+
+func (x *extraction) totals() Totals {
+	return Totals{Read: x.read.Load(), Published: x.published.Load(), Duplicates: x.duplicates.Load(),
+		DeadLettered: x.deadLettered.Load(), Resumed: x.resumed.Load()}
+}
+
+// progress logs the counts every 10 s, so long runs show they are moving.
+func (x *extraction) progress(ctx context.Context) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		start, last := time.Now(), int64(0)
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				tot := x.totals()
+				x.log.Info("progress", "read", tot.Read, "published", tot.Published, "duplicates", tot.Duplicates,
+					"dead_lettered", tot.DeadLettered, "per_second", (tot.Read-last)/10, "elapsed", time.Since(start).Round(time.Second))
+				last = tot.Read
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+func (x *extraction) loadCheckpoint(ctx context.Context, key string) (checkpoint, bool) {
+	var cp checkpoint
+	e, err := x.kv.Get(ctx, key)
+	if err != nil {
+		if !errors.Is(err, jetstream.ErrKeyNotFound) {
+			x.log.Warn("cannot read checkpoint; starting from the first record", "key", key, "err", err)
+		}
+		return cp, false
+	}
+	if err := json.Unmarshal(e.Value(), &cp); err != nil {
+		x.log.Warn("unreadable checkpoint; starting from the first record", "key", key, "err", err)
+		return cp, false
+	}
+	return cp, true
+}
+
+// saveCheckpoint runs under its own timeout: it must also work while the
+// run's context is being cancelled.
+func (x *extraction) saveCheckpoint(key, input string, done int64, complete bool) {
+	cp := checkpoint{Input: input, Site: x.site, Run: x.run, Done: done, Complete: complete, Updated: time.Now().UTC()}
+	b, _ := json.Marshal(cp)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := x.kv.Put(ctx, key, b); err != nil {
+		x.log.Warn("checkpoint not saved; a restart may re-read more records (duplicates are dropped by Nats-Msg-Id)", "err", err)
+	}
+}
+
+type metrics struct {
+	records *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{records: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gm_extractor_records_total",
+		Help: "Records handled by the extractor, by result (published, duplicate, dead_lettered).",
+	}, []string{"result"})}
+	reg.MustRegister(m.records)
+	return m
+}

@@ -1,0 +1,10 @@
+// Command extractor reads Gigya accounts (export files, or later the
+// accounts.search API) and publishes them to the GIGYA_ACCOUNTS stream.
+package main
+
+import (
+	"github.com/gigya-migrate/gigya-migrate/extractor/extract"
+	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
+)
+
+func main() { stage.Main("extractor", extract.Run) }

@@ -1,0 +1,248 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
+	"github.com/gigya-migrate/gigya-migrate/pkg/message"
+	"github.com/gigya-migrate/gigya-migrate/pkg/natstest"
+	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
+	"github.com/gigya-migrate/gigya-migrate/pkg/telemetry"
+	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// fakeSink records what it stored; write decides each call's outcome.
+type fakeSink struct {
+	mu     sync.Mutex
+	stored map[string]int
+	calls  int
+	write  func(call int, recs []sink.Record) error
+}
+
+func (s *fakeSink) Write(_ context.Context, recs []sink.Record) error {
+	s.mu.Lock()
+	s.calls++
+	call := s.calls
+	s.mu.Unlock()
+	err := s.write(call, recs)
+	var rej *sink.RejectedError
+	if err != nil && !errors.As(err, &rej) {
+		return err
+	}
+	refused := map[int]bool{}
+	if rej != nil {
+		for _, r := range rej.Rejections {
+			refused[r.Index] = true
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range recs {
+		if !refused[i] {
+			s.stored[r.UID]++
+		}
+	}
+	return err
+}
+
+func (s *fakeSink) Close(context.Context) error { return nil }
+
+func (s *fakeSink) count() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range s.stored {
+		out[k] = v
+	}
+	return out
+}
+
+type fixture struct {
+	js   jetstream.JetStream
+	top  *topology.Topology
+	cons jetstream.Consumer
+	l    *loader
+	sink *fakeSink
+}
+
+func setup(t *testing.T, maxAckPending int, write func(int, []sink.Record) error) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	js := natstest.Start(t).JetStream()
+	top, err := topology.Ensure(ctx, js, topology.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := Default().Loader.Consumer
+	// Short: a delivery lost when the pull subscription is re-established
+	// (missed heartbeats on a loaded machine) comes back within the test.
+	cc.AckWait = 2 * time.Second
+	cc.MaxAckPending = maxAckPending
+	cc.Backoff = []time.Duration{50 * time.Millisecond}
+	cc.MaxDeliver = 3
+	cons, err := cc.Durable(ctx, top.Mapped, "loader-test", "users.mapped.auth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &fakeSink{stored: map[string]int{}, write: write}
+	l := &loader{sink: fs, pub: js, target: "auth0", consumer: cc, maxRecords: 10, maxBytes: 1 << 20, maxWait: 20 * time.Millisecond,
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: newMetrics(telemetry.NewRegistry())}
+	return &fixture{js: js, top: top, cons: cons, l: l, sink: fs}
+}
+
+func (f *fixture) publish(t *testing.T, n int) {
+	t.Helper()
+	for i := range n {
+		m := nats.NewMsg("users.mapped.auth0")
+		uid := fmt.Sprintf("u%03d", i)
+		m.Data = fmt.Appendf(nil, `{"user_id":%q}`, uid)
+		m.Header.Set(message.HdrUID, uid)
+		m.Header.Set(message.HdrMsgID, "auth0:"+uid)
+		if _, err := f.js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (f *fixture) start(t *testing.T) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.l.run(ctx, f.cons) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (f *fixture) settled(want int64) func() error {
+	return func() error {
+		if got := f.l.consumed.Load(); got != want {
+			info, _ := f.cons.Info(context.Background())
+			var state string
+			if info != nil {
+				state = fmt.Sprintf("pending %d, ack pending %d, waiting %d", info.NumPending, info.NumAckPending, info.NumWaiting)
+			}
+			return fmt.Errorf("settled %d of %d: %+v; consumer %s", got, want, f.l.totals(), state)
+		}
+		return nil
+	}
+}
+
+func TestTransientFailureIsRetriedThenLoadedOnce(t *testing.T) {
+	f := setup(t, 100, func(call int, _ []sink.Record) error {
+		if call == 1 {
+			return fault.Transient("target_unavailable", errors.New("503"))
+		}
+		return nil
+	})
+	f.publish(t, 25)
+	stop := f.start(t)
+	natstest.Eventually(t, 10*time.Second, f.settled(25))
+	stop()
+	got := f.sink.count()
+	if len(got) != 25 {
+		t.Fatalf("stored %d users", len(got))
+	}
+	for uid, n := range got {
+		if n != 1 {
+			t.Fatalf("%s stored %d times", uid, n)
+		}
+	}
+	if tot := f.l.totals(); tot.Retried == 0 || tot.Loaded != 25 {
+		t.Fatalf("totals %+v", tot)
+	}
+}
+
+func TestRejectedUsersAreDeadLetteredOthersAcked(t *testing.T) {
+	f := setup(t, 100, func(_ int, recs []sink.Record) error {
+		for i, r := range recs {
+			if r.UID == "u003" {
+				return &sink.RejectedError{Rejections: []sink.Rejection{{Index: i, Code: "DUPLICATED_USER", Reason: "already exists"}}}
+			}
+		}
+		return nil
+	})
+	f.publish(t, 8)
+	stop := f.start(t)
+	natstest.Eventually(t, 10*time.Second, f.settled(8))
+	stop()
+	if got := f.sink.count(); len(got) != 7 || got["u003"] != 0 {
+		t.Fatalf("stored %v", got)
+	}
+	m, err := f.top.DeadLetter.GetLastMsgForSubject(context.Background(), "etl.deadletter.load.auth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Header.Get(message.HdrUID) != "u003" || m.Header.Get(message.HdrErrorCode) != "DUPLICATED_USER" || string(m.Data) != `{"user_id":"u003"}` {
+		t.Fatalf("dead letter %v %s", m.Header, m.Data)
+	}
+	info, _ := f.cons.Info(context.Background())
+	if info.NumAckPending != 0 {
+		t.Fatalf("%d unacked", info.NumAckPending)
+	}
+}
+
+func TestPermanentFailureAndExhaustedRetriesAreDeadLettered(t *testing.T) {
+	f := setup(t, 100, func(_ int, recs []sink.Record) error {
+		if recs[0].UID == "u000" {
+			return fault.Permanent("schema_violation", errors.New("bad user"))
+		}
+		return fault.Transient("target_unavailable", errors.New("down"))
+	})
+	f.l.maxRecords = 1
+	f.publish(t, 2)
+	stop := f.start(t)
+	natstest.Eventually(t, 10*time.Second, f.settled(2))
+	stop()
+	for subj, code := range map[string]string{"u000": "schema_violation", "u001": "max_deliver_exceeded"} {
+		found := false
+		for seq := uint64(1); seq <= 2; seq++ {
+			m, err := f.top.DeadLetter.GetMsg(context.Background(), seq)
+			if err == nil && m.Header.Get(message.HdrUID) == subj && m.Header.Get(message.HdrErrorCode) == code {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("no dead letter %s for %s", code, subj)
+		}
+	}
+}
+
+// A target that does not answer holds at most MaxAckPending users in
+// flight: the consumer stops delivering instead of the loader buffering.
+func TestSlowTargetBoundsInFlight(t *testing.T) {
+	release := make(chan struct{})
+	f := setup(t, 10, func(int, []sink.Record) error {
+		<-release
+		return nil
+	})
+	f.publish(t, 200)
+	stop := f.start(t)
+	natstest.Eventually(t, 10*time.Second, func() error {
+		info, err := f.cons.Info(context.Background())
+		if err != nil {
+			return err
+		}
+		if info.NumAckPending != 10 || info.NumPending != 190 {
+			return fmt.Errorf("ack pending %d, pending %d", info.NumAckPending, info.NumPending)
+		}
+		return nil
+	})
+	close(release)
+	natstest.Eventually(t, 20*time.Second, f.settled(200))
+	stop()
+	if len(f.sink.count()) != 200 {
+		t.Fatal("not all stored")
+	}
+}

@@ -1,0 +1,41 @@
+// Command quickstart is what `make run` runs: the whole pipeline on the
+// sample data with a local JetStream server, leaving Auth0 import files.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/gigya-migrate/gigya-migrate/pkg/quickstart"
+)
+
+func main() {
+	out := flag.String("out", "out", "directory for the Auth0 import files and the logs")
+	natsURL := flag.String("nats", os.Getenv("NATS_URL"), "use this NATS server instead of starting one (env NATS_URL)")
+	bin := flag.String("bin", "bin", "directory for the built binaries")
+	flag.Parse()
+	inputs := flag.Args()
+	if len(inputs) == 0 {
+		inputs = []string{"configs/sample/accounts.jsonl.gz"}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	root, err := quickstart.ModuleRoot(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+	rep, err := quickstart.Run(ctx, quickstart.Options{
+		Root: root, BinDir: *bin, NATSURL: *natsURL, Inputs: inputs, OutDir: strings.TrimSuffix(*out, "/"), Stdout: os.Stdout,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+	rep.Print(os.Stdout, *out)
+}

@@ -1,0 +1,232 @@
+package quickstart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Options configure a quickstart run.
+type Options struct {
+	Root    string   // module root (binaries are built from it)
+	BinDir  string   // where to build the binaries (empty: a temporary directory)
+	NATSURL string   // an existing server; empty starts one
+	Inputs  []string // Gigya export files for the extractor
+	OutDir  string   // where the loader writes Auth0 import files
+	Target  string   // mapping target (default auth0)
+	Stdout  io.Writer
+}
+
+// Report is what a run did, from the processes' own summaries.
+type Report struct {
+	Read, Published, Mapped, Filtered, Loaded int64
+	DeadLettered                              map[string]int64 // by stage
+	Files                                     []string
+	Elapsed                                   time.Duration
+}
+
+type extractorSummary struct {
+	Read, Published, Duplicates int64
+	DeadLettered                int64 `json:"dead_lettered"`
+}
+
+type transformerSummary struct {
+	Mapped, Filtered int64
+	DeadLettered     int64 `json:"dead_lettered"`
+}
+
+type loaderSummary struct {
+	Loaded       int64
+	DeadLettered int64 `json:"dead_lettered"`
+}
+
+// Run runs the pipeline over opts.Inputs to the end. Cancelling ctx (Ctrl-C)
+// stops every process gracefully and the server, then returns ctx's error.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if o.Target == "" {
+		o.Target = "auth0"
+	}
+	tmp, err := os.MkdirTemp("", "gigya-migrate-quickstart-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if o.BinDir == "" {
+		o.BinDir = filepath.Join(tmp, "bin")
+	}
+	logDir := filepath.Join(o.OutDir, "logs")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(o.Stdout, "building extractor, transformer, loader into %s\n", o.BinDir)
+	if err := Build(ctx, o.Root, o.BinDir); err != nil {
+		return nil, err
+	}
+	url := o.NATSURL
+	if url == "" {
+		srvLog, err := os.Create(filepath.Join(logDir, "nats-server.log"))
+		if err != nil {
+			return nil, err
+		}
+		defer srvLog.Close()
+		srv, err := StartServer(ctx, o.Root, tmp, srvLog)
+		if err != nil {
+			return nil, err
+		}
+		defer srv.Stop()
+		url = srv.URL
+		fmt.Fprintf(o.Stdout, "started nats-server with JetStream at %s (store in %s)\n", url, tmp)
+	} else {
+		fmt.Fprintf(o.Stdout, "using the NATS server at %s\n", url)
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", url, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+
+	env := []string{"NATS_URL=" + url}
+	var procs []*Proc
+	stopAll := func() {
+		for _, p := range procs {
+			_ = p.Signal(syscall.SIGTERM)
+		}
+		for _, p := range procs {
+			_, _ = p.Wait(time.Minute)
+		}
+	}
+	start := func(name string, args ...string) (*Proc, error) {
+		logf, err := os.OpenFile(filepath.Join(logDir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		p, err := Start(filepath.Join(o.BinDir, name), args, env, logf)
+		if err != nil {
+			return nil, err
+		}
+		procs = append(procs, p)
+		return p, nil
+	}
+	began := time.Now()
+	loaderEnv := fmt.Sprintf("GM_LOADER_TARGET=%s", o.Target)
+	env = append(env, loaderEnv)
+	tr, err := start("transformer")
+	if err != nil {
+		return nil, err
+	}
+	ld, err := startLoader(start, tmp, o.OutDir)
+	if err != nil {
+		stopAll()
+		return nil, err
+	}
+	top := topology.Default()
+	refs := []ConsumerRef{{top.Raw.Name, "transformer-" + o.Target}, {top.Mapped.Name, "loader-auth0-file"}}
+	if err := waitConsumers(ctx, js, refs, tr, ld); err != nil {
+		stopAll()
+		return nil, err
+	}
+	ex, err := start("extractor", append([]string{"-site", "sample"}, o.Inputs...)...)
+	if err != nil {
+		stopAll()
+		return nil, err
+	}
+	select {
+	case <-ex.Done():
+	case <-ctx.Done():
+		stopAll()
+		return nil, ctx.Err()
+	}
+	if code, _ := ex.Wait(0); code != 0 && code != 3 {
+		stopAll()
+		return nil, fmt.Errorf("extractor exited with %d: see %s", code, filepath.Join(logDir, "extractor.log"))
+	}
+	if err := WaitDrained(ctx, js, refs...); err != nil {
+		stopAll()
+		return nil, err
+	}
+	stopAll()
+
+	rep := &Report{DeadLettered: map[string]int64{}, Elapsed: time.Since(began)}
+	var es extractorSummary
+	var ts transformerSummary
+	var ls loaderSummary
+	if err := errors.Join(ex.Summary(&es), tr.Summary(&ts), ld.Summary(&ls)); err != nil {
+		return nil, err
+	}
+	rep.Read, rep.Published, rep.Mapped, rep.Filtered, rep.Loaded = es.Read, es.Published, ts.Mapped, ts.Filtered, ls.Loaded
+	rep.DeadLettered["extract"], rep.DeadLettered["transform"], rep.DeadLettered["load"] = es.DeadLettered, ts.DeadLettered, ls.DeadLettered
+	rep.Files, _ = filepath.Glob(filepath.Join(o.OutDir, "*.json"))
+	return rep, nil
+}
+
+func startLoader(start func(string, ...string) (*Proc, error), tmp, outDir string) (*Proc, error) {
+	// The sink's directory is a sink option; a one-key config file sets it.
+	cfg := filepath.Join(tmp, "loader.yaml")
+	body := fmt.Sprintf("loader:\n  sink:\n    type: auth0-file\n    options:\n      dir: %q\n", outDir)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		return nil, err
+	}
+	return start("loader", "-config", cfg)
+}
+
+// waitConsumers waits until the transformer and loader have created their
+// consumers, so that nothing the extractor publishes is missed by the drain
+// check; it fails early if either process died.
+func waitConsumers(ctx context.Context, js jetstream.JetStream, refs []ConsumerRef, procs ...*Proc) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ok := true
+		for _, r := range refs {
+			if _, err := js.Consumer(ctx, r.Stream, r.Durable); err != nil {
+				ok = false
+			}
+		}
+		if ok {
+			return nil
+		}
+		for _, p := range procs {
+			select {
+			case <-p.Done():
+				code, _ := p.Wait(0)
+				return fmt.Errorf("%s exited with %d at start-up: see its log", p.Name, code)
+			default:
+			}
+		}
+		if time.Now().After(deadline) {
+			return errors.New("transformer and loader did not create their consumers within a minute")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Print writes the report as the quickstart's closing summary.
+func (r *Report) Print(w io.Writer, outDir string) {
+	dl := r.DeadLettered["extract"] + r.DeadLettered["transform"] + r.DeadLettered["load"]
+	fmt.Fprintf(w, "\ngigya-migrate: %d accounts in %v\n", r.Read, r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "  read           %8d\n", r.Read)
+	fmt.Fprintf(w, "  mapped         %8d\n", r.Mapped)
+	fmt.Fprintf(w, "  loaded         %8d\n", r.Loaded)
+	fmt.Fprintf(w, "  dead-lettered  %8d   (extract %d, transform %d, load %d; stream ETL_DEADLETTER)\n",
+		dl, r.DeadLettered["extract"], r.DeadLettered["transform"], r.DeadLettered["load"])
+	fmt.Fprintf(w, "  filtered       %8d   (skipped by mapping filters)\n", r.Filtered)
+	fmt.Fprintf(w, "  Auth0 import files: %d in %s/\n", len(r.Files), strings.TrimSuffix(outDir, "/"))
+	fmt.Fprintf(w, "  logs: %s/logs/\n", strings.TrimSuffix(outDir, "/"))
+}
