@@ -74,6 +74,7 @@ func StartServer(ctx context.Context, root, dir string, log io.Writer) (*Server,
 	cmd := exec.Command(strings.TrimSpace(string(path)), "-a", "127.0.0.1", "-p", "-1", "-js",
 		"-sd", filepath.Join(dir, "store"), "--ports_file_dir", dir)
 	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = ownGroup()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start nats-server: %w", err)
 	}
@@ -109,6 +110,11 @@ func (s *Server) Stop() {
 	}
 }
 
+// ownGroup puts a child in its own process group: a Ctrl-C in the terminal
+// then reaches only the quickstart, which stops the binaries first (so they
+// drain) and the server last, instead of everything dying at once.
+func ownGroup() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
+
 // Proc is one pipeline binary running as a child process.
 type Proc struct {
 	Name string
@@ -126,6 +132,7 @@ func Start(bin string, args, env []string, logw io.Writer) (*Proc, error) {
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout = &p.out
 	p.cmd.Stderr = logw
+	p.cmd.SysProcAttr = ownGroup()
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}

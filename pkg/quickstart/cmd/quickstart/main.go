@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -33,6 +34,10 @@ func main() {
 	rep, err := quickstart.Run(ctx, quickstart.Options{
 		Root: root, BinDir: *bin, NATSURL: *natsURL, Inputs: inputs, OutDir: strings.TrimSuffix(*out, "/"), Stdout: os.Stdout,
 	})
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "quickstart: interrupted; every process it started was stopped (logs in "+*out+"/logs/)")
+		os.Exit(130)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
