@@ -110,9 +110,11 @@ func (x *extraction) execute(ctx context.Context, src Source, restart bool) (Tot
 	go func() {
 		defer close(ackDone)
 		for p := range queue {
-			if err := x.await(p); err != nil {
+			// After a failure nothing counts as stored any more (the
+			// checkpoint is a prefix), so the rest is only drained, not retried.
+			if err := x.await(p, fatal.Load() == nil); err != nil {
 				fatal.CompareAndSwap(nil, &err)
-				continue // keep draining; nothing after a failure counts as stored
+				continue
 			}
 			if fatal.Load() == nil {
 				stored++
@@ -208,8 +210,8 @@ func (x *extraction) publishAsync(ctx context.Context, msg *nats.Msg) (jetstream
 const retryFor = 2 * time.Minute
 
 // await waits for the PubAck of p, republishing (same Nats-Msg-Id, so never
-// twice) while the failure is transient.
-func (x *extraction) await(p inflight) error {
+// twice) while the failure is transient and retry is true.
+func (x *extraction) await(p inflight, retry bool) error {
 	var err error
 	select {
 	case ack := <-p.fut.Ok():
@@ -218,7 +220,7 @@ func (x *extraction) await(p inflight) error {
 	case err = <-p.fut.Err():
 	}
 	deadline := time.Now().Add(retryFor)
-	for attempt := 1; fault.IsTransient(err) && time.Now().Before(deadline); attempt++ {
+	for attempt := 1; retry && fault.IsTransient(err) && time.Now().Before(deadline); attempt++ {
 		x.log.Warn("publish failed, retrying", "subject", p.msg.Subject, "msg_id", p.msg.Header.Get(message.HdrMsgID), "attempt", attempt, "err", err)
 		time.Sleep(min(time.Duration(attempt)*200*time.Millisecond, 5*time.Second))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

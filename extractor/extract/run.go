@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
-	"flag"
 	"fmt"
 	"time"
 
@@ -43,18 +41,12 @@ func run(ctx context.Context, env stage.Env, sources Registry) error {
 	if len(env.Args) > 0 && env.Args[0] == "sample" {
 		return runSample(env)
 	}
-	fs := flag.NewFlagSet("extractor", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
-	cfgPath := fs.String("config", env.Getenv("GM_CONFIG"), "YAML config file (env GM_CONFIG); defaults apply without one")
+	fs, cfgPath := stage.Flags("extractor", usage, env)
 	site := fs.String("site", "", "Gigya site name (overrides extractor.site)")
 	restart := fs.Bool("restart", false, "ignore the checkpoint of an interrupted run of the same input and start from the first record")
 	runID := fs.String("run", "", "run id recorded in the Etl-Run header and the run record (default: generated)")
-	if err := fs.Parse(env.Args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return stage.Usage(err)
+	if err := stage.ParseFlags(fs, env.Args, true); err != nil {
+		return err
 	}
 	cfg := Default()
 	err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func() error {

@@ -24,11 +24,8 @@ func runSample(env stage.Env) error {
 	out := fs.String("o", "-", "output file (- for stdout; .gz suffix compresses)")
 	rounds := fs.Int("pbkdf2-rounds", 0, "PBKDF2 rounds of generated hashes (0: Gigya's 10000)")
 	bcryptCost := fs.Int("bcrypt-cost", 0, "bcrypt cost of generated hashes (0: 10)")
-	if err := fs.Parse(env.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return stage.Usage(err)
+	if err := stage.ParseFlags(fs, env.Args[1:], false); err != nil {
+		return err
 	}
 	if *n < 0 {
 		return stage.Usage(errors.New("-n must not be negative"))

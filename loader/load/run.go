@@ -2,8 +2,6 @@ package load
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"time"
 
@@ -20,8 +18,6 @@ It runs until stopped (SIGINT/SIGTERM: writes and acks the batch in flight, then
 
 Usage:
   loader [flags]
-
-Flags:
 `
 
 // Summary is what an instance prints on stdout when it stops, as one JSON line.
@@ -37,24 +33,11 @@ type Summary struct {
 // Run is the loader's main: it runs with the sinks of registry, so a custom
 // build plugs in its own.
 func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
-	fs := flag.NewFlagSet("loader", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usage)
-		fs.PrintDefaults()
-		fmt.Fprintf(fs.Output(), "\nSinks: %s\n", registry.Names())
-	}
-	cfgPath := fs.String("config", env.Getenv("GM_CONFIG"), "YAML config file (env GM_CONFIG); defaults apply without one")
+	fs, cfgPath := stage.Flags("loader", usage+"\nSinks: "+registry.Names()+"\n\nFlags:\n", env)
 	sinkType := fs.String("sink", "", "sink type (overrides loader.sink.type)")
 	target := fs.String("target", "", "mapping target to load (overrides loader.target)")
-	if err := fs.Parse(env.Args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return stage.Usage(err)
-	}
-	if fs.NArg() > 0 {
-		return stage.Usage(fmt.Errorf("unexpected arguments %q", fs.Args()))
+	if err := stage.ParseFlags(fs, env.Args, false); err != nil {
+		return err
 	}
 	cfg := Default()
 	err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func() error {

@@ -256,6 +256,19 @@ func waitDrained(t *testing.T, js jetstream.JetStream) {
 	}
 }
 
+// stopGracefully sends SIGTERM to each process and expects exit code 0.
+func stopGracefully(t *testing.T, procs ...*quickstart.Proc) {
+	t.Helper()
+	for _, proc := range procs {
+		if err := proc.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if code := exitCode(t, proc); code != 0 {
+			t.Fatalf("%s exit %d after SIGTERM, want 0", proc.Name, code)
+		}
+	}
+}
+
 func consumerInfo(t *testing.T, js jetstream.JetStream, stream, durable string) *jetstream.ConsumerInfo {
 	t.Helper()
 	c, err := js.Consumer(context.Background(), stream, durable)
@@ -303,12 +316,7 @@ func TestEndToEndTransformerKilled(t *testing.T) {
 	t.Logf("transformer killed at ack floor %d of %d", killedAt, exp.lines)
 	tr2 := p.start("transformer")
 	waitDrained(t, js)
-	for _, proc := range []*quickstart.Proc{tr2, ld} {
-		_ = proc.Signal(syscall.SIGTERM)
-		if code := exitCode(t, proc); code != 0 {
-			t.Fatalf("%s exit %d after SIGTERM, want 0", proc.Name, code)
-		}
-	}
+	stopGracefully(t, tr2, ld)
 	checkExactlyOnce(t, js, out, exp, -1) // the killed instance reported no count
 	mapped, _ := js.Stream(context.Background(), "USERS_MAPPED")
 	info, _ := mapped.Info(context.Background())
@@ -349,14 +357,7 @@ func TestEndToEndGracefulStops(t *testing.T) {
 		}
 		return nil
 	})
-	for _, proc := range []*quickstart.Proc{ex, tr, ld} {
-		if err := proc.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		if code := exitCode(t, proc); code != 0 {
-			t.Fatalf("%s exit %d after SIGTERM, want 0", proc.Name, code)
-		}
-	}
+	stopGracefully(t, ex, tr, ld)
 	var first struct {
 		Status    string
 		Read      int64
@@ -388,12 +389,7 @@ func TestEndToEndGracefulStops(t *testing.T) {
 	}
 	tr2, ld2 := p.start("transformer"), p.start("loader")
 	waitDrained(t, js)
-	for _, proc := range []*quickstart.Proc{tr2, ld2} {
-		_ = proc.Signal(syscall.SIGTERM)
-		if code := exitCode(t, proc); code != 0 {
-			t.Fatalf("%s exit %d, want 0", proc.Name, code)
-		}
-	}
+	stopGracefully(t, tr2, ld2)
 	checkExactlyOnce(t, js, out, exp, -1)
 }
 

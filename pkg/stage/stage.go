@@ -7,6 +7,7 @@ package stage
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -81,7 +82,7 @@ func Main(name string, run func(context.Context, Env) error) {
 func ExitCode(name string, err error, stderr io.Writer) int {
 	var usage *UsageError
 	switch {
-	case err == nil, errors.Is(err, context.Canceled):
+	case err == nil, errors.Is(err, context.Canceled), errors.Is(err, ErrHelp):
 		return ExitOK
 	case errors.Is(err, ErrDeadLetters):
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
@@ -192,4 +193,33 @@ func (r *Runtime) Close() {
 			return
 		}
 	}
+}
+
+// Flags starts a binary's flag set: usage text, output to env.Stderr, and
+// the -config flag every binary has.
+func Flags(name, usage string, env Env) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
+	cfg := fs.String("config", env.Getenv("GM_CONFIG"), "YAML config file (env GM_CONFIG); defaults apply without one")
+	return fs, cfg
+}
+
+// ErrHelp is returned by [ParseFlags] when the user asked for -h: the usage
+// is printed and the binary exits 0.
+var ErrHelp = flag.ErrHelp
+
+// ParseFlags parses args; a bad flag is a [UsageError], and unexpected
+// positional arguments are refused unless positional is true.
+func ParseFlags(fs *flag.FlagSet, args []string, positional bool) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ErrHelp
+		}
+		return Usage(err)
+	}
+	if !positional && fs.NArg() > 0 {
+		return Usage(fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	return nil
 }

@@ -2,8 +2,6 @@ package transform
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"time"
 
@@ -38,19 +36,10 @@ type Summary struct {
 
 // Run is the transformer's main.
 func Run(ctx context.Context, env stage.Env) error {
-	fs := flag.NewFlagSet("transformer", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
-	cfgPath := fs.String("config", env.Getenv("GM_CONFIG"), "YAML config file (env GM_CONFIG); defaults apply without one")
+	fs, cfgPath := stage.Flags("transformer", usage, env)
 	mappingPath := fs.String("mapping", "", "mapping YAML file (overrides transformer.mapping)")
-	if err := fs.Parse(env.Args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return stage.Usage(err)
-	}
-	if fs.NArg() > 0 {
-		return stage.Usage(fmt.Errorf("unexpected arguments %q", fs.Args()))
+	if err := stage.ParseFlags(fs, env.Args, false); err != nil {
+		return err
 	}
 	cfg := Default()
 	err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func() error {
