@@ -28,60 +28,165 @@ func (m *Mapping) NewEvaluator() *Evaluator {
 // Mapping returns the mapping e evaluates.
 func (e *Evaluator) Mapping() *Mapping { return e.m }
 
-// Apply evaluates the mapping against one decoded account, whose top-level
+// Result is what one record maps to.
+type Result struct {
+	// Outputs holds one user, or with `explode:` one per element of the
+	// exploded array. It is nil when the record is skipped.
+	Outputs []map[string]any
+	// Skip names why the record produced nothing: the first matching
+	// filter, or SkipExplodeEmpty. "" otherwise.
+	Skip string
+	// Notes lists the fields an `on_error: omit` policy dropped.
+	Notes []Note
+}
+
+// SkipExplodeEmpty is the skip reason of a record whose exploded array is
+// empty or absent: it has nothing to produce, and is counted, not lost.
+const SkipExplodeEmpty = "explode_empty"
+
+// Note records a field left out because its expression failed and its
+// policy is `on_error: omit` (for example a password hash the target cannot
+// verify: the user is imported without it and flagged for a reset).
+type Note struct {
+	Field string // output path of the dropped field
+	Flag  string // output path set to true, "" when none
+	Err   error  // why the expression failed
+}
+
+// Map evaluates the mapping against one decoded account, whose top-level
 // keys are the expressions' variables.
 //
-// Filters run first, in order; when one is true Apply returns its name as
-// skip, with out and err nil, and evaluates no field. Otherwise every field
-// is evaluated; a nil result is omitted, any other value is stored at its
-// path, creating nested objects as needed (no empty object is created for
-// fields that were all nil). Then every required path must hold a non-empty
+// Filters run first, in order; when one is true Map returns its name as
+// Skip and evaluates no field. Otherwise the fields are evaluated, once, or
+// once per element of the exploded array (bound to `each`). A nil result is
+// omitted — and with omit_empty (the default) so are empty strings, arrays
+// and objects, at any depth — then a field with a default takes the
+// default's value, and any other value is stored at its path, creating
+// nested objects as needed. Then every required path must hold a non-empty
 // value. The first failure is returned as a [*FieldError].
 //
-// out may share arrays and objects with account (a field like `data` is
-// stored as is): do not modify account while out is in use.
-func (e *Evaluator) Apply(account map[string]any) (out map[string]any, skip string, err error) {
+// Map adds the identity views it needs to account (under [IdentityVar] and
+// a private key) and [EachVar] while exploding. Outputs may share arrays
+// and objects with account (`data` is stored as is, unless omit_empty had to
+// drop something inside it, in which case it is a copy): do not modify
+// account while the outputs are in use.
+func (e *Evaluator) Map(account map[string]any) (Result, error) {
 	if account == nil {
 		account = map[string]any{} // expr's fast path needs a map value
+	}
+	if e.m.byProvider || e.m.merged {
+		addViews(account, e.m.byProvider, e.m.merged)
 	}
 	for i := range e.m.filters {
 		f := &e.m.filters[i]
 		v, err := e.vm.Run(f.prog, account)
 		if err != nil {
-			return nil, "", &FieldError{Field: f.Name, Filter: true, Expr: f.When, Err: err}
+			return Result{}, &FieldError{Field: f.Name, Filter: true, Expr: f.When, Err: err}
 		}
 		// AsBool makes the program end in a cast: v is a bool (nil is false).
 		if b, ok := v.(bool); ok && b {
-			return nil, f.Name, nil
+			return Result{Skip: f.Name}, nil
 		}
 	}
+	if e.m.explode == "" {
+		var r Result
+		out, err := e.one(account, &r.Notes)
+		if err != nil {
+			return Result{}, err
+		}
+		r.Outputs = []map[string]any{out}
+		return r, nil
+	}
+	items, _ := account[e.m.explode].([]any)
+	var r Result
+	for _, item := range items {
+		account[EachVar] = item
+		out, err := e.one(account, &r.Notes)
+		if err != nil {
+			return Result{}, err
+		}
+		r.Outputs = append(r.Outputs, out)
+	}
+	delete(account, EachVar)
+	if len(r.Outputs) == 0 {
+		return Result{Skip: SkipExplodeEmpty}, nil
+	}
+	return r, nil
+}
 
-	out = make(map[string]any, e.m.topLevel)
+// one evaluates the fields once.
+func (e *Evaluator) one(account map[string]any, notes *[]Note) (map[string]any, error) {
+	out := make(map[string]any, e.m.topLevel)
 	for i := range e.m.fields {
 		f := &e.m.fields[i]
 		v, err := e.vm.Run(f.prog, account)
 		if err != nil {
-			return nil, "", &FieldError{Field: f.Path, Expr: f.Expr, Err: err}
+			if f.OnError == OnErrorOmit {
+				*notes = append(*notes, Note{Field: f.Path, Flag: f.Flag, Err: err})
+				if f.flagSegs != nil {
+					setPath(out, f.flagSegs, nil, true)
+				}
+				continue
+			}
+			return nil, &FieldError{Field: f.Path, Expr: f.Expr, Err: err}
+		}
+		if e.m.omitEmpty {
+			v = omitEmpty(v)
+		}
+		if isNil(v) && f.def != nil {
+			if v, err = e.vm.Run(f.def, account); err != nil {
+				return nil, &FieldError{Field: f.Path, Expr: f.Default, Err: err}
+			}
+			if e.m.omitEmpty {
+				v = omitEmpty(v)
+			}
 		}
 		if isNil(v) {
 			continue
 		}
-		set(out, f, v)
+		setPath(out, f.segs, f.hints, v)
 	}
 	for i := range e.m.required {
 		r := &e.m.required[i]
 		if isEmpty(lookup(out, r.segs)) {
-			return nil, "", &FieldError{Field: r.path, Expr: r.expr, Err: ErrRequired}
+			return nil, &FieldError{Field: r.path, Expr: r.expr, Err: ErrRequired}
 		}
 	}
-	return out, "", nil
+	return out, nil
 }
 
-// ApplyJSON decodes one account (a JSON object) and calls [Evaluator.Apply].
+// MapJSON decodes one account (a JSON object) and calls [Evaluator.Map].
 // Integers that fit are decoded as int64, so large ids and millisecond
 // timestamps keep every digit; other numbers are float64. A document that is
 // not a JSON object returns an error wrapping [ErrDecode].
+func (e *Evaluator) MapJSON(data []byte) (Result, error) {
+	account, err := decodeAccount(data)
+	if err != nil {
+		return Result{}, err
+	}
+	return e.Map(account)
+}
+
+// Apply is [Evaluator.Map] for mappings that produce one user per record
+// (no `explode:`): it returns that user, or the skip reason.
+func (e *Evaluator) Apply(account map[string]any) (out map[string]any, skip string, err error) {
+	r, err := e.Map(account)
+	if err != nil || r.Skip != "" {
+		return nil, r.Skip, err
+	}
+	return r.Outputs[0], "", nil
+}
+
+// ApplyJSON decodes one account and calls [Evaluator.Apply].
 func (e *Evaluator) ApplyJSON(data []byte) (out map[string]any, skip string, err error) {
+	account, err := decodeAccount(data)
+	if err != nil {
+		return nil, "", err
+	}
+	return e.Apply(account)
+}
+
+func decodeAccount(data []byte) (map[string]any, error) {
 	var account map[string]any
 	rest, err := json.Parse(data, &account, json.UseInt64)
 	if err == nil && len(bytes.TrimSpace(rest)) > 0 { // trailing whitespace is fine
@@ -91,25 +196,108 @@ func (e *Evaluator) ApplyJSON(data []byte) (out map[string]any, skip string, err
 		err = errors.New("the account is null, not an object")
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrDecode, err)
+		return nil, fmt.Errorf("%w: %w", ErrDecode, err)
 	}
-	return e.Apply(account)
+	return account, nil
 }
 
-// set stores v at f's path in out. Intermediate values are always objects
+// omitEmpty drops nil, empty strings and empty arrays and objects from v, at
+// any depth, and returns nil when nothing is left. It copies only the
+// containers it changes: v may be shared with the account.
+func omitEmpty(v any) any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case string:
+		if x == "" {
+			return nil
+		}
+		return x
+	case map[string]any:
+		var out map[string]any // allocated on the first change
+		for k, child := range x {
+			c := omitEmpty(child)
+			if c == nil || !sameValue(c, child) {
+				if out == nil {
+					out = make(map[string]any, len(x))
+					for k2, v2 := range x {
+						out[k2] = v2
+					}
+				}
+				if c == nil {
+					delete(out, k)
+				} else {
+					out[k] = c
+				}
+			}
+		}
+		if out == nil {
+			out = x
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	case []any:
+		var out []any
+		for i, child := range x {
+			c := omitEmpty(child)
+			changed := c == nil || !sameValue(c, child)
+			if changed && out == nil {
+				out = make([]any, i, len(x))
+				copy(out, x[:i])
+			}
+			if out != nil && c != nil {
+				out = append(out, c)
+			}
+		}
+		if out == nil {
+			out = x
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	}
+	if isNil(v) {
+		return nil
+	}
+	return v
+}
+
+// sameValue reports whether omitEmpty returned its input unchanged: the same
+// container (compared by identity) or the same scalar.
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		return ok && reflect.ValueOf(x).UnsafePointer() == reflect.ValueOf(y).UnsafePointer()
+	case []any:
+		y, ok := b.([]any)
+		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	}
+	return true
+}
+
+// setPath stores v at segs in out. Intermediate values are always objects
 // created here: Parse rejects a path that is both a value and a parent.
-func set(out map[string]any, f *field, v any) {
+// hints, when given, size the objects created.
+func setPath(out map[string]any, segs []string, hints []int, v any) {
 	obj := out
-	last := len(f.segs) - 1
-	for i, seg := range f.segs[:last] {
+	last := len(segs) - 1
+	for i, seg := range segs[:last] {
 		child, ok := obj[seg].(map[string]any)
 		if !ok {
-			child = make(map[string]any, f.hints[i])
+			n := 0
+			if hints != nil {
+				n = hints[i]
+			}
+			child = make(map[string]any, n)
 			obj[seg] = child
 		}
 		obj = child
 	}
-	obj[f.segs[last]] = v
+	obj[segs[last]] = v
 }
 
 // lookup returns the value at segs in out, nil when absent.

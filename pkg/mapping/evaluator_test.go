@@ -14,6 +14,7 @@ func TestOutputShape(t *testing.T) {
 	m := mustParse(t, `
 version: 1
 target: t
+omit_empty: false
 fields:
   id: UID
   missing: nope
@@ -38,7 +39,7 @@ fields:
 	want := map[string]any{
 		"id":           "u1",
 		"obj":          map[string]any{"present": "u1", "deep": map[string]any{"er": 1}},
-		"empty_string": "", // kept for now: omit-empty is a later policy
+		"empty_string": "", // kept: this mapping turns omit_empty off
 		"no":           false,
 		"zero":         0,
 		"list":         []any{},

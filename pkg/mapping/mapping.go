@@ -28,14 +28,23 @@ type Mapping struct {
 	keys     []string // sorted top-level account keys read; nil with allKeys
 	allKeys  bool
 	topLevel int // distinct first path segments: size hint for the output map
+
+	omitEmpty  bool
+	explode    string
+	validate   string
+	repairs    []string
+	byProvider bool // some expression reads identity.<provider>
+	merged     bool // some expression reads identities.<name>
 }
 
 // field is a compiled Field.
 type field struct {
 	Field
-	segs  []string    // Path split at dots
-	hints []int       // hints[i]: size hint for the object at segs[:i+1]
-	prog  *vm.Program // compiled Expr
+	segs     []string    // Path split at dots
+	hints    []int       // hints[i]: size hint for the object at segs[:i+1]
+	prog     *vm.Program // compiled Expr
+	def      *vm.Program // compiled Default, nil when none
+	flagSegs []string    // Flag split at dots
 }
 
 // filter is a compiled Filter.
@@ -72,10 +81,14 @@ func Parse(name string, data []byte) (*Mapping, error) {
 		return nil, p.err()
 	}
 	m := &Mapping{
-		name:    name,
-		target:  doc.target,
-		fields:  make([]field, 0, len(doc.fields)),
-		filters: make([]filter, 0, len(doc.filters)),
+		name:      name,
+		target:    doc.target,
+		fields:    make([]field, 0, len(doc.fields)),
+		filters:   make([]filter, 0, len(doc.filters)),
+		omitEmpty: doc.omitEmpty,
+		explode:   doc.explode,
+		validate:  doc.validate,
+		repairs:   doc.repairs,
 	}
 	keys := map[string]struct{}{}
 
@@ -116,15 +129,49 @@ func Parse(name string, data []byte) (*Mapping, error) {
 		for i := range hints {
 			hints[i] = children[strings.Join(segs[:i+1], ".")]
 		}
-		m.fields = append(m.fields, field{Field: f, segs: segs, hints: hints, prog: prog})
+		cf := field{Field: f, segs: segs, hints: hints, prog: prog}
+		if f.Default != "" {
+			def, err := compile(f.Default)
+			if err != nil {
+				p.addErr(&ConfigError{Section: "field", Key: f.Path + " default", Line: f.Line, Expr: f.Default, Err: err})
+				continue
+			}
+			m.allKeys = inputKeys(def.Node(), keys) || m.allKeys
+			cf.def = def
+		}
+		if f.Flag != "" {
+			cf.flagSegs = strings.Split(f.Flag, ".")
+		}
+		m.fields = append(m.fields, cf)
 		exprByPath[f.Path] = f.Expr
+		if f.Required {
+			doc.required = append(doc.required, Field{Path: f.Path, Line: f.Line})
+		}
 	}
 	if len(p.errs) > 0 {
 		return nil, p.err()
 	}
 
 	m.version = computeVersion(doc)
+	// The views are computed per record only when an expression reads them;
+	// what they read of the account is the identities array.
+	_, m.byProvider = keys[IdentityVar]
+	_, m.merged = keys[mergedVar]
+	delete(keys, IdentityVar)
+	delete(keys, mergedVar)
+	delete(keys, EachVar)
+	if m.byProvider || m.merged || m.explode != "" {
+		keys[identitiesKey] = struct{}{}
+	}
+	if m.explode != "" {
+		keys[m.explode] = struct{}{}
+	}
+	seenReq := map[string]bool{}
 	for _, r := range doc.required {
+		if seenReq[r.Path] {
+			continue
+		}
+		seenReq[r.Path] = true
 		m.required = append(m.required, requiredPath{
 			path: r.Path,
 			segs: strings.Split(r.Path, "."),
@@ -161,6 +208,7 @@ func compile(src string, extra ...expr.Option) (*vm.Program, error) {
 		// transformer instances could map one record differently. (Not
 		// expr.Timezone: see fixedZone for the expr bug it works around.)
 		expr.Patch(fixedZone{loc: time.UTC}),
+		expr.Patch(identitiesView{}),
 		expr.Patch(nilSafe{}),
 	}
 	prog, err := expr.Compile(src, append(opts, extra...)...)
@@ -217,6 +265,17 @@ func (m *Mapping) Name() string { return m.name }
 // the MAPPED message id, so a replay after a mapping fix publishes new
 // messages instead of being dropped as duplicates of the old ones.
 func (m *Mapping) Version() string { return m.version }
+
+// Explode returns the top-level array key whose elements each produce an
+// output record (`explode:`), or "".
+func (m *Mapping) Explode() string { return m.explode }
+
+// Validator returns the name of the target validator the mapping asks for
+// (`validate:`; "" means the target's own, "none" means no validation) and
+// the repairs it allows (`repair:`).
+func (m *Mapping) Validator() (name string, repairs []string) {
+	return m.validate, slices.Clone(m.repairs)
+}
 
 // Fields returns the fields in the order the mapping file lists them.
 func (m *Mapping) Fields() []Field {

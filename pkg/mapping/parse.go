@@ -40,7 +40,26 @@ type Field struct {
 	Expr string
 	// Line is the 1-based YAML line of the field's key.
 	Line int
+	// Required makes a missing or empty value a failure of the record (the
+	// same as listing Path under the top-level `required:`).
+	Required bool
+	// Default is an expression evaluated when Expr yields nothing (nil, or
+	// an empty value under omit_empty); "" when there is none.
+	Default string
+	// OnError is what a runtime error of Expr does: "fail" (the record is
+	// dead-lettered, the default) or "omit" (the field is left out and the
+	// record goes on, noted in the evaluation's Notes).
+	OnError string
+	// Flag is an output path set to true when OnError "omit" dropped the
+	// field, e.g. app_metadata.password_reset_required.
+	Flag string
 }
+
+// On-error policies of a field.
+const (
+	OnErrorFail = "fail"
+	OnErrorOmit = "omit"
+)
 
 // Filter is one skip rule: a record for which When is true is skipped and
 // counted under Name.
@@ -56,10 +75,14 @@ type Filter struct {
 // document is the validated structure of a mapping file, before any
 // expression is compiled.
 type document struct {
-	target   string
-	fields   []Field
-	filters  []Filter
-	required []Field // Path and Line only
+	target    string
+	fields    []Field
+	filters   []Filter
+	required  []Field // Path and Line only
+	omitEmpty bool
+	explode   string   // top-level array key, "" when off
+	validate  string   // validator name, "" = the target's own, "none" = off
+	repairs   []string // repair names, sorted
 }
 
 // problems collects ConfigErrors so one Parse reports everything it can find
@@ -142,7 +165,7 @@ func parseDocument(p *problems, data []byte) *document {
 		return nil
 	}
 
-	doc := &document{}
+	doc := &document{omitEmpty: true}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(top.Content); i += 2 {
 		k, v := top.Content[i], resolve(top.Content[i+1])
@@ -172,8 +195,28 @@ func parseDocument(p *problems, data []byte) *document {
 			doc.filters = parseFilters(p, v)
 		case "required":
 			doc.required = parseRequired(p, v)
+		case "omit_empty":
+			if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" {
+				p.add("omit_empty", "", v.Line, "must be true or false")
+				continue
+			}
+			doc.omitEmpty = v.Value == "true"
+		case "explode":
+			if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" || !validIdent(v.Value) {
+				p.add("explode", "", v.Line, "must name a top-level array of the account, e.g. identities")
+				continue
+			}
+			doc.explode = v.Value
+		case "validate":
+			if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" || !validName(v.Value) {
+				p.add("validate", "", v.Line, "must be a validator name (e.g. auth0, loginradius) or none")
+				continue
+			}
+			doc.validate = v.Value
+		case "repair":
+			doc.repairs = parseRepairs(p, v)
 		default:
-			p.add("", "", k.Line, "unknown key %q (want version, target, fields, filters, required)", k.Value)
+			p.add("", "", k.Line, "unknown key %q (want version, target, fields, filters, required, omit_empty, explode, validate, repair)", k.Value)
 		}
 	}
 	for _, key := range []string{"version", "target", "fields"} {
@@ -239,9 +282,17 @@ func parseFields(p *problems, v *yaml.Node) []Field {
 		if conflict {
 			continue
 		}
-		src, ok := scalarExpr(p, "field", path, val)
-		if !ok {
-			continue
+		f := Field{Path: path, Line: line, OnError: OnErrorFail}
+		if val.Kind == yaml.MappingNode {
+			if !parseFieldSpec(p, &f, val) {
+				continue
+			}
+		} else {
+			src, ok := scalarExpr(p, "field", path, val)
+			if !ok {
+				continue
+			}
+			f.Expr = src
 		}
 		leaves[path] = line
 		for j := 1; j < len(segs); j++ {
@@ -250,9 +301,115 @@ func parseFields(p *problems, v *yaml.Node) []Field {
 				parents[prefix] = line
 			}
 		}
-		fields = append(fields, Field{Path: path, Expr: src, Line: line})
+		fields = append(fields, f)
+	}
+	for _, f := range fields {
+		if f.Flag == "" {
+			continue
+		}
+		if _, clash := leaves[f.Flag]; clash {
+			p.add("field", f.Path, f.Line, "flag %q is also a field", f.Flag)
+		}
+		if _, clash := parents[f.Flag]; clash {
+			p.add("field", f.Path, f.Line, "flag %q is an object of other fields", f.Flag)
+		}
 	}
 	return fields
+}
+
+// parseFieldSpec reads the long form of a field:
+//
+//	path: {expr: ..., required: true, default: ..., on_error: omit, flag: path}
+func parseFieldSpec(p *problems, f *Field, v *yaml.Node) bool {
+	ok := true
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, val := v.Content[i], resolve(v.Content[i+1])
+		if seen[k.Value] {
+			p.add("field", f.Path, k.Line, "duplicate key %q", k.Value)
+			ok = false
+			continue
+		}
+		seen[k.Value] = true
+		switch k.Value {
+		case "expr":
+			src, good := scalarExpr(p, "field", f.Path, val)
+			f.Expr, ok = src, ok && good
+		case "default":
+			src, good := scalarExpr(p, "field", f.Path+" default", val)
+			f.Default, ok = src, ok && good
+		case "required":
+			if val.Kind != yaml.ScalarNode || val.ShortTag() != "!!bool" {
+				p.add("field", f.Path, val.Line, "required must be true or false")
+				ok = false
+				continue
+			}
+			f.Required = val.Value == "true"
+		case "on_error":
+			if val.Value != OnErrorFail && val.Value != OnErrorOmit {
+				p.add("field", f.Path, val.Line, "on_error must be %s or %s", OnErrorFail, OnErrorOmit)
+				ok = false
+				continue
+			}
+			f.OnError = val.Value
+		case "flag":
+			if err := checkPath(val.Value); val.Kind != yaml.ScalarNode || err != nil {
+				p.add("field", f.Path, val.Line, "flag must be an output path")
+				ok = false
+				continue
+			}
+			f.Flag = val.Value
+		default:
+			p.add("field", f.Path, k.Line, "unknown key %q (want expr, required, default, on_error, flag)", k.Value)
+			ok = false
+		}
+	}
+	if !seen["expr"] {
+		p.add("field", f.Path, v.Line, "expr is missing")
+		return false
+	}
+	if f.Flag != "" && f.OnError != OnErrorOmit {
+		p.add("field", f.Path, v.Line, "flag needs on_error: omit (it marks the records whose field was dropped)")
+		ok = false
+	}
+	return ok
+}
+
+// knownRepairs are the repairs a mapping may ask the target validator for.
+var knownRepairs = []string{"sanitize_metadata_keys"}
+
+// parseRepairs reads `repair:`, a list of repair names.
+func parseRepairs(p *problems, v *yaml.Node) []string {
+	if v.Kind != yaml.SequenceNode {
+		p.add("repair", "", v.Line, "must be a list, e.g. [sanitize_metadata_keys]")
+		return nil
+	}
+	var out []string
+	for _, item := range v.Content {
+		if item.Kind != yaml.ScalarNode || !slices.Contains(knownRepairs, item.Value) {
+			p.add("repair", item.Value, item.Line, "unknown repair (known: %s)", strings.Join(knownRepairs, ", "))
+			continue
+		}
+		if !slices.Contains(out, item.Value) {
+			out = append(out, item.Value)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// validIdent reports whether s is a plain identifier (an account key an
+// expression can name directly).
+func validIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || unicode.IsLetter(r) || i > 0 && unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return true
 }
 
 // scalarExpr returns the expression source of a YAML value, which must be a

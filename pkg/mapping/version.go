@@ -15,7 +15,10 @@ import (
 // unchanged mapping file (nil-safety rules, nil omission, JSON number
 // decoding, ...): the new outputs then get new message ids instead of being
 // dropped by the stream's duplicate window as replays of the old ones.
-const engineRevision = "1"
+//
+// Revision 2: empty strings, arrays and objects are omitted by default
+// (omit_empty), identities views, field specs.
+const engineRevision = "2"
 
 // versionLen is the number of hex characters of the SHA-256 kept: 48 bits, so
 // a collision between two mappings of one migration is negligible, while the
@@ -45,7 +48,15 @@ func computeVersion(doc *document) string {
 	for _, f := range doc.fields {
 		str(f.Path)
 		str(normalizeExpr(f.Expr))
+		str(normalizeExpr(f.Default))
+		str(f.OnError)
+		str(f.Flag)
 	}
+	str("options")
+	str(strconv.FormatBool(doc.omitEmpty))
+	str(doc.explode)
+	str(doc.validate)
+	str(strings.Join(doc.repairs, ","))
 	str("filters")
 	str(strconv.Itoa(len(doc.filters)))
 	for _, f := range doc.filters {

@@ -25,7 +25,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/segmentio/encoding/json"
 )
 
 // Totals are the counts of one transformer instance since it started.
@@ -36,6 +35,7 @@ type Totals struct {
 	Filtered     int64 `json:"filtered"`      // skipped by a mapping filter
 	DeadLettered int64 `json:"dead_lettered"` // failed mappings stored in ETL_DEADLETTER
 	Retried      int64 `json:"retried"`       // inputs handed back for a later retry (transient errors)
+	Flagged      int64 `json:"flagged"`       // fields dropped by an on_error: omit policy (e.g. password reset)
 }
 
 type publisher interface {
@@ -50,17 +50,20 @@ type transformer struct {
 	log      *slog.Logger
 	metrics  *metrics
 
-	consumed, mapped, duplicates, filtered, deadLettered, retried atomic.Int64
+	// newChecker builds one target validator per worker; nil: none.
+	newChecker func() checker
+
+	consumed, mapped, duplicates, filtered, deadLettered, retried, flagged atomic.Int64
 }
 
-// outcome pairs an input with the publication that must succeed before the
-// input is acked. A nil fut means there is nothing to wait for (filtered).
+// outcome pairs an input with the publications that must all succeed
+// before the input is acked: its mapped users, or its dead letter.
 type outcome struct {
-	in   jetstream.Msg
-	fut  jetstream.PubAckFuture
-	out  *nats.Msg
-	kind outKind
-	err  error // set when the input must be retried instead
+	in      jetstream.Msg
+	futs    []jetstream.PubAckFuture
+	kind    outKind
+	flagged int   // fields dropped by on_error: omit
+	err     error // set when the input must be retried instead
 }
 
 type outKind uint8
@@ -85,9 +88,9 @@ func (t *transformer) run(ctx context.Context, cons jetstream.Consumer, maxPendi
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			ev := t.mapping.NewEvaluator()
+			rm := t.newRecordMapper()
 			for m := range msgs {
-				outcomes <- t.handle(ev, m)
+				outcomes <- t.handle(rm, m)
 			}
 		}()
 	}
@@ -106,8 +109,16 @@ func (t *transformer) run(ctx context.Context, cons jetstream.Consumer, maxPendi
 	return err
 }
 
+func (t *transformer) newRecordMapper() *recordMapper {
+	rm := &recordMapper{ev: t.mapping.NewEvaluator()}
+	if t.newChecker != nil {
+		rm.check = t.newChecker()
+	}
+	return rm
+}
+
 // handle maps one input and starts publishing the result.
-func (t *transformer) handle(ev *mapping.Evaluator, in jetstream.Msg) outcome {
+func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 	meta, err := in.Metadata()
 	if err != nil {
 		return outcome{in: in, kind: outRetry, err: err}
@@ -119,26 +130,36 @@ func (t *transformer) handle(ev *mapping.Evaluator, in jetstream.Msg) outcome {
 			uid, lastUpdated = key.UID, key.LastUpdated
 		}
 	}
-
-	out, skip, mapErr := ev.ApplyJSON(in.Data())
-	var msg *nats.Msg
-	kind := outMapped
-	switch {
-	case skip != "":
-		t.metrics.filtered.WithLabelValues(skip).Inc()
-		t.log.Debug("record filtered", "uid", uid, "filter", skip)
+	rec, mapErr := rm.mapRecord(in.Data())
+	if mapErr == nil && rec.Skip != "" {
+		t.metrics.filtered.WithLabelValues(rec.Skip).Inc()
+		t.log.Debug("record filtered", "uid", uid, "filter", rec.Skip)
 		return outcome{in: in, kind: outFiltered}
-	case mapErr == nil && uid == "":
+	}
+	if mapErr == nil && uid == "" {
 		mapErr = fault.Permanent("no_uid", gigya.ErrNoUID)
 	}
-	if mapErr == nil {
-		data, err := json.Marshal(out)
-		if err != nil {
-			mapErr = fault.Permanent("encode_failed", err)
-		} else {
-			msg = nats.NewMsg(message.MappedSubject(t.mapping.Target()))
+	for _, w := range rec.Warnings {
+		t.log.Info("mapped user has a warning", "uid", uid, "warning", w)
+	}
+	var msgs []*nats.Msg
+	kind := outMapped
+	if mapErr != nil {
+		kind = outDeadLetter
+		msgs = []*nats.Msg{t.deadLetter(in, meta, uid, mapErr)}
+	} else {
+		for _, n := range rec.Notes {
+			t.metrics.flagged.WithLabelValues(n.Field).Inc()
+			t.log.Info("field dropped by its on_error policy", "uid", uid, "field", n.Field, "flag", n.Flag, "err", n.Err)
+		}
+		for i, data := range rec.Outputs {
+			id := message.MappedMsgID(t.mapping.Target(), uid, lastUpdated, t.mapping.Version())
+			if t.mapping.Explode() != "" {
+				id += "#" + strconv.Itoa(i) // one message per exploded element
+			}
+			msg := nats.NewMsg(message.MappedSubject(t.mapping.Target()))
 			msg.Data = data
-			msg.Header.Set(message.HdrMsgID, message.MappedMsgID(t.mapping.Target(), uid, lastUpdated, t.mapping.Version()))
+			msg.Header.Set(message.HdrMsgID, id)
 			msg.Header.Set(message.HdrUID, uid)
 			msg.Header.Set(message.HdrMappingVersion, t.mapping.Version())
 			msg.Header.Set(message.HdrSourceSeq, strconv.FormatUint(meta.Sequence.Stream, 10))
@@ -147,20 +168,21 @@ func (t *transformer) handle(ev *mapping.Evaluator, in jetstream.Msg) outcome {
 					msg.Header.Set(h, v)
 				}
 			}
+			msgs = append(msgs, msg)
 		}
 	}
-	if mapErr != nil {
-		kind = outDeadLetter
-		msg = t.deadLetter(in, meta, uid, mapErr)
+	o := outcome{in: in, kind: kind, flagged: len(rec.Notes)}
+	for _, msg := range msgs {
+		fut, err := t.pub.PublishMsgAsync(msg)
+		for errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			fut, err = t.pub.PublishMsgAsync(msg) // waits for pending acks: back-pressure from the server
+		}
+		if err != nil {
+			return outcome{in: in, kind: outRetry, err: err}
+		}
+		o.futs = append(o.futs, fut)
 	}
-	fut, err := t.pub.PublishMsgAsync(msg)
-	for errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
-		fut, err = t.pub.PublishMsgAsync(msg) // waits for pending acks: back-pressure from the server
-	}
-	if err != nil {
-		return outcome{in: in, kind: outRetry, err: err}
-	}
-	return outcome{in: in, fut: fut, out: msg, kind: kind}
+	return o
 }
 
 func (t *transformer) deadLetter(in jetstream.Msg, meta *jetstream.MsgMetadata, uid string, err error) *nats.Msg {
@@ -170,27 +192,26 @@ func (t *transformer) deadLetter(in jetstream.Msg, meta *jetstream.MsgMetadata, 
 		SourceSubject: in.Subject(), SourceSeq: meta.Sequence.Stream, Attempts: int(meta.NumDelivered),
 		Data: in.Data(), Extra: nats.Header{},
 	}
-	var fe *mapping.FieldError
-	if errors.As(err, &fe) {
-		dl.Extra.Set(message.HdrField, fe.Field)
+	if field := failedField(err); field != "" {
+		dl.Extra.Set(message.HdrField, field)
 	}
 	dl.Extra.Set(message.HdrMappingVersion, t.mapping.Version())
 	t.log.Warn("mapping failed, dead-lettered", "uid", uid, "stream_seq", meta.Sequence.Stream, "code", code, "err", err)
 	return dl.Msg()
 }
 
-func mappingErrorCode(err error) string {
-	if k, code := fault.Classify(err); k == fault.KindPermanent && code != "internal" {
-		return code
+// failedField names the output field a failure is about, for the Etl-Field
+// header.
+func failedField(err error) string {
+	var fe *mapping.FieldError
+	if errors.As(err, &fe) {
+		return fe.Field
 	}
-	switch {
-	case errors.Is(err, mapping.ErrDecode):
-		return "invalid_json"
-	case errors.Is(err, mapping.ErrRequired):
-		return "required_missing"
-	default:
-		return "mapping_failed"
+	var fielder interface{ FirstPath() string }
+	if errors.As(err, &fielder) {
+		return fielder.FirstPath()
 	}
+	return ""
 }
 
 // settle waits for the outcome's publication, then acks the input, or hands
@@ -202,24 +223,34 @@ func (t *transformer) settle(o outcome) {
 		return
 	}
 	err := o.err
-	if err == nil {
-		select {
-		case ack := <-o.fut.Ok():
-			t.ack(o.in)
-			switch {
-			case o.kind == outDeadLetter:
-				t.deadLettered.Add(1)
-				t.metrics.records.WithLabelValues("dead_lettered").Inc()
-			case ack.Duplicate:
-				t.duplicates.Add(1)
-				t.metrics.records.WithLabelValues("duplicate").Inc()
-			default:
-				t.mapped.Add(1)
-				t.metrics.records.WithLabelValues("mapped").Inc()
-			}
-			return
-		case err = <-o.fut.Err():
+	var dups int64
+	for _, fut := range o.futs {
+		if err != nil {
+			break
 		}
+		select {
+		case ack := <-fut.Ok():
+			if ack.Duplicate {
+				dups++
+			}
+		case err = <-fut.Err():
+		}
+	}
+	if err == nil {
+		t.ack(o.in)
+		switch {
+		case o.kind == outDeadLetter:
+			t.deadLettered.Add(1)
+			t.metrics.records.WithLabelValues("dead_lettered").Inc()
+		default:
+			n := int64(len(o.futs))
+			t.mapped.Add(n - dups)
+			t.duplicates.Add(dups)
+			t.flagged.Add(int64(o.flagged))
+			t.metrics.records.WithLabelValues("mapped").Add(float64(n - dups))
+			t.metrics.records.WithLabelValues("duplicate").Add(float64(dups))
+		}
+		return
 	}
 	// Publishing failed: the server is unreachable or overloaded. The input
 	// is retried; its redelivery is recognised by the Nats-Msg-Id.
@@ -245,7 +276,7 @@ func (t *transformer) ack(m jetstream.Msg) {
 
 func (t *transformer) totals() Totals {
 	return Totals{Consumed: t.consumed.Load(), Mapped: t.mapped.Load(), Duplicates: t.duplicates.Load(),
-		Filtered: t.filtered.Load(), DeadLettered: t.deadLettered.Load(), Retried: t.retried.Load()}
+		Filtered: t.filtered.Load(), DeadLettered: t.deadLettered.Load(), Retried: t.retried.Load(), Flagged: t.flagged.Load()}
 }
 
 // progress logs the counts every 10 s while records flow.
@@ -272,6 +303,7 @@ func (t *transformer) progress(ctx context.Context) {
 type metrics struct {
 	records  *prometheus.CounterVec
 	filtered *prometheus.CounterVec
+	flagged  *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -285,6 +317,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Inputs skipped by a mapping filter, by filter name.",
 		}, []string{"filter"}),
 	}
-	reg.MustRegister(m.records, m.filtered)
+	m.flagged = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gm_transformer_flagged_total",
+		Help: "Fields dropped by an on_error: omit policy (the user is flagged, e.g. for a password reset), by field.",
+	}, []string{"field"})
+	reg.MustRegister(m.records, m.filtered, m.flagged)
 	return m
 }

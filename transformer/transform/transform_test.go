@@ -106,10 +106,10 @@ func TestRedeliveredInputProducesOneMappedMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := f.t.handle(f.t.mapping.NewEvaluator(), first)
+	o := f.t.handle(f.t.newRecordMapper(), first)
 	select {
-	case <-o.fut.Ok():
-	case err := <-o.fut.Err():
+	case <-o.futs[0].Ok():
+	case err := <-o.futs[0].Err():
 		t.Fatal(err)
 	}
 	// ...and no ack: the process "dies" here.
@@ -187,5 +187,44 @@ func TestFailedMappingIsDeadLetteredAndFilteredIsCounted(t *testing.T) {
 	info, _ := f.cons.Info(context.Background())
 	if info.NumAckPending != 0 || info.NumPending != 0 {
 		t.Fatalf("inputs not all acked: %+v", info)
+	}
+}
+
+func TestExplodedRecordPublishesOneMessagePerElement(t *testing.T) {
+	f := setup(t, 30*time.Second)
+	m, err := mapping.Parse("x.yaml", []byte(`
+version: 1
+target: t1
+explode: identities
+fields:
+  user_id: UID
+  provider: each.provider
+  hash:
+    expr: int(each.providerUID)
+    on_error: omit
+    flag: needs_reset
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.t.mapping = m
+	f.publishRaw(t, "u1", `{"UID":"u1","identities":[{"provider":"site","providerUID":"7"},{"provider":"google","providerUID":"g"}]}`)
+	f.runUntil(t, func() error {
+		if f.t.consumed.Load() != 1 {
+			return fmt.Errorf("%+v", f.t.totals())
+		}
+		return nil
+	})
+	if tot := f.t.totals(); tot.Mapped != 2 || tot.Flagged != 1 {
+		t.Fatalf("totals %+v", tot)
+	}
+	for i, want := range []string{`{"hash":7,"provider":"site","user_id":"u1"}`, `{"needs_reset":true,"provider":"google","user_id":"u1"}`} {
+		msg, err := f.top.Mapped.GetMsg(context.Background(), uint64(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(msg.Data) != want || msg.Header.Get(message.HdrMsgID) != fmt.Sprintf("t1:u1:1000:%s#%d", m.Version(), i) {
+			t.Fatalf("message %d: %s %s", i, msg.Data, msg.Header.Get(message.HdrMsgID))
+		}
 	}
 }
