@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gigya-migrate/gigya-migrate/extractor/filesource"
+	"github.com/gigya-migrate/gigya-migrate/pkg/filesource"
 	"github.com/gigya-migrate/gigya-migrate/pkg/message"
 	"github.com/nats-io/nats.go"
 )

@@ -353,3 +353,76 @@ func isEmpty(v any) bool {
 	}
 	return false
 }
+
+// Step is one field's evaluation, for explaining a mapping to its author.
+type Step struct {
+	Field string // output path
+	Expr  string // the expression evaluated (the default's when it was used)
+	Value any    // its value before omission
+	Err   error  // its runtime error, if any
+	// Outcome says what happened to the value: "set", "omitted" (nil or
+	// empty), "default", "dropped" (on_error: omit) or "failed".
+	Outcome string
+}
+
+// Explain evaluates every field like [Evaluator.Map] and reports each step,
+// per output (one list per exploded element), without stopping at the first
+// failure. A skipped record returns its skip reason and no steps.
+func (e *Evaluator) Explain(account map[string]any) (steps [][]Step, skip string, err error) {
+	r, mapErr := e.Map(account) // views, filters, skip
+	if r.Skip != "" {
+		return nil, r.Skip, nil
+	}
+	contexts := []any{nil}
+	if e.m.explode != "" {
+		items, _ := account[e.m.explode].([]any)
+		contexts = items
+	}
+	for _, item := range contexts {
+		if e.m.explode != "" {
+			account[EachVar] = item
+		}
+		var out []Step
+		for i := range e.m.fields {
+			f := &e.m.fields[i]
+			v, ferr := e.vm.Run(f.prog, account)
+			st := Step{Field: f.Path, Expr: f.Expr, Value: v, Err: ferr, Outcome: "set"}
+			switch {
+			case ferr != nil && f.OnError == OnErrorOmit:
+				st.Outcome = "dropped"
+			case ferr != nil:
+				st.Outcome = "failed"
+			default:
+				if e.m.omitEmpty {
+					v = omitEmpty(v)
+				}
+				if isNil(v) && f.def != nil {
+					st.Expr, st.Outcome = f.Default, "default"
+					st.Value, st.Err = e.vm.Run(f.def, account)
+					if e.m.omitEmpty {
+						v = omitEmpty(st.Value)
+					} else {
+						v = st.Value
+					}
+				}
+				if isNil(v) && st.Err == nil {
+					st.Outcome = "omitted"
+				}
+			}
+			out = append(out, st)
+		}
+		steps = append(steps, out)
+	}
+	delete(account, EachVar)
+	return steps, "", mapErr
+}
+
+// ExplainJSON decodes one account as [Evaluator.MapJSON] does and calls
+// [Evaluator.Explain].
+func (e *Evaluator) ExplainJSON(data []byte) (steps [][]Step, skip string, err error) {
+	account, err := decodeAccount(data)
+	if err != nil {
+		return nil, "", err
+	}
+	return e.Explain(account)
+}

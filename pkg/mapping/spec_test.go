@@ -214,3 +214,34 @@ func TestVersionCoversOptions(t *testing.T) {
 		t.Error("{expr: x} and x must have the same version")
 	}
 }
+
+func TestExplain(t *testing.T) {
+	m := mustParse(t, `
+version: 1
+target: t
+fields:
+  id: UID
+  email:
+    expr: profile.email
+    required: true
+  country:
+    expr: profile.country
+    default: '"ZZ"'
+  gone: nope
+  hash:
+    expr: int("x")
+    on_error: omit
+`)
+	steps, skip, err := m.NewEvaluator().Explain(map[string]any{"UID": "u1"})
+	if skip != "" || !errors.Is(err, ErrRequired) || len(steps) != 1 {
+		t.Fatalf("steps %v skip %q err %v", steps, skip, err)
+	}
+	got := map[string]string{}
+	for _, s := range steps[0] {
+		got[s.Field] = s.Outcome
+	}
+	want := map[string]string{"id": "set", "email": "omitted", "country": "default", "gone": "omitted", "hash": "dropped"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("outcomes %v, want %v", got, want)
+	}
+}

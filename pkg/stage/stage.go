@@ -30,7 +30,7 @@ const (
 	ExitOK          = 0 // finished, or stopped by a signal after draining
 	ExitFailure     = 1 // could not do its work (NATS down, target refused, ...)
 	ExitUsage       = 2 // bad flags or configuration: fix them and rerun
-	ExitDeadLetters = 3 // finished, but some records went to the dead-letter stream
+	ExitDeadLetters = 3 // finished, but some records were rejected (dead-lettered, or refused by a check)
 )
 
 // Env is what main hands to a binary's Run: its arguments and process
@@ -57,7 +57,7 @@ func Usage(err error) error {
 }
 
 // ErrDeadLetters is returned by a run that finished but dead-lettered records.
-var ErrDeadLetters = errors.New("some records were dead-lettered")
+var ErrDeadLetters = errors.New("some records were rejected")
 
 // Main runs run under a context that the first SIGINT or SIGTERM cancels
 // (run then drains and returns); a second signal exits at once with 130.

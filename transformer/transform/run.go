@@ -20,7 +20,8 @@ USERS_MAPPED. Run as many instances as you like: they share one durable consumer
 It runs until stopped (SIGINT/SIGTERM: finishes and acks in-flight work, then exits).
 
 Usage:
-  transformer [flags]
+  transformer [flags]                     run: consume GIGYA_ACCOUNTS, publish USERS_MAPPED
+  transformer check [flags] FILE|DIR ...  map export files offline to test a mapping (see check -h)
 
 Flags:
 `
@@ -36,6 +37,9 @@ type Summary struct {
 
 // Run is the transformer's main.
 func Run(ctx context.Context, env stage.Env) error {
+	if len(env.Args) > 0 && env.Args[0] == "check" {
+		return runCheck(ctx, env)
+	}
 	fs, cfgPath := stage.Flags("transformer", usage, env)
 	mappingPath := fs.String("mapping", "", "mapping YAML file (overrides transformer.mapping)")
 	if err := stage.ParseFlags(fs, env.Args, false); err != nil {
@@ -72,9 +76,13 @@ func Run(ctx context.Context, env stage.Env) error {
 		return err
 	}
 	defer func() { _ = watch.Unsubscribe() }()
+	newChecker, err := checkerFor(m)
+	if err != nil {
+		return stage.Usage(err)
+	}
 	t := &transformer{
 		pub: rt.JS, mapping: m, consumer: cfg.Transformer.Consumer, workers: cfg.Transformer.workers(),
-		log: log, metrics: newMetrics(rt.Metrics),
+		log: log, metrics: newMetrics(rt.Metrics), newChecker: newChecker,
 	}
 	started := time.Now()
 	log.Info("transformer started", "consumer", durable, "mapping_version", m.Version(), "workers", t.workers)
