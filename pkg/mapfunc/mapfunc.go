@@ -156,7 +156,7 @@ func helpers() []helper {
 		{Doc{
 			Name:        "country",
 			Signature:   "country(v) string|nil",
-			Description: "An upper-case ISO 3166-1 alpha-2 code (UK becomes GB) from a two-letter country value or the region of a locale (de_DE); nil for names, alpha-3 codes, locales without a region and unknown codes.",
+			Description: "An upper-case ISO 3166-1 alpha-2 code from a country value (two letters, any case; UK becomes GB) or from the region of a locale written with - or _ (de_DE; a bare \"sv\" is read as a country code); nil for names, alpha-3 codes, locales without a region and unassigned codes.",
 			Example:     `country("de_DE")`,
 			Result:      `"DE"`,
 		}, country, []any{new(func(any) any)}},
