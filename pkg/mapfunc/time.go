@@ -130,7 +130,7 @@ func epochFromString(name, s string) (int64, bool, error) {
 
 func epochFromInt(name string, n int64) (int64, bool, error) {
 	if n > -secondsBelow && n < secondsBelow {
-		return n * 1000, true, nil // |n| < 1e11: no overflow
+		n *= 1000 // |n| < 1e11: no overflow
 	}
 	return checkRange(name, n)
 }

@@ -1,14 +1,10 @@
 package mapping
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
 	"reflect"
 	"strings"
 
 	"github.com/expr-lang/expr/vm"
-	"github.com/segmentio/encoding/json"
 )
 
 // Evaluator applies one [Mapping] to records. It owns an expr virtual machine
@@ -160,7 +156,7 @@ func (e *Evaluator) one(account map[string]any, notes *[]Note) (map[string]any, 
 // timestamps keep every digit; other numbers are float64. A document that is
 // not a JSON object returns an error wrapping [ErrDecode].
 func (e *Evaluator) MapJSON(data []byte) (Result, error) {
-	account, err := decodeAccount(data)
+	account, err := decodeKeys(data, e.m.keySet)
 	if err != nil {
 		return Result{}, err
 	}
@@ -179,26 +175,11 @@ func (e *Evaluator) Apply(account map[string]any) (out map[string]any, skip stri
 
 // ApplyJSON decodes one account and calls [Evaluator.Apply].
 func (e *Evaluator) ApplyJSON(data []byte) (out map[string]any, skip string, err error) {
-	account, err := decodeAccount(data)
+	account, err := decodeKeys(data, e.m.keySet)
 	if err != nil {
 		return nil, "", err
 	}
 	return e.Apply(account)
-}
-
-func decodeAccount(data []byte) (map[string]any, error) {
-	var account map[string]any
-	rest, err := json.Parse(data, &account, json.UseInt64)
-	if err == nil && len(bytes.TrimSpace(rest)) > 0 { // trailing whitespace is fine
-		err = fmt.Errorf("unexpected data after the JSON object at offset %d", len(data)-len(rest))
-	}
-	if err == nil && account == nil {
-		err = errors.New("the account is null, not an object")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrDecode, err)
-	}
-	return account, nil
 }
 
 // omitEmpty drops nil, empty strings and empty arrays and objects from v, at
@@ -420,7 +401,7 @@ func (e *Evaluator) Explain(account map[string]any) (steps [][]Step, skip string
 // ExplainJSON decodes one account as [Evaluator.MapJSON] does and calls
 // [Evaluator.Explain].
 func (e *Evaluator) ExplainJSON(data []byte) (steps [][]Step, skip string, err error) {
-	account, err := decodeAccount(data)
+	account, err := decodeKeys(data, e.m.keySet)
 	if err != nil {
 		return nil, "", err
 	}

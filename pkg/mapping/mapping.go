@@ -27,7 +27,8 @@ type Mapping struct {
 	required []requiredPath
 	keys     []string // sorted top-level account keys read; nil with allKeys
 	allKeys  bool
-	topLevel int // distinct first path segments: size hint for the output map
+	keySet   map[string]struct{} // keys as a set for the decoder; nil with allKeys
+	topLevel int                 // distinct first path segments: size hint for the output map
 
 	omitEmpty  bool
 	explode    string
@@ -184,6 +185,7 @@ func Parse(name string, data []byte) (*Mapping, error) {
 			m.keys = append(m.keys, k)
 		}
 		slices.Sort(m.keys)
+		m.keySet = keys
 	}
 	return m, nil
 }

@@ -83,11 +83,14 @@ func (c *checker) walkObject(m map[string]any, p *pathNode, metaKeys bool, depth
 	if m == nil {
 		return 4
 	}
+	if len(m) == 0 {
+		return 2
+	}
 	if depth >= maxDepth {
 		c.violation(p, RuleJSONValue, fmt.Sprintf("is nested more than %d levels deep (or contains itself)", maxDepth))
 		return 2
 	}
-	size := 2 + len(m) // braces, colons, commas
+	size := 2 + 2*len(m) - 1 // braces, colons, commas
 	for k, v := range m {
 		child := member(p, k)
 		n, ok := scanString(k)
@@ -106,11 +109,14 @@ func (c *checker) walkArray(s []any, p *pathNode, metaKeys bool, depth int) int 
 	if s == nil {
 		return 4
 	}
+	if len(s) == 0 {
+		return 2
+	}
 	if depth >= maxDepth {
 		c.violation(p, RuleJSONValue, fmt.Sprintf("is nested more than %d levels deep (or contains itself)", maxDepth))
 		return 2
 	}
-	size := 2 + len(s)
+	size := 2 + len(s) - 1 // brackets, commas
 	for i, v := range s {
 		child := elem(p, i)
 		size += c.walk(v, &child, metaKeys, depth+1)

@@ -1,0 +1,80 @@
+package mapping
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"unicode/utf8"
+
+	stdjson "encoding/json"
+
+	"github.com/segmentio/encoding/json"
+)
+
+func TestDecodeKeys(t *testing.T) {
+	data := []byte(` {"UID":"u\u00e9","n":1706781600000,"f":1.5,"e":-2e3,"big":12345678901234567890,"b":true,"z":null,
+		"skip":{"x":[1,"]}\"",{"y":"}"}]},"arr":[1,{"a":[]}],"esc\"key":"v","UID":"last"} `)
+	got, err := decodeKeys(data, map[string]struct{}{"UID": {}, "n": {}, "f": {}, "e": {}, "big": {}, "b": {}, "z": {}, "arr": {}, `esc"key`: {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"UID": "last", // a repeated key: the last wins
+		"n":   int64(1706781600000), "f": 1.5, "e": -2000.0, "big": 12345678901234567890.0,
+		"b": true, "z": nil, "arr": []any{int64(1), map[string]any{"a": []any{}}}, `esc"key`: "v",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got  %#v\nwant %#v", got, want)
+	}
+	for _, bad := range []string{``, `null`, `[]`, `{"a":1`, `{"a":1}x`, `{"a":01}`, `{"a":"\x01"}`, `{"a":tru}`, `{a:1}`, `{"a":1,}`, `{"a":"\q"}`} {
+		if _, err := decodeKeys([]byte(bad), map[string]struct{}{"a": {}}); !errors.Is(err, ErrDecode) {
+			t.Errorf("decodeKeys(%q) = %v, want ErrDecode", bad, err)
+		}
+		if _, err := decodeKeys([]byte(bad), nil); !errors.Is(err, ErrDecode) {
+			t.Errorf("decodeAll(%q) = %v, want ErrDecode", bad, err)
+		}
+	}
+}
+
+// FuzzDecode holds the hand-written decoder to the JSON library: for every
+// valid UTF-8 input, the full decode is valid exactly when the library says
+// so and then yields the same value as segmentio with UseInt64; a selective
+// decode yields the same values for the keys it keeps.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `{"a":{"b":[1,2.5,"x\n"]},"c":null}`, `{"k":"\ud83d\ude00"}`, `{"n":-0.0e+1}`, `{"a":[{}]}`, ` { } `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !utf8.Valid(data) {
+			return // the library replaces invalid UTF-8; the decoder keeps bytes
+		}
+		var ref map[string]any
+		_, refErr := json.Parse(data, &ref, json.UseInt64)
+		valid := stdjson.Valid(data) && refErr == nil && ref != nil
+		got, err := decodeKeys(data, nil)
+		if valid != (err == nil) {
+			t.Fatalf("%q: library valid=%v, decoder err=%v", data, valid, err)
+		}
+		if !valid {
+			return
+		}
+		if !reflect.DeepEqual(got, ref) {
+			t.Fatalf("%q:\n got %#v\nwant %#v", data, got, ref)
+		}
+		want := map[string]struct{}{}
+		for k := range ref {
+			if len(k)%2 == 0 {
+				want[k] = struct{}{}
+			}
+		}
+		part, err := decodeKeys(data, want)
+		if err != nil {
+			t.Fatalf("selective decode failed on valid input %q: %v", data, err)
+		}
+		for k := range want {
+			if !reflect.DeepEqual(part[k], ref[k]) {
+				t.Fatalf("%q key %q: got %#v want %#v", data, k, part[k], ref[k])
+			}
+		}
+	})
+}
