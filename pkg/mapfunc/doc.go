@@ -40,6 +40,19 @@
 // number: errors end up in logs and dead-letter headers, which should not
 // carry personal data.
 //
+// # Heuristics
+//
+// gigya_time and the epoch helpers read a number (or a string of digits)
+// whose absolute value is below 1e11 as seconds and anything else as
+// milliseconds: Gigya mixes both (createdTimestamp is milliseconds,
+// identities[].lastLoginTime seconds), and the two ranges only overlap for
+// dates before March 1973 or after the year 5138. A string of digits is
+// always an epoch, never a compact date like 20190314.
+//
+// phone_e164 is a pragmatic normaliser without per-country data; its rules
+// and limits are documented on normalizePhone. A number it accepts has the
+// E.164 shape (+, 7 to 15 digits, no leading 0) but may still not exist.
+//
 // # Types
 //
 // Each helper is registered with expr.Function and one or more typed

@@ -119,6 +119,7 @@ func TestCompileTimeTypeChecks(t *testing.T) {
 		`birthdate(1988, 5)`:               "not enough arguments",
 		`pick(data, 1)`:                    "cannot use int",
 		`rename_keys(data, "a")`:           "cannot use string",
+		`rename_keys(data, nil)`:           "cannot use nil",
 		`gender(profile.gender, "auth0")`:  "too many arguments",
 		`sanitize_keys(data, data)`:        "too many arguments",
 		`locale()`:                         "not enough arguments",

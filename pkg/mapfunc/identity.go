@@ -49,15 +49,27 @@ func emailProblem(s string) string {
 	case at == len(s)-1:
 		return "nothing after the @"
 	}
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf { // ASCII, the common case, without decoding
+			switch c {
+			case ',', ';', ':', '<', '>', '(', ')', '[', ']', '\\', '"':
+				return fmt.Sprintf("the character %q", c)
+			}
+			if c <= ' ' || c == 0x7f {
+				return "white space or control characters"
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError:
 			return "invalid UTF-8"
 		case unicode.IsSpace(r) || unicode.IsControl(r):
 			return "white space or control characters"
-		case strings.ContainsRune(`,;:<>()[]\"`, r):
-			return fmt.Sprintf("the character %q", r)
 		}
+		i += size
 	}
 	local, domain := s[:at], s[at+1:]
 	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
@@ -125,9 +137,12 @@ func phoneE164(params ...any) (any, error) {
 //     "+49 (0)151 …", is the national trunk prefix and is dropped;
 //   - any other number is national and needs defaultCC, the country calling
 //     code ("49" or "+49"). One leading 0 (the trunk prefix in most
-//     countries) is dropped first, except for Italy (39) and San Marino
-//     (378) where the 0 is part of the number; for NANP (1) an 11-digit
-//     number starting with its trunk prefix 1 loses the 1;
+//     countries) is dropped first, except where the 0 is part of the
+//     number (keepsTrunkZero); for NANP (1) an 11-digit number starting
+//     with its trunk prefix 1 loses the 1;
+//   - an international number that starts with the default country code
+//     followed by 0 ("+49 0151 …", "+49 (0151) …") loses that 0, with the
+//     same exceptions;
 //   - the result must be 7 to 15 digits and must not start with 0.
 //
 // Not handled (a phone library would): other trunk prefixes (8 in Russia
@@ -176,7 +191,16 @@ func normalizePhone(s, defaultCC string) (string, error) {
 		number = string(digits)
 	case len(digits) > 2 && digits[0] == '0' && digits[1] == '0':
 		number = string(digits[2:])
-	default:
+	}
+	if number != "" {
+		// "+49 0151 …" and "+49 (0151) …": a trunk 0 written after the
+		// country code. Without a country table the code's length is
+		// unknown, so this is only fixed for the default country.
+		if cc := strings.TrimPrefix(strings.TrimSpace(defaultCC), "+"); cc != "" && !keepsTrunkZero(cc) &&
+			len(number) > len(cc) && strings.HasPrefix(number, cc) && number[len(cc)] == '0' {
+			number = cc + number[len(cc)+1:]
+		}
+	} else {
 		cc, err := countryCallingCode(defaultCC)
 		if err != nil {
 			return "", err
@@ -215,10 +239,11 @@ func countryCallingCode(s string) (string, error) {
 }
 
 // keepsTrunkZero reports whether a national number of the country keeps its
-// leading 0 in E.164: Italy and San Marino dial the 0 of area codes even
-// from abroad (+39 06 …).
+// leading 0 in E.164, because the country has no trunk prefix and the 0 is
+// part of the number: Italy and San Marino (+39 06 …, +378 0549 …) and Côte
+// d'Ivoire since its 2021 ten-digit plan (+225 07 …).
 func keepsTrunkZero(cc string) bool {
-	return cc == "39" || cc == "378"
+	return cc == "39" || cc == "378" || cc == "225"
 }
 
 func firstPhone(params ...any) (any, error) {

@@ -81,6 +81,14 @@ func TestPhoneE164(t *testing.T) {
 		{src: `phone_e164("1-212-555-0001", "1")`, want: "+12125550001"}, // NANP trunk 1
 		{src: `phone_e164("212 555 0001", " 1 ")`, want: "+12125550001"},
 		{src: `phone_e164("+4915112345678", "1")`, want: "+4915112345678"}, // international wins
+		{src: `phone_e164("07 12 34 56 78", "225")`, want: "+2250712345678"},
+		// A trunk 0 after the country code: fixed for the default country only.
+		{src: `phone_e164("+49 0151 12345678", "49")`, want: "+4915112345678"},
+		{src: `phone_e164("+49 (0151) 12345678", "49")`, want: "+4915112345678"},
+		{src: `phone_e164("0049 0151 12345678", "+49")`, want: "+4915112345678"},
+		{src: `phone_e164("+49 0151 12345678")`, want: "+49015112345678"},
+		{src: `phone_e164("+44 020 7946 0958", "49")`, want: "+4402079460958"},
+		{src: `phone_e164("+39 06 1234 5678", "39")`, want: "+390612345678"},
 		{src: `phone_e164("0151 12345678", data.missing ?? "49")`, want: "+4915112345678"},
 		// Absent.
 		{src: `phone_e164(nil)`, want: nil},
@@ -156,5 +164,13 @@ func TestFirstPhone(t *testing.T) {
 	}
 	if got, err := firstPhone(phones, "work"); got != nil || err != nil {
 		t.Errorf("[]map: got %v, %v", got, err)
+	}
+}
+
+func TestEmailSpecials(t *testing.T) {
+	for _, in := range []string{`a\b@example.com`, `"a"@example.com`, "a[1]@example.com", "a\x7f@example.com", "a\x00@example.com", "a\u2003b@example.com", "a\u0085@example.com", "a\xff@example.com"} {
+		if _, err := email(in); err == nil {
+			t.Errorf("%q: want an error", in)
+		}
 	}
 }

@@ -43,11 +43,11 @@ type langTag struct {
 // parseLocale reads a locale as Gigya and social providers write it: BCP 47
 // (en-GB) or POSIX (en_GB, de_DE.UTF-8, de_DE@euro: the codeset and the
 // modifier are dropped), in any case. It checks BCP 47 well-formedness
-// (RFC 5646 section 2.1: a 2-3 letter language, up to three extlangs, script, region,
-// variants, extensions, private use) and applies its case conventions:
-// language lower, script title, region upper, the rest lower. It does not
-// check that the subtags are registered. ok is false for anything else,
-// including the POSIX locales "C" and "POSIX".
+// (RFC 5646 section 2.1: a 2-3 letter language, up to three extlangs,
+// script, region, variants, extensions, private use) and applies its case
+// conventions: language lower, script title, region upper, the rest lower.
+// It does not check that the subtags are registered. ok is false for
+// anything else, including the POSIX locales "C" and "POSIX".
 func parseLocale(s string) (t langTag, ok bool) {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexAny(s, ".@"); i >= 0 {

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 )
@@ -75,7 +76,7 @@ func helpers() []helper {
 		{Doc{
 			Name:        "phone_e164",
 			Signature:   "phone_e164(v, default_cc?) string|nil",
-			Description: "The number in E.164 (+ and 7 to 15 digits) from international (+49 …, 0049 …, +49 (0)151 …) or national writing; a national number needs default_cc, the country calling code (\"49\"), and loses its trunk 0 (kept for Italy and San Marino; NANP's trunk 1 is dropped); error when that is impossible.",
+			Description: "The number in E.164 (+ and 7 to 15 digits) from international (+49 …, 0049 …, +49 (0)151 …) or national writing; a national number needs default_cc, the country calling code (\"49\"), and loses its trunk 0 (kept for Italy, San Marino, Côte d'Ivoire; NANP's trunk 1 is dropped); error when that is impossible.",
 			Example:     `phone_e164("(0151) 1234-5678", "49")`,
 			Result:      `"+4915112345678"`,
 		}, phoneE164, []any{new(func(any) any), new(func(any, string) any)}},
@@ -269,18 +270,16 @@ func kindOf(v any) string {
 // quote renders s for an error message, shortened so a huge value does not
 // flood the logs.
 func quote(s string) string {
-	const max = 64
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !isRuneStart(s[cut]) {
+	const limit = 64
+	if len(s) > limit {
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}
 		return strconv.Quote(s[:cut]) + "…"
 	}
 	return strconv.Quote(s)
 }
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // blank reports whether s is empty or only white space.
 func blank(s string) bool { return strings.TrimSpace(s) == "" }

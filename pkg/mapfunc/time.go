@@ -45,12 +45,38 @@ var timeLayouts = [...]string{
 }
 
 func gigyaTime(params ...any) (any, error) {
-	ms, ok, err := epochMs("gigya_time", arg(params, 0))
+	v := arg(params, 0)
+	ms, ok, err := epochMs("gigya_time", v)
 	if !ok || err != nil {
 		return nil, err
 	}
+	// Most Gigya timestamps are already canonical: return the valid input
+	// instead of formatting a copy of it.
+	if s, isString := v.(string); isString && canonicalShape(s) {
+		return s, nil
+	}
 	var buf [32]byte
 	return string(time.UnixMilli(ms).UTC().AppendFormat(buf[:0], gigyaLayout)), nil
+}
+
+// canonicalShape reports whether s is laid out exactly as gigyaLayout
+// writes it (digits where the layout has digits). Whether those digits form
+// a valid time is for the parser to say.
+func canonicalShape(s string) bool {
+	const shape = "dddd-dd-ddTdd:dd:dd.dddZ"
+	if len(s) != len(shape) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if shape[i] == 'd' {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		} else if s[i] != shape[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func gigyaEpochMs(params ...any) (any, error) {

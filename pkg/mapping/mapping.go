@@ -13,6 +13,7 @@ import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
+	"github.com/gigya-migrate/gigya-migrate/pkg/mapfunc"
 )
 
 // Mapping is a compiled mapping: every expression compiled once, paths split,
@@ -191,8 +192,7 @@ func Parse(name string, data []byte) (*Mapping, error) {
 }
 
 // compile compiles one expression with the options every mapping expression
-// shares. This is the one place a later helper library plugs its functions
-// into.
+// shares, the helper library of package mapfunc included.
 func compile(src string, extra ...expr.Option) (*vm.Program, error) {
 	if len(src) > MaxExprLen { // parseDocument checks too; keep the guard local
 		return nil, errors.New("expression too long")
@@ -213,11 +213,18 @@ func compile(src string, extra ...expr.Option) (*vm.Program, error) {
 		expr.Patch(identitiesView{}),
 		expr.Patch(nilSafe{}),
 	}
+	// The helper library (gigya_time, email, phone_e164, ...): typed
+	// functions, so a wrong call fails here rather than on every record.
+	opts = append(opts, mapfunc.Options()...)
 	prog, err := expr.Compile(src, append(opts, extra...)...)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCalls(prog, nil); err != nil {
+	known := map[string]bool{}
+	for _, n := range mapfunc.Names() {
+		known[n] = true
+	}
+	if err := checkCalls(prog, known); err != nil {
 		return nil, err
 	}
 	return prog, nil

@@ -65,19 +65,22 @@ var (
 
 const algorithmList = "argon2, bcrypt, hmac, ldap, md4, md5, sha1, sha256, sha512, pbkdf2, scrypt"
 
-// hashCheck carries what checkCustomPasswordHash has learnt so far.
+// hashCheck carries what checkCustomPasswordHash has learnt so far. The
+// checker is passed to its methods separately: if hashCheck held it, the
+// escape analysis would confuse the checker with the strings here and move
+// it to the heap.
 type hashCheck struct {
-	c      *checker
 	alg    string // "" when missing or not in the enum
 	keylen int64  // 0 when missing or invalid
 }
 
-func (h *hashCheck) bad(p *pathNode, msg string) {
-	h.c.violation(p, RuleCustomPasswordHash, msg)
+// shape reports a custom_password_hash_shape violation.
+func (c *checker) shape(p *pathNode, msg string) {
+	c.violation(p, RuleCustomPasswordHash, msg)
 }
 
-func (h *hashCheck) badf(p *pathNode, format string, args ...any) {
-	h.c.violation(p, RuleCustomPasswordHash, fmt.Sprintf(format, args...))
+func (c *checker) shapef(p *pathNode, format string, args ...any) {
+	c.violation(p, RuleCustomPasswordHash, fmt.Sprintf(format, args...))
 }
 
 func checkCustomPasswordHash(c *checker, v any, p *pathNode) {
@@ -86,16 +89,16 @@ func checkCustomPasswordHash(c *checker, v any, p *pathNode) {
 		c.violation(p, RuleCustomPasswordHash, "must be an object, not "+typeName(v))
 		return
 	}
-	h := hashCheck{c: c}
+	var h hashCheck
 
 	ap := member(p, "algorithm")
 	switch av, present := m["algorithm"]; {
 	case !present:
-		h.bad(&ap, "is required: one of "+algorithmList)
+		c.shape(&ap, "is required: one of "+algorithmList)
 	default:
 		s, ok := asString(av)
 		if _, known := customHashAlgorithms[s]; !ok || !known {
-			h.bad(&ap, "must be one of "+algorithmList)
+			c.shape(&ap, "must be one of "+algorithmList)
 		} else {
 			h.alg = s
 		}
@@ -106,47 +109,47 @@ func checkCustomPasswordHash(c *checker, v any, p *pathNode) {
 		switch k {
 		case "algorithm", "hash":
 		case "salt":
-			h.salt(mv, &kp)
+			h.salt(c, mv, &kp)
 		case "password":
-			if pm, ok := h.object(mv, &kp); ok {
-				h.enumMembers(pm, &kp, "encoding", passwordEncodings, "ascii, utf8, utf16le, ucs2, latin1 or binary")
+			if pm, ok := h.object(c, mv, &kp); ok {
+				h.enumMembers(c, pm, &kp, "encoding", passwordEncodings, "ascii, utf8, utf16le, ucs2, latin1 or binary")
 			}
 		case "keylen", "cost", "blockSize", "parallelization":
-			h.scryptParam(k, mv, &kp)
+			h.scryptParam(c, k, mv, &kp)
 		default:
-			h.bad(&kp, "is not a member of custom_password_hash, which allows only algorithm, hash, salt, password, keylen, cost, blockSize and parallelization")
+			c.shape(&kp, "is not a member of custom_password_hash, which allows only algorithm, hash, salt, password, keylen, cost, blockSize and parallelization")
 		}
 	}
 	if h.alg == "scrypt" && h.keylen == 0 {
 		if _, present := m["keylen"]; !present {
 			kp := member(p, "keylen")
-			h.bad(&kp, "is required with algorithm scrypt: the derived key length in bytes")
+			c.shape(&kp, "is required with algorithm scrypt: the derived key length in bytes")
 		}
 	}
 
 	hp := member(p, "hash")
 	hv, present := m["hash"]
 	if !present {
-		h.bad(&hp, "is required: an object with value (and encoding)")
+		c.shape(&hp, "is required: an object with value (and encoding)")
 		return
 	}
-	if hm, ok := h.object(hv, &hp); ok {
-		h.hash(hm, &hp)
+	if hm, ok := h.object(c, hv, &hp); ok {
+		h.hash(c, hm, &hp)
 	}
 }
 
 // object returns v as an object or reports it.
-func (h *hashCheck) object(v any, p *pathNode) (map[string]any, bool) {
+func (h *hashCheck) object(c *checker, v any, p *pathNode) (map[string]any, bool) {
 	m, ok := asObject(v)
 	if !ok {
-		h.bad(p, "must be an object, not "+typeName(v))
+		c.shape(p, "must be an object, not "+typeName(v))
 	}
 	return m, ok
 }
 
 // enumMembers checks the enum member name of m (if present) and warns
 // about every member other than the allowed ones.
-func (h *hashCheck) enumMembers(m map[string]any, p *pathNode, name string, enum map[string]bool, list string, allowed ...string) string {
+func (h *hashCheck) enumMembers(c *checker, m map[string]any, p *pathNode, name string, enum map[string]bool, list string, allowed ...string) string {
 	var val string
 	for k, v := range m {
 		kp := member(p, k)
@@ -154,12 +157,12 @@ func (h *hashCheck) enumMembers(m map[string]any, p *pathNode, name string, enum
 		case k == name:
 			s, ok := asString(v)
 			if !ok || !enum[s] {
-				h.bad(&kp, "must be one of "+list)
+				c.shape(&kp, "must be one of "+list)
 				continue
 			}
 			val = s
 		case !contains(allowed, k):
-			h.c.warning(&kp, RuleIgnoredProperty, "is not a member Auth0 knows here and is ignored: check the spelling")
+			c.warning(&kp, RuleIgnoredProperty, "is not a member Auth0 knows here and is ignored: check the spelling")
 		}
 	}
 	return val
@@ -176,81 +179,81 @@ func contains(list []string, s string) bool {
 
 // salt checks the salt object: allowed per algorithm, value required,
 // encoding and position enums, value decodable in its encoding.
-func (h *hashCheck) salt(v any, p *pathNode) {
+func (h *hashCheck) salt(c *checker, v any, p *pathNode) {
 	if saltForbidden[h.alg] {
-		h.badf(p, "is not allowed with algorithm %s: the salt is part of the hash value", h.alg)
+		c.shapef(p, "is not allowed with algorithm %s: the salt is part of the hash value", h.alg)
 		return
 	}
-	m, ok := h.object(v, p)
+	m, ok := h.object(c, v, p)
 	if !ok {
 		return
 	}
-	enc := h.enumMembers(m, p, "encoding", valueEncodings, "base64, hex or utf8", "value", "position")
+	enc := h.enumMembers(c, m, p, "encoding", valueEncodings, "base64, hex or utf8", "value", "position")
 	if pos, present := m["position"]; present {
 		if s, ok := asString(pos); !ok || !saltPositions[s] {
 			pp := member(p, "position")
-			h.bad(&pp, "must be prefix or suffix")
+			c.shape(&pp, "must be prefix or suffix")
 		}
 	}
 	vp := member(p, "value")
 	val, present := m["value"]
 	if !present {
-		h.bad(&vp, "is required")
+		c.shape(&vp, "is required")
 		return
 	}
 	s, ok := asString(val)
 	if !ok {
-		h.bad(&vp, "must be a string, not "+typeName(val))
+		c.shape(&vp, "must be a string, not "+typeName(val))
 		return
 	}
 	if _, ok := decodedLen(s, enc); !ok {
-		h.badf(&vp, "is not valid %s, as salt.encoding says: Auth0 would use a different salt and every login would fail", enc)
+		c.shapef(&vp, "is not valid %s, as salt.encoding says: Auth0 would use a different salt and every login would fail", enc)
 	}
 }
 
 // scryptParam checks keylen, cost, blockSize and parallelization: integers,
 // keylen > 0, cost a power of two > 1, the others > 0. They are only used
 // with scrypt, so elsewhere they are warnings.
-func (h *hashCheck) scryptParam(name string, v any, p *pathNode) {
+func (h *hashCheck) scryptParam(c *checker, name string, v any, p *pathNode) {
 	n, ok := asInt(v)
 	switch {
 	case !ok:
-		h.bad(p, "must be an integer, not "+typeName(v))
+		c.shape(p, "must be an integer, not "+typeName(v))
 		return
 	case name == "cost" && (n < 2 || n&(n-1) != 0):
-		h.bad(p, "must be a power of two greater than one (default 16384)")
+		c.shape(p, "must be a power of two greater than one (default 16384)")
 		return
 	case n < 1:
-		h.bad(p, "must be a positive integer")
+		c.shape(p, "must be a positive integer")
 		return
 	}
 	if name == "keylen" {
 		h.keylen = n
 	}
 	if h.alg != "" && h.alg != "scrypt" {
-		h.c.warning(p, RuleIgnoredProperty, "is only used with algorithm scrypt and is ignored with "+h.alg)
+		c.warning(p, RuleIgnoredProperty, "is only used with algorithm scrypt and is ignored with "+h.alg)
 	}
 }
 
 // hash checks the hash object and its value against the algorithm.
-func (h *hashCheck) hash(m map[string]any, p *pathNode) {
-	enc := h.enumMembers(m, p, "encoding", valueEncodings, "base64, hex or utf8", "value", "digest", "key")
+func (h *hashCheck) hash(c *checker, m map[string]any, p *pathNode) {
+	enc := h.enumMembers(c, m, p, "encoding", valueEncodings, "base64, hex or utf8", "value", "digest", "key")
 	ep := member(p, "encoding")
 	_, encPresent := m["encoding"]
 	switch customHashAlgorithms[h.alg] {
 	case "utf8":
 		if enc != "" && enc != "utf8" {
-			h.badf(&ep, "must be utf8 (or left out) with algorithm %s", h.alg)
+			c.shapef(&ep, "must be utf8 (or left out) with algorithm %s", h.alg)
 			return
 		}
 		enc = "utf8"
 	case "binary":
 		if !encPresent {
-			h.badf(&ep, "is required with algorithm %s: hex or base64", h.alg)
+			c.shapef(&ep, "is required with algorithm %s: hex or base64", h.alg)
 			return
 		}
 		if enc == "utf8" {
-			h.badf(&ep, "must be hex or base64 with algorithm %s", h.alg)
+			c.shapef(&ep, "must be hex or base64 with algorithm %s", h.alg)
 			return
 		}
 	}
@@ -260,70 +263,70 @@ func (h *hashCheck) hash(m map[string]any, p *pathNode) {
 	if dv, present := m["digest"]; present {
 		s, ok := asString(dv)
 		if _, known := digestLen[s]; !ok || !known {
-			h.bad(&dp, "must be one of md4, md5, ripemd160, sha1, sha224, sha256, sha384, sha512, whirlpool")
+			c.shape(&dp, "must be one of md4, md5, ripemd160, sha1, sha224, sha256, sha384, sha512, whirlpool")
 		} else {
 			digest = s
 		}
 		if h.alg != "" && h.alg != "hmac" {
-			h.c.warning(&dp, RuleIgnoredProperty, "is only used with algorithm hmac and is ignored with "+h.alg)
+			c.warning(&dp, RuleIgnoredProperty, "is only used with algorithm hmac and is ignored with "+h.alg)
 		}
 	} else if h.alg == "hmac" {
-		h.bad(&dp, "is required with algorithm hmac")
+		c.shape(&dp, "is required with algorithm hmac")
 	}
 	kp := member(p, "key")
 	if kv, present := m["key"]; present {
 		if h.alg != "" && h.alg != "hmac" {
-			h.c.warning(&kp, RuleIgnoredProperty, "is only used with algorithm hmac and is ignored with "+h.alg)
+			c.warning(&kp, RuleIgnoredProperty, "is only used with algorithm hmac and is ignored with "+h.alg)
 		} else {
-			h.hmacKey(kv, &kp)
+			h.hmacKey(c, kv, &kp)
 		}
 	} else if h.alg == "hmac" {
-		h.bad(&kp, "is required with algorithm hmac: an object with value (and encoding)")
+		c.shape(&kp, "is required with algorithm hmac: an object with value (and encoding)")
 	}
 
 	vp := member(p, "value")
 	val, present := m["value"]
 	if !present {
-		h.bad(&vp, "is required: the hash itself")
+		c.shape(&vp, "is required: the hash itself")
 		return
 	}
 	s, ok := asString(val)
 	switch {
 	case !ok:
-		h.bad(&vp, "must be a string, not "+typeName(val))
+		c.shape(&vp, "must be a string, not "+typeName(val))
 		return
 	case s == "":
-		h.bad(&vp, "is empty")
+		c.shape(&vp, "is empty")
 		return
 	case h.alg == "" || enc == "":
 		return // already reported; the value cannot be judged
 	}
 	if msg := h.valueProblem(s, enc, digest); msg != "" {
-		h.bad(&vp, msg)
+		c.shape(&vp, msg)
 	}
 }
 
 // hmacKey checks hash.key: an object with a value, an optional encoding,
 // and a value that decodes in that encoding.
-func (h *hashCheck) hmacKey(v any, p *pathNode) {
-	m, ok := h.object(v, p)
+func (h *hashCheck) hmacKey(c *checker, v any, p *pathNode) {
+	m, ok := h.object(c, v, p)
 	if !ok {
 		return
 	}
-	enc := h.enumMembers(m, p, "encoding", valueEncodings, "base64, hex or utf8", "value")
+	enc := h.enumMembers(c, m, p, "encoding", valueEncodings, "base64, hex or utf8", "value")
 	vp := member(p, "value")
 	val, present := m["value"]
 	if !present {
-		h.bad(&vp, "is required")
+		c.shape(&vp, "is required")
 		return
 	}
 	s, ok := asString(val)
 	if !ok {
-		h.bad(&vp, "must be a string, not "+typeName(val))
+		c.shape(&vp, "must be a string, not "+typeName(val))
 		return
 	}
 	if _, ok := decodedLen(s, enc); !ok {
-		h.badf(&vp, "is not valid %s, as key.encoding says", enc)
+		c.shapef(&vp, "is not valid %s, as key.encoding says", enc)
 	}
 }
 

@@ -56,11 +56,40 @@ func emailProblem(s string) string {
 	if p := domainProblem(domain); p != "" {
 		return p
 	}
+	if dotAtom(local) {
+		// The usual case, decided without net/mail's allocations: an ASCII
+		// dot-atom local part and a domain checked above are exactly what
+		// ParseAddress accepts unchanged.
+		return ""
+	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name != "" || a.Address != s {
 		return "is not a bare address (RFC 5322 addr-spec): no display name, <>, comments, quotes, spaces or consecutive dots; trim and clean it in the mapping"
 	}
 	return ""
+}
+
+// dotAtom reports whether s is an RFC 5322 dot-atom of ASCII atext:
+// atoms of letters, digits and !#$%&'*+-/=?^_`{|}~ separated by single
+// dots, no dot first or last.
+func dotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '.':
+			if s[i-1] == '.' {
+				return false
+			}
+		case strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // domainProblem checks the domain of an email address (see emailProblem).

@@ -28,31 +28,49 @@ func (p *pathNode) String() string {
 	if p == nil {
 		return ""
 	}
-	var steps [16]*pathNode
-	chain := steps[:0]
-	for n := p; n != nil; n = n.parent {
-		chain = append(chain, n)
-	}
 	var b strings.Builder
-	for i := len(chain) - 1; i >= 0; i-- {
-		n := chain[i]
-		switch {
-		case n.isIdx:
-			b.WriteByte('[')
-			b.WriteString(strconv.Itoa(n.index))
-			b.WriteByte(']')
-		case plainKey(n.key):
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(n.key)
-		default:
-			b.WriteByte('[')
-			b.WriteString(strconv.Quote(n.key))
-			b.WriteByte(']')
-		}
-	}
+	p.render(&b)
 	return b.String()
+}
+
+// render writes the path to b, root first. It recurses instead of
+// collecting the nodes in a slice, so that the nodes do not escape to the
+// heap: they are locals of the checks that create them.
+func (p *pathNode) render(b *strings.Builder) {
+	if p.parent != nil {
+		p.parent.render(b)
+	}
+	renderStep(b, pathSeg{key: p.key, index: p.index, isIdx: p.isIdx})
+}
+
+// pathSeg is one step of the path below a walk's base node. The recursive
+// walks keep their steps in a stack (checker.stack) instead of linked
+// nodes: Go's escape analysis cannot keep nodes that point to their
+// caller's node on the stack through recursion, and would allocate one per
+// value visited.
+type pathSeg struct {
+	key   string
+	index int
+	isIdx bool
+}
+
+// renderStep writes one step of a path.
+func renderStep(b *strings.Builder, s pathSeg) {
+	switch {
+	case s.isIdx:
+		b.WriteByte('[')
+		b.WriteString(strconv.Itoa(s.index))
+		b.WriteByte(']')
+	case plainKey(s.key):
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s.key)
+	default:
+		b.WriteByte('[')
+		b.WriteString(strconv.Quote(s.key))
+		b.WriteByte(']')
+	}
 }
 
 // plainKey reports whether k can be written after a dot without making the

@@ -19,6 +19,9 @@ const maxDepth = 1000
 // checker collects the findings of one Validate call.
 type checker struct {
 	res Result
+	// stack is the path from the base node of a running walk or sanitize
+	// to the value being visited (see pathSeg).
+	stack []pathSeg
 }
 
 func (c *checker) violation(p *pathNode, rule, msg string) {
@@ -32,6 +35,33 @@ func (c *checker) warning(p *pathNode, rule, msg string) {
 func (c *checker) repaired(p *pathNode, rule, msg string) {
 	c.res.Repaired = append(c.res.Repaired, Violation{Path: p.String(), Rule: rule, Message: msg})
 }
+
+// here renders the path of the value a walk is visiting: base, then the
+// stack.
+func (c *checker) here(base *pathNode) string {
+	var b strings.Builder
+	if base != nil {
+		base.render(&b)
+	}
+	for _, s := range c.stack {
+		renderStep(&b, s)
+	}
+	return b.String()
+}
+
+// walkViolation reports a violation at the value a walk is visiting.
+func (c *checker) walkViolation(base *pathNode, rule, msg string) {
+	c.res.Violations = append(c.res.Violations, Violation{Path: c.here(base), Rule: rule, Message: msg})
+}
+
+func (c *checker) push(s pathSeg) {
+	if c.stack == nil {
+		c.stack = make([]pathSeg, 0, 8) // one allocation covers usual nesting
+	}
+	c.stack = append(c.stack, s)
+}
+
+func (c *checker) pop() { c.stack = c.stack[:len(c.stack)-1] }
 
 // typeViolation reports v at p as not of the wanted JSON type.
 func (c *checker) typeViolation(p *pathNode, want string, v any) {
@@ -49,15 +79,16 @@ func (c *checker) result() Result {
 // silently changing the data), values JSON cannot represent (NaN,
 // infinities, channels, functions, cycles) and, when metaKeys is set,
 // object keys containing '.' or '$' (Auth0 metadata). It returns the
-// approximate length of v as compact JSON (see jsonStringLen).
-func (c *checker) walk(v any, p *pathNode, metaKeys bool, depth int) int {
+// approximate length of v as compact JSON (see scanString). v is at base
+// plus c.stack.
+func (c *checker) walk(v any, base *pathNode, metaKeys bool, depth int) int {
 	switch x := v.(type) {
 	case nil:
 		return 4
 	case string:
 		n, ok := scanString(x)
 		if !ok {
-			c.violation(p, RuleInvalidUTF8, "is not valid UTF-8: JSON encoding would replace the bad bytes; fix the source encoding or the mapping")
+			c.walkViolation(base, RuleInvalidUTF8, "is not valid UTF-8: JSON encoding would replace the bad bytes; fix the source encoding or the mapping")
 		}
 		return n
 	case bool:
@@ -70,16 +101,16 @@ func (c *checker) walk(v any, p *pathNode, metaKeys bool, depth int) int {
 	case int64:
 		return intLen(x)
 	case float64:
-		return c.floatLen(x, p)
+		return c.floatLen(x, base)
 	case map[string]any:
-		return c.walkObject(x, p, metaKeys, depth)
+		return c.walkObject(x, base, metaKeys, depth)
 	case []any:
-		return c.walkArray(x, p, metaKeys, depth)
+		return c.walkArray(x, base, metaKeys, depth)
 	}
-	return c.walkOther(v, p, metaKeys, depth)
+	return c.walkOther(v, base, metaKeys, depth)
 }
 
-func (c *checker) walkObject(m map[string]any, p *pathNode, metaKeys bool, depth int) int {
+func (c *checker) walkObject(m map[string]any, base *pathNode, metaKeys bool, depth int) int {
 	if m == nil {
 		return 4
 	}
@@ -87,25 +118,26 @@ func (c *checker) walkObject(m map[string]any, p *pathNode, metaKeys bool, depth
 		return 2
 	}
 	if depth >= maxDepth {
-		c.violation(p, RuleJSONValue, fmt.Sprintf("is nested more than %d levels deep (or contains itself)", maxDepth))
+		c.walkViolation(base, RuleJSONValue, fmt.Sprintf("is nested more than %d levels deep (or contains itself)", maxDepth))
 		return 2
 	}
 	size := 2 + 2*len(m) - 1 // braces, colons, commas
 	for k, v := range m {
-		child := member(p, k)
+		c.push(pathSeg{key: k})
 		n, ok := scanString(k)
 		if !ok {
-			c.violation(&child, RuleInvalidUTF8, "this key is not valid UTF-8: JSON encoding would alter it")
+			c.walkViolation(base, RuleInvalidUTF8, "this key is not valid UTF-8: JSON encoding would alter it")
 		}
 		if metaKeys && strings.ContainsAny(k, ".$") {
-			c.violation(&child, RuleMetadataKeyChars, "metadata keys must not contain '.' or '$' (Auth0): rename the key in the mapping, or enable the sanitize_metadata_keys repair")
+			c.walkViolation(base, RuleMetadataKeyChars, "metadata keys must not contain '.' or '$' (Auth0): rename the key in the mapping, or enable the sanitize_metadata_keys repair")
 		}
-		size += n + c.walk(v, &child, metaKeys, depth+1)
+		size += n + c.walk(v, base, metaKeys, depth+1)
+		c.pop()
 	}
 	return size
 }
 
-func (c *checker) walkArray(s []any, p *pathNode, metaKeys bool, depth int) int {
+func (c *checker) walkArray(s []any, base *pathNode, metaKeys bool, depth int) int {
 	if s == nil {
 		return 4
 	}
@@ -113,36 +145,37 @@ func (c *checker) walkArray(s []any, p *pathNode, metaKeys bool, depth int) int 
 		return 2
 	}
 	if depth >= maxDepth {
-		c.violation(p, RuleJSONValue, fmt.Sprintf("is nested more than %d levels deep (or contains itself)", maxDepth))
+		c.walkViolation(base, RuleJSONValue, fmt.Sprintf("is nested more than %d levels deep (or contains itself)", maxDepth))
 		return 2
 	}
 	size := 2 + len(s) - 1 // brackets, commas
 	for i, v := range s {
-		child := elem(p, i)
-		size += c.walk(v, &child, metaKeys, depth+1)
+		c.push(pathSeg{index: i, isIdx: true})
+		size += c.walk(v, base, metaKeys, depth+1)
+		c.pop()
 	}
 	return size
 }
 
 // walkOther handles the rare values that are not what decoded JSON or the
 // mapping's expressions usually produce.
-func (c *checker) walkOther(v any, p *pathNode, metaKeys bool, depth int) int {
+func (c *checker) walkOther(v any, base *pathNode, metaKeys bool, depth int) int {
 	if n, ok := normalize(v); ok {
 		switch x := n.(type) {
 		case uint64:
 			return len(strconv.FormatUint(x, 10))
 		case map[string]any:
-			return c.walkObject(x, p, metaKeys, depth)
+			return c.walkObject(x, base, metaKeys, depth)
 		case []any:
-			return c.walkArray(x, p, metaKeys, depth)
+			return c.walkArray(x, base, metaKeys, depth)
 		}
-		return c.walk(n, p, metaKeys, depth)
+		return c.walk(n, base, metaKeys, depth)
 	}
 	// Encoded by its own method, as bytes, or not at all: ask the encoder.
 	// Members of such values are not visible to the key checks.
 	b, err := json.Marshal(v)
 	if err != nil {
-		c.violation(p, RuleJSONValue, "cannot be encoded as JSON ("+typeName(v)+"): convert it in the mapping")
+		c.walkViolation(base, RuleJSONValue, "cannot be encoded as JSON ("+typeName(v)+"): convert it in the mapping")
 		return 0
 	}
 	return len(b)
@@ -150,9 +183,9 @@ func (c *checker) walkOther(v any, p *pathNode, metaKeys bool, depth int) int {
 
 // floatLen returns the encoded length of f and reports NaN and infinities,
 // which JSON has no way to write.
-func (c *checker) floatLen(f float64, p *pathNode) int {
+func (c *checker) floatLen(f float64, base *pathNode) int {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		c.violation(p, RuleJSONValue, "is NaN or infinite, which JSON cannot represent: fix the expression that computes it")
+		c.walkViolation(base, RuleJSONValue, "is NaN or infinite, which JSON cannot represent: fix the expression that computes it")
 		return 0
 	}
 	var buf [32]byte
@@ -175,12 +208,7 @@ func scanString(s string) (int, bool) {
 	for i := 0; i < len(s); {
 		b := s[i]
 		if b < utf8.RuneSelf {
-			switch {
-			case b == '"' || b == '\\' || b == '\n' || b == '\r' || b == '\t':
-				n++
-			case b < 0x20:
-				n += 5 // \u00XX
-			}
+			n += int(escapeExtra[b])
 			i++
 			continue
 		}
@@ -194,13 +222,25 @@ func scanString(s string) (int, bool) {
 	return n, valid
 }
 
+// escapeExtra is how many bytes JSON adds to each ASCII byte: 1 for the
+// two-character escapes, 5 for other control characters (\u00XX).
+var escapeExtra = func() (t [utf8.RuneSelf]uint8) {
+	for b := range 0x20 {
+		t[b] = 5
+	}
+	for _, b := range []byte{'"', '\\', '\n', '\r', '\t'} {
+		t[b] = 1
+	}
+	return t
+}()
+
 // sanitize returns v with '.' and '$' replaced by '_' in every object key
 // at any depth, reporting each rename as a repair and each key it cannot
 // rename (the new name is taken) as a violation. It never modifies v: a
 // changed object or array is a new one (copy on write), so values shared
 // with the account are left alone. changed reports whether the result
-// differs from v.
-func (c *checker) sanitize(v any, p *pathNode, depth int) (out any, changed bool) {
+// differs from v. v is at base plus c.stack.
+func (c *checker) sanitize(v any, base *pathNode, depth int) (out any, changed bool) {
 	if depth >= maxDepth {
 		return v, false // walk reports it
 	}
@@ -208,9 +248,9 @@ func (c *checker) sanitize(v any, p *pathNode, depth int) (out any, changed bool
 	case nil, string, bool, int, int64, float64:
 		return v, false
 	case map[string]any:
-		return c.sanitizeObject(x, p, depth)
+		return c.sanitizeObject(x, base, depth)
 	case []any:
-		return c.sanitizeArray(x, p, depth)
+		return c.sanitizeArray(x, base, depth)
 	}
 	n, ok := normalize(v)
 	if !ok {
@@ -218,11 +258,11 @@ func (c *checker) sanitize(v any, p *pathNode, depth int) (out any, changed bool
 	}
 	switch x := n.(type) {
 	case map[string]any:
-		if out, changed := c.sanitizeObject(x, p, depth); changed {
+		if out, changed := c.sanitizeObject(x, base, depth); changed {
 			return out, true
 		}
 	case []any:
-		if out, changed := c.sanitizeArray(x, p, depth); changed {
+		if out, changed := c.sanitizeArray(x, base, depth); changed {
 			return out, true
 		}
 	}
@@ -235,17 +275,18 @@ type keyUpdate struct {
 	val any
 }
 
-func (c *checker) sanitizeObject(m map[string]any, p *pathNode, depth int) (any, bool) {
+func (c *checker) sanitizeObject(m map[string]any, base *pathNode, depth int) (any, bool) {
 	var updates []keyUpdate
 	var bad []string
 	for k, v := range m {
 		if strings.ContainsAny(k, ".$") {
 			bad = append(bad, k)
 		}
-		child := member(p, k)
-		if nv, changed := c.sanitize(v, &child, depth+1); changed {
+		c.push(pathSeg{key: k})
+		if nv, changed := c.sanitize(v, base, depth+1); changed {
 			updates = append(updates, keyUpdate{k, nv})
 		}
+		c.pop()
 	}
 	if len(updates) == 0 && len(bad) == 0 {
 		return m, false
@@ -257,9 +298,6 @@ func (c *checker) sanitizeObject(m map[string]any, p *pathNode, depth int) (any,
 	for _, u := range updates {
 		out[u.key] = u.val
 	}
-	if len(bad) == 0 {
-		return out, true
-	}
 	// A new name collides when it is an existing key or the new name of
 	// another bad key. Neither key is then renamed: which one should win is
 	// a decision for the mapping's author, not for a repair.
@@ -270,15 +308,17 @@ func (c *checker) sanitizeObject(m map[string]any, p *pathNode, depth int) (any,
 	renamed := false
 	for _, k := range bad {
 		nk := metaKeyReplacer.Replace(k)
-		child := member(p, k)
+		c.push(pathSeg{key: k})
 		if _, taken := m[nk]; taken || targets[nk] > 1 {
-			c.violation(&child, RuleMetadataKeyCollision, fmt.Sprintf("contains '.' or '$', and the sanitized name %q is already taken by another key: rename one of them in the mapping", nk))
-			continue
+			c.walkViolation(base, RuleMetadataKeyCollision, fmt.Sprintf("contains '.' or '$', and the sanitized name %q is already taken by another key: rename one of them in the mapping", nk))
+		} else {
+			out[nk] = out[k]
+			delete(out, k)
+			renamed = true
+			c.res.Repaired = append(c.res.Repaired, Violation{Path: c.here(base), Rule: RuleMetadataKeyChars,
+				Message: fmt.Sprintf("renamed to %q: metadata keys must not contain '.' or '$'", nk)})
 		}
-		out[nk] = out[k]
-		delete(out, k)
-		renamed = true
-		c.repaired(&child, RuleMetadataKeyChars, fmt.Sprintf("renamed to %q: metadata keys must not contain '.' or '$'", nk))
+		c.pop()
 	}
 	if !renamed && len(updates) == 0 {
 		return m, false
@@ -286,11 +326,12 @@ func (c *checker) sanitizeObject(m map[string]any, p *pathNode, depth int) (any,
 	return out, true
 }
 
-func (c *checker) sanitizeArray(s []any, p *pathNode, depth int) (any, bool) {
+func (c *checker) sanitizeArray(s []any, base *pathNode, depth int) (any, bool) {
 	var out []any
 	for i, v := range s {
-		child := elem(p, i)
-		nv, changed := c.sanitize(v, &child, depth+1)
+		c.push(pathSeg{index: i, isIdx: true})
+		nv, changed := c.sanitize(v, base, depth+1)
+		c.pop()
 		if !changed {
 			continue
 		}

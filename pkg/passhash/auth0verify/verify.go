@@ -19,6 +19,7 @@ const (
 	MaxScryptMemory     = 1 << 30 // bytes: 128 * cost * blockSize
 	MaxArgon2Memory     = 1 << 20 // KiB (1 GiB)
 	MaxArgon2Time       = 1000
+	MaxBcryptCost       = 18 // 2^18 rounds, some seconds; Auth0 itself accepts up to 31
 	MaxBcryptInput      = 72 // bytes bcrypt reads; the rest is ignored, as Auth0 documents
 )
 
@@ -77,6 +78,9 @@ func (h *Hash) salted(pw []byte) []byte {
 // verifyBcrypt checks the salted input, truncated to bcrypt's 72 bytes
 // (Auth0: "Any input beyond the 72 byte limit is truncated").
 func verifyBcrypt(mcf string, in []byte) (bool, error) {
+	if cost, _ := bcrypt.Cost([]byte(mcf)); cost > MaxBcryptCost {
+		return false, fmt.Errorf("%w: bcrypt cost %d", ErrLimit, cost)
+	}
 	if len(in) > MaxBcryptInput {
 		in = in[:MaxBcryptInput]
 	}
