@@ -24,6 +24,7 @@ import (
 // through Auth0's rules after conversion (and a wrong one must not), and
 // every unverifiable hash must be refused with the code.
 func TestSampleAccounts(t *testing.T) {
+	t.Parallel()
 	const n = 2000
 	gen := sample.New(20240128, sample.Options{PBKDF2Rounds: 50, BcryptCost: 4})
 	type count struct{ verified, refused, lrConverted, lrRefused int }

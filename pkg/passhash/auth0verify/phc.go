@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/md4"
-	"golang.org/x/crypto/ripemd160" //nolint:staticcheck // legacy digest that Auth0 still accepts
+	"golang.org/x/crypto/ripemd160" // deprecated in x/crypto, but a digest Auth0 still accepts
 )
 
 // digests maps the canonical digest names to their constructors; nil means
