@@ -191,6 +191,22 @@ func helpers() []helper {
 			Example:     `sanitize_keys({"a.b": {"$c": 1}})`,
 			Result:      `{"a_b":{"_c":1}}`,
 		}, sanitizeKeys, []any{new(func(any) any)}},
+
+		// Passwords.
+		{Doc{
+			Name:        "auth0_password_hash",
+			Signature:   "auth0_password_hash(password) object|nil",
+			Description: "Auth0's custom_password_hash object for Gigya's password object (pbkdf2*, salted or plain md5/sha1/sha256/sha512, bcrypt), nil when the account has no password; error unsupported_password_hash for what Auth0 cannot verify (md5_crypt, custom, unusable templates), so pair it with on_error: omit and a flag to import such users for a reset instead.",
+			Example:     `auth0_password_hash({"hash": "89v2METlSkX2LKWSQGHCdE4iUkE=", "hashSettings": {"algorithm": "pbkdf2_sha512", "rounds": 10000, "salt": "YWJjc29tZXRoaW5n"}})`,
+			Result:      `{"algorithm":"pbkdf2","hash":{"encoding":"utf8","value":"$pbkdf2-sha512$i=10000,l=20$YWJjc29tZXRoaW5n$89v2METlSkX2LKWSQGHCdE4iUkE"}}`,
+		}, auth0PasswordHash, []any{new(func(any) any)}},
+		{Doc{
+			Name:        "loginradius_password",
+			Signature:   "loginradius_password(password) object|nil",
+			Description: "LoginRadius bulk-migration fields {PasswordHash, PasswordEncryption} for Gigya's password object, nil when there is none; only PBKDF2-SHA1 is documented well enough to convert, everything else is error unsupported_password_hash.",
+			Example:     `loginradius_password(nil)`,
+			Result:      `null`,
+		}, loginRadiusPassword, []any{new(func(any) any)}},
 	}
 }
 

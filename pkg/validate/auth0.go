@@ -50,7 +50,7 @@ func (a auth0) Validate(user map[string]any) Result {
 	}
 	if a.opts.SanitizeMetadataKeys {
 		for _, k := range [...]string{"app_metadata", "user_metadata"} {
-			if v, ok := user[k]; ok {
+			if v, ok := user[k]; ok && hasMetaKeyChars(v, 1) {
 				root := pathNode{key: k}
 				if nv, changed := c.sanitize(v, &root, 1); changed {
 					user[k] = nv
@@ -118,7 +118,7 @@ func (a auth0) Validate(user map[string]any) Result {
 			c.violation(&p, RuleAdditionalProperty, "is not a field of Auth0's user schema, which forbids others (one such user can make the whole import file invalid): fix the name, or move the value under app_metadata or user_metadata")
 		}
 		n, _ := scanString(k) // a bad top-level key is already an additional_property
-		size += n + c.walk(v, &p, meta && !a.opts.SanitizeMetadataKeys, 1)
+		size += n + c.walkValue(v, &p, meta && !a.opts.SanitizeMetadataKeys)
 	}
 
 	if _, ok := user["email"]; !ok {
@@ -136,7 +136,7 @@ func (a auth0) Validate(user map[string]any) Result {
 	case size > Auth0MaxUserSize:
 		c.violation(root, RuleMaxSize, fmt.Sprintf("the user is about %d bytes as JSON, more than an Auth0 import file may hold (500 KB): move data out of the metadata", size))
 	case size > Auth0ProfileSizeWarn:
-		c.warning(root, RuleProfileSize, fmt.Sprintf("the user is about %d bytes as JSON; Auth0 limits profiles to 10 KB (enforced for tenants without the extended allowance, for all from March 2027): trim the metadata", size))
+		c.warning(root, RuleProfileSize, fmt.Sprintf("the user is about %d bytes as JSON, over the 10 KB Auth0 allows for a profile (tenants with the extended size allowance only log it, until March 2027): trim the metadata", size))
 	}
 	return c.result()
 }
@@ -164,7 +164,7 @@ func (c *checker) wantString(v any, p *pathNode) (string, bool) {
 // wantBool reports a type violation unless v is a boolean.
 func (c *checker) wantBool(v any, p *pathNode) {
 	if _, ok := asBool(v); !ok {
-		c.typeViolation(p, "a boolean (true or false, not a string)", v)
+		c.typeViolation(p, "a boolean", v)
 	}
 }
 
@@ -188,9 +188,9 @@ func (c *checker) nameLength(v any, p *pathNode, max int) {
 	}
 	switch n := utf8.RuneCountInString(s); {
 	case n == 0:
-		c.warning(p, RuleLength, fmt.Sprintf("is empty; the Management API requires 1 to %d characters (import-job enforcement unconfirmed): leave empty values out (omit_empty)", max))
+		c.warning(p, RuleLength, fmt.Sprintf("is empty, but the Management API requires 1 to %d characters (import-job enforcement unconfirmed): leave empty values out (omit_empty)", max))
 	case n > max:
-		c.warning(p, RuleLength, fmt.Sprintf("has %d characters; the Management API allows at most %d (import-job enforcement unconfirmed): consider truncating it in the mapping", n, max))
+		c.warning(p, RuleLength, fmt.Sprintf("has %d characters, but the Management API allows at most %d (import-job enforcement unconfirmed): consider truncating it in the mapping", n, max))
 	}
 }
 
@@ -243,7 +243,7 @@ func checkMFAFactors(c *checker, v any, p *pathNode) {
 		return
 	}
 	if len(items) < 1 || len(items) > 10 {
-		c.violation(p, RuleArrayLength, fmt.Sprintf("has %d items; Auth0 accepts 1 to 10: leave the field out when there are none", len(items)))
+		c.violation(p, RuleArrayLength, fmt.Sprintf("has %d items, but Auth0 accepts 1 to 10: leave the field out when there are none", len(items)))
 	}
 	for i, item := range items {
 		ip := elem(p, i)
@@ -252,7 +252,7 @@ func checkMFAFactors(c *checker, v any, p *pathNode) {
 			continue
 		}
 		if len(f) != 1 {
-			c.violation(&ip, RuleMFAFactor, fmt.Sprintf("has %d members; each factor must be exactly one of totp, phone or email", len(f)))
+			c.violation(&ip, RuleMFAFactor, fmt.Sprintf("has %d members, but each factor must be exactly one of totp, phone or email", len(f)))
 		}
 		for k, fv := range f {
 			fp := member(&ip, k)

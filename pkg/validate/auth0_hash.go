@@ -92,16 +92,12 @@ func checkCustomPasswordHash(c *checker, v any, p *pathNode) {
 	var h hashCheck
 
 	ap := member(p, "algorithm")
-	switch av, present := m["algorithm"]; {
-	case !present:
+	if av, present := m["algorithm"]; !present {
 		c.shape(&ap, "is required: one of "+algorithmList)
-	default:
-		s, ok := asString(av)
-		if _, known := customHashAlgorithms[s]; !ok || !known {
-			c.shape(&ap, "must be one of "+algorithmList)
-		} else {
-			h.alg = s
-		}
+	} else if s, ok := asString(av); !ok || customHashAlgorithms[s] == "" {
+		c.shape(&ap, "must be one of "+algorithmList)
+	} else {
+		h.alg = s
 	}
 
 	for k, mv := range m {
@@ -111,8 +107,8 @@ func checkCustomPasswordHash(c *checker, v any, p *pathNode) {
 		case "salt":
 			h.salt(c, mv, &kp)
 		case "password":
-			if pm, ok := h.object(c, mv, &kp); ok {
-				h.enumMembers(c, pm, &kp, "encoding", passwordEncodings, "ascii, utf8, utf16le, ucs2, latin1 or binary")
+			if pm, ok := hashObject(c, mv, &kp); ok {
+				enumMembers(c, pm, &kp, "encoding", passwordEncodings, "ascii, utf8, utf16le, ucs2, latin1 or binary")
 			}
 		case "keylen", "cost", "blockSize", "parallelization":
 			h.scryptParam(c, k, mv, &kp)
@@ -133,13 +129,13 @@ func checkCustomPasswordHash(c *checker, v any, p *pathNode) {
 		c.shape(&hp, "is required: an object with value (and encoding)")
 		return
 	}
-	if hm, ok := h.object(c, hv, &hp); ok {
+	if hm, ok := hashObject(c, hv, &hp); ok {
 		h.hash(c, hm, &hp)
 	}
 }
 
-// object returns v as an object or reports it.
-func (h *hashCheck) object(c *checker, v any, p *pathNode) (map[string]any, bool) {
+// hashObject returns v as an object or reports it.
+func hashObject(c *checker, v any, p *pathNode) (map[string]any, bool) {
 	m, ok := asObject(v)
 	if !ok {
 		c.shape(p, "must be an object, not "+typeName(v))
@@ -149,7 +145,7 @@ func (h *hashCheck) object(c *checker, v any, p *pathNode) (map[string]any, bool
 
 // enumMembers checks the enum member name of m (if present) and warns
 // about every member other than the allowed ones.
-func (h *hashCheck) enumMembers(c *checker, m map[string]any, p *pathNode, name string, enum map[string]bool, list string, allowed ...string) string {
+func enumMembers(c *checker, m map[string]any, p *pathNode, name string, enum map[string]bool, list string, allowed ...string) string {
 	var val string
 	for k, v := range m {
 		kp := member(p, k)
@@ -184,11 +180,11 @@ func (h *hashCheck) salt(c *checker, v any, p *pathNode) {
 		c.shapef(p, "is not allowed with algorithm %s: the salt is part of the hash value", h.alg)
 		return
 	}
-	m, ok := h.object(c, v, p)
+	m, ok := hashObject(c, v, p)
 	if !ok {
 		return
 	}
-	enc := h.enumMembers(c, m, p, "encoding", valueEncodings, "base64, hex or utf8", "value", "position")
+	enc := enumMembers(c, m, p, "encoding", valueEncodings, "base64, hex or utf8", "value", "position")
 	if pos, present := m["position"]; present {
 		if s, ok := asString(pos); !ok || !saltPositions[s] {
 			pp := member(p, "position")
@@ -237,24 +233,27 @@ func (h *hashCheck) scryptParam(c *checker, name string, v any, p *pathNode) {
 
 // hash checks the hash object and its value against the algorithm.
 func (h *hashCheck) hash(c *checker, m map[string]any, p *pathNode) {
-	enc := h.enumMembers(c, m, p, "encoding", valueEncodings, "base64, hex or utf8", "value", "digest", "key")
+	enc := enumMembers(c, m, p, "encoding", valueEncodings, "base64, hex or utf8", "value", "digest", "key")
 	ep := member(p, "encoding")
 	_, encPresent := m["encoding"]
+	// After a problem with the encoding, enc is "": the value cannot be
+	// judged, but the other members still are.
 	switch customHashAlgorithms[h.alg] {
 	case "utf8":
-		if enc != "" && enc != "utf8" {
+		switch {
+		case !encPresent:
+			enc = "utf8"
+		case enc != "" && enc != "utf8":
 			c.shapef(&ep, "must be utf8 (or left out) with algorithm %s", h.alg)
-			return
+			enc = ""
 		}
-		enc = "utf8"
 	case "binary":
-		if !encPresent {
+		switch {
+		case !encPresent:
 			c.shapef(&ep, "is required with algorithm %s: hex or base64", h.alg)
-			return
-		}
-		if enc == "utf8" {
+		case enc == "utf8":
 			c.shapef(&ep, "must be hex or base64 with algorithm %s", h.alg)
-			return
+			enc = ""
 		}
 	}
 
@@ -278,7 +277,7 @@ func (h *hashCheck) hash(c *checker, m map[string]any, p *pathNode) {
 		if h.alg != "" && h.alg != "hmac" {
 			c.warning(&kp, RuleIgnoredProperty, "is only used with algorithm hmac and is ignored with "+h.alg)
 		} else {
-			h.hmacKey(c, kv, &kp)
+			hmacKey(c, kv, &kp)
 		}
 	} else if h.alg == "hmac" {
 		c.shape(&kp, "is required with algorithm hmac: an object with value (and encoding)")
@@ -308,12 +307,12 @@ func (h *hashCheck) hash(c *checker, m map[string]any, p *pathNode) {
 
 // hmacKey checks hash.key: an object with a value, an optional encoding,
 // and a value that decodes in that encoding.
-func (h *hashCheck) hmacKey(c *checker, v any, p *pathNode) {
-	m, ok := h.object(c, v, p)
+func hmacKey(c *checker, v any, p *pathNode) {
+	m, ok := hashObject(c, v, p)
 	if !ok {
 		return
 	}
-	enc := h.enumMembers(c, m, p, "encoding", valueEncodings, "base64, hex or utf8", "value")
+	enc := enumMembers(c, m, p, "encoding", valueEncodings, "base64, hex or utf8", "value")
 	vp := member(p, "value")
 	val, present := m["value"]
 	if !present {
@@ -355,11 +354,11 @@ func (h *hashCheck) valueProblem(s, enc, digest string) string {
 	want, what := 0, ""
 	switch h.alg {
 	case "hmac":
-		want, what = digestLen[digest], "an HMAC-"+digest
+		want, what = digestLen[digest], "the HMAC-"+digest+" digest"
 	case "scrypt":
-		want, what = int(h.keylen), "keylen ("+strconv.FormatInt(h.keylen, 10)+")"
+		want, what = int(h.keylen), "keylen"
 	default:
-		want, what = digestLen[h.alg], "a "+h.alg+" digest"
+		want, what = digestLen[h.alg], "the "+h.alg+" digest"
 	}
 	if want > 0 && n != want {
 		return fmt.Sprintf("decodes to %d bytes, but %s is %d bytes: check hash.encoding and how the hash was exported, or every login would fail", n, what, want)

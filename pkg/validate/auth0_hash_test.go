@@ -117,6 +117,8 @@ func TestAuth0CustomPasswordHash(t *testing.T) {
 		// hmac.
 		{name: "hmac without digest and key", mod: hash(`{"algorithm":"hmac","hash":{"value":"cg7f42jH39/2EaAU4wNd4s2lKIk=","encoding":"base64"}}`),
 			want: []string{cph + ".hash.digest" + shape, cph + ".hash.key" + shape}},
+		{name: "hmac with only a value", mod: hash(`{"algorithm":"hmac","hash":{"value":"cg7f42jH39/2EaAU4wNd4s2lKIk="}}`),
+			want: []string{cph + ".hash.encoding" + shape, cph + ".hash.digest" + shape, cph + ".hash.key" + shape}},
 		{name: "hmac digest unknown", mod: hash(`{"algorithm":"hmac","hash":{"value":"cg7f42jH39/2EaAU4wNd4s2lKIk=","encoding":"base64","digest":"sha3","key":{"value":"shh"}}}`),
 			want: []string{cph + ".hash.digest" + shape}},
 		{name: "hmac key without value", mod: hash(`{"algorithm":"hmac","hash":{"value":"cg7f42jH39/2EaAU4wNd4s2lKIk=","encoding":"base64","digest":"sha1","key":{"encoding":"hex"}}}`),

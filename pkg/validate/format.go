@@ -19,6 +19,8 @@ const (
 	maxLabelLen = 63
 )
 
+const notBare = "is not a bare address (RFC 5322 addr-spec): no display name, <>, comments, quotes, spaces or consecutive dots: trim and clean it in the mapping"
+
 // emailProblem returns why s is not an acceptable email address, or "" when
 // it is. Auth0's schema says `format: email` (JSON Schema: an RFC 5322
 // addr-spec) without naming its validator, so this accepts what the common
@@ -46,6 +48,9 @@ func emailProblem(s string) string {
 	if at < 0 {
 		return "has no @"
 	}
+	if strings.ContainsAny(s, " \t\r\n<>()\",;:\\") {
+		return notBare
+	}
 	local, domain := s[:at], s[at+1:]
 	if local == "" {
 		return "has nothing before the @"
@@ -64,7 +69,7 @@ func emailProblem(s string) string {
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name != "" || a.Address != s {
-		return "is not a bare address (RFC 5322 addr-spec): no display name, <>, comments, quotes, spaces or consecutive dots; trim and clean it in the mapping"
+		return notBare
 	}
 	return ""
 }

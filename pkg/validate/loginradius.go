@@ -51,7 +51,7 @@ func (loginRadius) Validate(user map[string]any) Result {
 	for k, v := range user {
 		p := pathNode{key: k}
 		if k == "" || k[0] < 'A' || k[0] > 'Z' {
-			c.warning(&p, RulePascalCase, "LoginRadius field names are PascalCase (Email, FirstName, ...): this one may be ignored; check the mapping")
+			c.warning(&p, RulePascalCase, "LoginRadius field names are PascalCase (Email, FirstName, ...): this one may be ignored, check the mapping")
 		}
 		switch k {
 		case "Email":
@@ -65,7 +65,7 @@ func (loginRadius) Validate(user map[string]any) Result {
 		if !ok {
 			c.violation(&p, RuleInvalidUTF8, "this key is not valid UTF-8: JSON encoding would alter it")
 		}
-		size += n + c.walk(v, &p, false, 1)
+		size += n + c.walkValue(v, &p, false)
 	}
 	if size > LoginRadiusMaxUserSize {
 		c.violation(nil, RuleMaxSize, fmt.Sprintf("the user is about %d bytes as JSON, more than one LoginRadius migration request may carry (10 MB): move data out of the profile", size))

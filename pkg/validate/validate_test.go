@@ -155,3 +155,13 @@ func TestMessagesDoNotLeakValues(t *testing.T) {
 		}
 	}
 }
+
+func TestNilUser(t *testing.T) {
+	all := validate.Options{SanitizeMetadataKeys: true, StripAuth0Prefix: true}
+	if got := keys(validate.NewAuth0(all).Validate(nil).Violations); !slices.Equal(got, []string{"email: required"}) {
+		t.Errorf("auth0: %q", got)
+	}
+	if res := validate.NewLoginRadius(all).Validate(nil); !res.OK() || len(res.Warnings) != 0 {
+		t.Errorf("loginradius: %+v", res)
+	}
+}

@@ -20,8 +20,15 @@ const maxDepth = 1000
 type checker struct {
 	res Result
 	// stack is the path from the base node of a running walk or sanitize
-	// to the value being visited (see pathSeg).
+	// to the value being visited (see pathSeg). A walk maintains it only
+	// when tracking is set.
 	stack []pathSeg
+	// tracking is set while a walk keeps the stack and reports; when it is
+	// not, a walk only notes in found that it has something to report.
+	// Paths are needed only for findings, which are rare, so walkValue
+	// walks a value once without paths (no allocation, no write barriers)
+	// and a second time, tracking, only when the first walk found something.
+	tracking, found bool
 }
 
 func (c *checker) violation(p *pathNode, rule, msg string) {
@@ -49,8 +56,13 @@ func (c *checker) here(base *pathNode) string {
 	return b.String()
 }
 
-// walkViolation reports a violation at the value a walk is visiting.
+// walkViolation reports a violation at the value a walk is visiting, or
+// only notes that there is one when the walk is not tracking its path.
 func (c *checker) walkViolation(base *pathNode, rule, msg string) {
+	if !c.tracking {
+		c.found = true
+		return
+	}
 	c.res.Violations = append(c.res.Violations, Violation{Path: c.here(base), Rule: rule, Message: msg})
 }
 
@@ -74,6 +86,19 @@ func (c *checker) result() Result {
 	return c.res
 }
 
+// walkValue walks v, which is at base, and returns its JSON size (see
+// walk). It walks twice only when there is something to report.
+func (c *checker) walkValue(v any, base *pathNode, metaKeys bool) int {
+	c.found = false
+	n := c.walk(v, base, metaKeys, 1)
+	if c.found {
+		c.tracking = true
+		c.walk(v, base, metaKeys, 1)
+		c.tracking = false
+	}
+	return n
+}
+
 // walk visits v and everything under it. It reports strings and keys that
 // are not valid UTF-8 (the encoder would replace the bad bytes with U+FFFD,
 // silently changing the data), values JSON cannot represent (NaN,
@@ -88,7 +113,7 @@ func (c *checker) walk(v any, base *pathNode, metaKeys bool, depth int) int {
 	case string:
 		n, ok := scanString(x)
 		if !ok {
-			c.walkViolation(base, RuleInvalidUTF8, "is not valid UTF-8: JSON encoding would replace the bad bytes; fix the source encoding or the mapping")
+			c.walkViolation(base, RuleInvalidUTF8, "is not valid UTF-8: JSON encoding would replace the bad bytes, so fix the source encoding or the mapping")
 		}
 		return n
 	case bool:
@@ -123,7 +148,9 @@ func (c *checker) walkObject(m map[string]any, base *pathNode, metaKeys bool, de
 	}
 	size := 2 + 2*len(m) - 1 // braces, colons, commas
 	for k, v := range m {
-		c.push(pathSeg{key: k})
+		if c.tracking {
+			c.push(pathSeg{key: k})
+		}
 		n, ok := scanString(k)
 		if !ok {
 			c.walkViolation(base, RuleInvalidUTF8, "this key is not valid UTF-8: JSON encoding would alter it")
@@ -132,7 +159,9 @@ func (c *checker) walkObject(m map[string]any, base *pathNode, metaKeys bool, de
 			c.walkViolation(base, RuleMetadataKeyChars, "metadata keys must not contain '.' or '$' (Auth0): rename the key in the mapping, or enable the sanitize_metadata_keys repair")
 		}
 		size += n + c.walk(v, base, metaKeys, depth+1)
-		c.pop()
+		if c.tracking {
+			c.pop()
+		}
 	}
 	return size
 }
@@ -150,9 +179,13 @@ func (c *checker) walkArray(s []any, base *pathNode, metaKeys bool, depth int) i
 	}
 	size := 2 + len(s) - 1 // brackets, commas
 	for i, v := range s {
-		c.push(pathSeg{index: i, isIdx: true})
+		if c.tracking {
+			c.push(pathSeg{index: i, isIdx: true})
+		}
 		size += c.walk(v, base, metaKeys, depth+1)
-		c.pop()
+		if c.tracking {
+			c.pop()
+		}
 	}
 	return size
 }
@@ -236,7 +269,8 @@ var escapeExtra = func() (t [utf8.RuneSelf]uint8) {
 
 // sanitize returns v with '.' and '$' replaced by '_' in every object key
 // at any depth, reporting each rename as a repair and each key it cannot
-// rename (the new name is taken) as a violation. It never modifies v: a
+// rename (the new name is taken) as a violation. It always tracks its path
+// in c.stack; call it only when hasMetaKeyChars says there is work. It never modifies v: a
 // changed object or array is a new one (copy on write), so values shared
 // with the account are left alone. changed reports whether the result
 // differs from v. v is at base plus c.stack.
@@ -267,6 +301,42 @@ func (c *checker) sanitize(v any, base *pathNode, depth int) (out any, changed b
 		}
 	}
 	return v, false
+}
+
+// hasMetaKeyChars reports whether any object key under v contains '.' or
+// '$', so that sanitize, which tracks paths, runs only when there is
+// something to rename.
+func hasMetaKeyChars(v any, depth int) bool {
+	if depth >= maxDepth {
+		return false
+	}
+	switch x := v.(type) {
+	case nil, string, bool, int, int64, float64:
+		return false
+	case map[string]any:
+		for k, mv := range x {
+			if strings.ContainsAny(k, ".$") || hasMetaKeyChars(mv, depth+1) {
+				return true
+			}
+		}
+		return false
+	case []any:
+		for _, e := range x {
+			if hasMetaKeyChars(e, depth+1) {
+				return true
+			}
+		}
+		return false
+	}
+	n, ok := normalize(v)
+	if !ok {
+		return false
+	}
+	switch n.(type) {
+	case map[string]any, []any:
+		return hasMetaKeyChars(n, depth)
+	}
+	return false
 }
 
 // keyUpdate is a changed member value found by sanitizeObject.
@@ -310,7 +380,8 @@ func (c *checker) sanitizeObject(m map[string]any, base *pathNode, depth int) (a
 		nk := metaKeyReplacer.Replace(k)
 		c.push(pathSeg{key: k})
 		if _, taken := m[nk]; taken || targets[nk] > 1 {
-			c.walkViolation(base, RuleMetadataKeyCollision, fmt.Sprintf("contains '.' or '$', and the sanitized name %q is already taken by another key: rename one of them in the mapping", nk))
+			c.res.Violations = append(c.res.Violations, Violation{Path: c.here(base), Rule: RuleMetadataKeyCollision,
+				Message: fmt.Sprintf("contains '.' or '$', and the sanitized name %q is already taken by another key: rename one of them in the mapping", nk)})
 		} else {
 			out[nk] = out[k]
 			delete(out, k)

@@ -115,7 +115,7 @@ func (c *checkRun) record(r filesource.Record) error {
 	}
 	for _, n := range rec.Notes {
 		c.totals.Flagged++
-		fmt.Fprintf(c.errw, "FLAGGED  %s uid=%s field=%s flag=%s: %v\n", where, key.UID, n.Field, n.Flag, oneLine(n.Err))
+		fmt.Fprintf(c.errw, "FLAGGED  %s uid=%s field=%s flag=%s: %s\n", where, key.UID, n.Field, n.Flag, cause(n.Err))
 	}
 	for _, w := range rec.Warnings {
 		fmt.Fprintf(c.errw, "WARNING  %s uid=%s: %s\n", where, key.UID, w)
@@ -154,6 +154,16 @@ func (c *checkRun) explainRecord(where, uid string, data []byte) {
 			fmt.Fprintf(c.errw, "%s\n      <- %s\n", line, oneLine(errors.New(s.Expr)))
 		}
 	}
+}
+
+// cause is the reason a helper gave, without expr's source excerpt: the
+// coded error when there is one.
+func cause(err error) string {
+	var fe *fault.Error
+	if errors.As(err, &fe) {
+		return oneLine(fe.Err)
+	}
+	return oneLine(err)
 }
 
 func oneLine(err error) string {

@@ -150,7 +150,7 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 	} else {
 		for _, n := range rec.Notes {
 			t.metrics.flagged.WithLabelValues(n.Field).Inc()
-			t.log.Info("field dropped by its on_error policy", "uid", uid, "field", n.Field, "flag", n.Flag, "err", n.Err)
+			t.log.Info("field dropped by its on_error policy", "uid", uid, "field", n.Field, "flag", n.Flag, "reason", cause(n.Err))
 		}
 		for i, data := range rec.Outputs {
 			id := message.MappedMsgID(t.mapping.Target(), uid, lastUpdated, t.mapping.Version())
