@@ -132,8 +132,9 @@ func TestAuth0MappingPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys, all := m.Paths()
-	want := []string{"UID", "created", "data", "hasFullAccount", "hasLiteAccount", "isActive",
-		"isVerified", "lastLogin", "loginIDs", "profile"}
+	want := []string{"UID", "created", "createdTimestamp", "data", "emails", "hasFullAccount", "hasLiteAccount",
+		"identities", "isActive", "isRegistered", "isVerified", "lastLogin", "lastLoginTimestamp", "lastUpdated",
+		"lastUpdatedTimestamp", "loginIDs", "loginProvider", "password", "phoneNumber", "preferences", "profile", "subscriptions"}
 	if all || len(keys) != len(want) {
 		t.Fatalf("Paths() = %v, %v; want %v", keys, all, want)
 	}

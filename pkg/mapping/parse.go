@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/gigya-migrate/gigya-migrate/pkg/validate"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -375,19 +376,17 @@ func parseFieldSpec(p *problems, f *Field, v *yaml.Node) bool {
 	return ok
 }
 
-// knownRepairs are the repairs a mapping may ask the target validator for.
-var knownRepairs = []string{"sanitize_metadata_keys"}
-
 // parseRepairs reads `repair:`, a list of repair names.
 func parseRepairs(p *problems, v *yaml.Node) []string {
 	if v.Kind != yaml.SequenceNode {
 		p.add("repair", "", v.Line, "must be a list, e.g. [sanitize_metadata_keys]")
 		return nil
 	}
+	known := validate.RepairNames()
 	var out []string
 	for _, item := range v.Content {
-		if item.Kind != yaml.ScalarNode || !slices.Contains(knownRepairs, item.Value) {
-			p.add("repair", item.Value, item.Line, "unknown repair (known: %s)", strings.Join(knownRepairs, ", "))
+		if item.Kind != yaml.ScalarNode || !slices.Contains(known, item.Value) {
+			p.add("repair", item.Value, item.Line, "unknown repair (known: %s)", strings.Join(known, ", "))
 			continue
 		}
 		if !slices.Contains(out, item.Value) {

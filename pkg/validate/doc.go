@@ -150,8 +150,8 @@
 //
 //	Rule id         Sev  What                                                       Source
 //	type            V    Email an array of objects; FirstName, LastName, Username,  §2.1, §2.2 (LR-GO test structs,
-//	                     PhoneID, Password, PasswordHash, Uid strings;              LR-NODE README, BatchUpload example)
-//	                     EmailVerified, PhoneIDVerified booleans
+//	                     PhoneID, PasswordHash, Uid strings; EmailVerified,         LR-NODE README, BatchUpload example)
+//	                     PhoneIDVerified booleans
 //	required        V    each Email item has Type and Value                         §2.1, §2.2 {Type, Value} shape
 //	format_email    V    each Email Value is an address (as for Auth0)              §2.1, §2.2
 //	invalid_utf8    V    every string and key is valid UTF-8                        ours
@@ -164,6 +164,8 @@
 // Left out as UNCONFIRMED: which fields are required, the Email Type enum,
 // unknown top-level names (there are many profile fields and CustomFields),
 // PhoneID format, the PasswordHash grammar (it depends on the request's
-// PasswordEncryption), Password together with PasswordHash, length limits.
+// PasswordEncryption), the shape of Password in a migration profile (a
+// plaintext string in Account Create; our mapping sends an object for the
+// loader), length limits.
 // [Options] do not apply to LoginRadius.
 package validate

@@ -7,8 +7,8 @@ import (
 
 // Format checks shared by the targets. They are hand-written scanners, not
 // regular expressions, because they run for every record: none of them
-// allocates except net/mail's parser on an address that passed the cheap
-// checks.
+// allocates, except net/mail's parser for the rare address whose local part
+// is not a plain dot-atom.
 
 // Email limits from RFC 5321 §4.5.3.1: longer addresses cannot be
 // delivered, and validator.js (a common JSON-schema `format: email`
@@ -19,6 +19,7 @@ const (
 	maxLabelLen = 63
 )
 
+// notBare is the message for an address that is more than an addr-spec.
 const notBare = "is not a bare address (RFC 5322 addr-spec): no display name, <>, comments, quotes, spaces or consecutive dots: trim and clean it in the mapping"
 
 // emailProblem returns why s is not an acceptable email address, or "" when

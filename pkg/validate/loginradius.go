@@ -20,9 +20,9 @@ const LoginRadiusMaxUserSize = 10 << 20
 //   - Email is an array of {Type, Value} objects (LR-NODE README, LR-GO
 //     integration tests, the BatchUpload example): each item an object with
 //     a string Type and a string Value that is an email address.
-//   - FirstName, LastName, Username, PhoneID, Password and PasswordHash are
-//     strings; EmailVerified and PhoneIDVerified are booleans (LR-GO
-//     integration-test structs, LR-NODE README, BatchUpload example).
+//   - FirstName, LastName, Username, PhoneID and PasswordHash are strings;
+//     EmailVerified and PhoneIDVerified are booleans (LR-GO integration-test
+//     structs, LR-NODE README, BatchUpload example).
 //   - Uid, when present, is a string (it is one in every response).
 //   - The user fits in one 10 MB request.
 //
@@ -36,7 +36,10 @@ const LoginRadiusMaxUserSize = 10 << 20
 // others unknown), unknown top-level names (LoginRadius profiles have many
 // fields plus CustomFields, and no document says unknown ones fail),
 // PhoneID format, PasswordHash grammar (depends on the request's
-// PasswordEncryption), Password with PasswordHash, length limits.
+// PasswordEncryption), length limits, and Password: a plaintext string in
+// Account Create, but its shape in a migration profile is undocumented, and
+// this project's mapping (configs/loginradius.yaml) sends an object
+// {PasswordHash, PasswordEncryption} there for the loader to split up.
 func NewLoginRadius(Options) Validator { return loginRadius{} }
 
 type loginRadius struct{}
@@ -56,7 +59,7 @@ func (loginRadius) Validate(user map[string]any) Result {
 		switch k {
 		case "Email":
 			checkLREmails(&c, v, &p)
-		case "Uid", "FirstName", "LastName", "Username", "PhoneID", "Password", "PasswordHash":
+		case "Uid", "FirstName", "LastName", "Username", "PhoneID", "PasswordHash":
 			c.wantString(v, &p)
 		case "EmailVerified", "PhoneIDVerified":
 			c.wantBool(v, &p)

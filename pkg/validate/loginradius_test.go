@@ -26,6 +26,10 @@ func TestLoginRadius(t *testing.T) {
 			u["PhoneIDVerified"] = false
 			u["Uid"] = "9b1f0c7e5a2d4c3e8f6a1b2c3d4e5f60"
 		}},
+		{name: "Password as our mapping sends it", mod: func(t *testing.T, u map[string]any) {
+			delete(u, "PasswordHash")
+			u["Password"] = jv(t, `{"PasswordHash":"Rfc2898DeriveBytes$1000$c2FsdA==$aGFzaA==","PasswordEncryption":{"Type":"PBKDF2"}}`)
+		}},
 		{name: "no Email is not checked (unconfirmed)", mod: func(t *testing.T, u map[string]any) { delete(u, "Email") }},
 		{name: "unknown PascalCase fields are not checked (unconfirmed)", mod: func(t *testing.T, u map[string]any) { u["Gender"] = "F"; u["BirthDate"] = "1990-01-01" }},
 		{name: "Email as a string", mod: func(t *testing.T, u map[string]any) { u["Email"] = "jane.doe@example.com" },

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
@@ -12,6 +13,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/pkg/gigya"
 	"github.com/gigya-migrate/gigya-migrate/pkg/mapping"
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
+	"github.com/gigya-migrate/gigya-migrate/pkg/validate"
 	"github.com/segmentio/encoding/json"
 )
 
@@ -171,7 +173,48 @@ func oneLine(err error) string {
 }
 
 // checkerFor returns a factory of the target validator the mapping asks
-// for, nil when it asks for none.
+// for (`validate:`, by default the target's own when one exists), nil when
+// it asks for none.
 func checkerFor(m *mapping.Mapping) (func() checker, error) {
-	return nil, nil
+	name, repairs := m.Validator()
+	builtin := validate.Builtin()
+	switch {
+	case name == "none":
+		return nil, nil
+	case name == "":
+		if _, ok := builtin[m.Target()]; !ok {
+			return nil, nil // a target without a validator: nothing to check against
+		}
+		name = m.Target()
+	}
+	factory, ok := builtin[name]
+	if !ok {
+		names := make([]string, 0, len(builtin))
+		for n := range builtin {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return nil, fmt.Errorf("mapping %s: validate: unknown validator %q (known: %s, or none)", m.Name(), name, strings.Join(names, ", "))
+	}
+	opts, err := validate.ParseRepairs(repairs)
+	if err != nil {
+		return nil, fmt.Errorf("mapping %s: repair: %w", m.Name(), err)
+	}
+	v := factory(opts)
+	return func() checker { return validatorChecker{v} }, nil
+}
+
+// validatorChecker adapts a target validator to the transformer.
+type validatorChecker struct{ v validate.Validator }
+
+func (c validatorChecker) Check(user map[string]any) ([]string, error) {
+	r := c.v.Validate(user)
+	var notes []string
+	for _, w := range r.Warnings {
+		notes = append(notes, fmt.Sprintf("%s: %s: %s", w.Path, w.Rule, w.Message))
+	}
+	for _, w := range r.Repaired {
+		notes = append(notes, fmt.Sprintf("repaired %s: %s: %s", w.Path, w.Rule, w.Message))
+	}
+	return notes, r.Err()
 }

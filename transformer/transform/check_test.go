@@ -96,3 +96,34 @@ func fmtErr(err error) string {
 	}
 	return err.Error()
 }
+
+// A mapping whose output breaks the target's import schema is caught before
+// anything is published: the record is rejected with the path and the rule,
+// and an allowed repair is applied instead.
+func TestCheckValidatesAgainstTheTarget(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "in.jsonl")
+	os.WriteFile(input, []byte(`{"UID":"u1","profile":{"email":"a@example.com"},"data":{"a.b":1}}`+"\n"), 0o644)
+	write := func(body string) string {
+		p := filepath.Join(dir, "m.yaml")
+		os.WriteFile(p, []byte("version: 1\ntarget: auth0\nfields:\n  user_id: UID\n  email: profile.email\n"+body), 0o644)
+		return p
+	}
+	_, stderr, err := runCheckCmd(t, "-mapping", write("  app_metadata.email: profile.email\n"), input)
+	if err == nil || !strings.Contains(stderr, "code=schema_violation") || !strings.Contains(stderr, "app_metadata.email") ||
+		!strings.Contains(stderr, "reserved_app_metadata_key") {
+		t.Fatalf("reserved key not rejected: %v\n%s", err, stderr)
+	}
+	_, stderr, err = runCheckCmd(t, "-mapping", write("  user_metadata.d: data\n"), input)
+	if err == nil || !strings.Contains(stderr, "metadata_key_chars") {
+		t.Fatalf("a '.' in a metadata key must be rejected without the repair: %v\n%s", err, stderr)
+	}
+	stdout, stderr, err := runCheckCmd(t, "-mapping", write("  user_metadata.d: data\nrepair: [sanitize_metadata_keys]\n"), input)
+	if err != nil || !strings.Contains(stdout, `"a_b":1`) || !strings.Contains(stderr, "repaired") {
+		t.Fatalf("repair not applied: %v\n%s\n%s", err, stdout, stderr)
+	}
+	_, _, err = runCheckCmd(t, "-mapping", write("validate: nosuch\n"), input)
+	if err == nil || !strings.Contains(err.Error(), `unknown validator "nosuch"`) {
+		t.Fatalf("unknown validator: %v", err)
+	}
+}

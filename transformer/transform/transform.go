@@ -22,6 +22,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/pkg/mapping"
 	"github.com/gigya-migrate/gigya-migrate/pkg/message"
 	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
+	"github.com/gigya-migrate/gigya-migrate/pkg/validate"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -207,9 +208,9 @@ func failedField(err error) string {
 	if errors.As(err, &fe) {
 		return fe.Field
 	}
-	var fielder interface{ FirstPath() string }
-	if errors.As(err, &fielder) {
-		return fielder.FirstPath()
+	var ve *validate.ViolationError
+	if errors.As(err, &ve) && len(ve.Violations) > 0 {
+		return ve.Violations[0].Path
 	}
 	return ""
 }
