@@ -4,7 +4,7 @@ BIN ?= bin
 OUT ?= out
 SAMPLE := configs/sample/accounts.jsonl.gz
 
-.PHONY: run test build bench lint sample clean
+.PHONY: run test fuzz build bench lint sample clean
 
 ## run: build, start a local JetStream server, migrate the sample into Auth0 import files in ./out/
 run:
@@ -14,6 +14,19 @@ run:
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+## fuzz: a short run of every fuzz test (FUZZTIME each; CI uses the default)
+FUZZTIME ?= 10s
+FUZZ_TARGETS := \
+	FuzzRead:./pkg/filesource FuzzValidate:./pkg/filesource FuzzDecode:./pkg/mapping \
+	FuzzHelpers:./pkg/mapfunc FuzzAuth0:./pkg/passhash FuzzParse:./pkg/passhash/auth0verify \
+	FuzzValidate:./pkg/validate FuzzMapRecord:./transformer/transform
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "fuzz $$name in $$pkg ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/gm-fuzz.log 2>&1 || { cat /tmp/gm-fuzz.log; exit 1; }; \
+	done
 
 ## build: the three binaries into ./bin/
 build:

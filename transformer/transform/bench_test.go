@@ -17,17 +17,17 @@ import (
 // same password converter, and a map marshalled to JSON.
 
 type hwAccount struct {
-	UID                  string          `json:"UID"`
-	Created              string          `json:"created"`
-	LastLogin            string          `json:"lastLogin"`
-	LastUpdated          string          `json:"lastUpdated"`
-	IsVerified           *bool           `json:"isVerified"`
-	IsActive             *bool           `json:"isActive"`
-	IsRegistered         *bool           `json:"isRegistered"`
-	LoginProvider        string          `json:"loginProvider"`
-	PhoneNumber          string          `json:"phoneNumber"`
-	HasLiteAccount       bool            `json:"hasLiteAccount"`
-	HasFullAccount       bool            `json:"hasFullAccount"`
+	UID                  string `json:"UID"`
+	Created              string `json:"created"`
+	LastLogin            string `json:"lastLogin"`
+	LastUpdated          string `json:"lastUpdated"`
+	IsVerified           *bool  `json:"isVerified"`
+	IsActive             *bool  `json:"isActive"`
+	IsRegistered         *bool  `json:"isRegistered"`
+	LoginProvider        string `json:"loginProvider"`
+	PhoneNumber          string `json:"phoneNumber"`
+	HasLiteAccount       bool   `json:"hasLiteAccount"`
+	HasFullAccount       bool   `json:"hasFullAccount"`
 	LoginIDs             struct{ Emails []string }
 	Emails               struct{ Verified, Unverified []string }
 	Profile              hwProfile       `json:"profile"`
