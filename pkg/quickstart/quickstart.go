@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -30,7 +31,9 @@ type Options struct {
 // Report is what a run did, from the processes' own summaries.
 type Report struct {
 	Read, Published, Mapped, Filtered, Loaded int64
+	Flagged                                   int64            // fields dropped and flagged, e.g. password resets
 	DeadLettered                              map[string]int64 // by stage
+	FilteredBy                                map[string]int64 // by filter name
 	Files                                     []string
 	Elapsed                                   time.Duration
 }
@@ -41,8 +44,9 @@ type extractorSummary struct {
 }
 
 type transformerSummary struct {
-	Mapped, Filtered int64
-	DeadLettered     int64 `json:"dead_lettered"`
+	Mapped, Filtered, Flagged int64
+	DeadLettered              int64            `json:"dead_lettered"`
+	FilteredBy                map[string]int64 `json:"filtered_by"`
 }
 
 type loaderSummary struct {
@@ -168,6 +172,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep.Read, rep.Published, rep.Mapped, rep.Filtered, rep.Loaded = es.Read, es.Published, ts.Mapped, ts.Filtered, ls.Loaded
+	rep.Flagged, rep.FilteredBy = ts.Flagged, ts.FilteredBy
 	rep.DeadLettered["extract"], rep.DeadLettered["transform"], rep.DeadLettered["load"] = es.DeadLettered, ts.DeadLettered, ls.DeadLettered
 	rep.Files, _ = filepath.Glob(filepath.Join(o.OutDir, "*.json"))
 	return rep, nil
@@ -226,7 +231,13 @@ func (r *Report) Print(w io.Writer, outDir string) {
 	fmt.Fprintf(w, "  loaded         %8d\n", r.Loaded)
 	fmt.Fprintf(w, "  dead-lettered  %8d   (extract %d, transform %d, load %d; stream ETL_DEADLETTER)\n",
 		dl, r.DeadLettered["extract"], r.DeadLettered["transform"], r.DeadLettered["load"])
-	fmt.Fprintf(w, "  filtered       %8d   (skipped by mapping filters)\n", r.Filtered)
+	var by []string
+	for name, n := range r.FilteredBy {
+		by = append(by, fmt.Sprintf("%s %d", name, n))
+	}
+	slices.Sort(by)
+	fmt.Fprintf(w, "  filtered       %8d   (skipped by mapping filters: %s)\n", r.Filtered, strings.Join(by, ", "))
+	fmt.Fprintf(w, "  flagged        %8d   (loaded without a field they could not keep, e.g. a password Auth0 cannot verify: app_metadata.password_reset_required)\n", r.Flagged)
 	fmt.Fprintf(w, "  Auth0 import files: %d in %s/\n", len(r.Files), strings.TrimSuffix(outDir, "/"))
 	fmt.Fprintf(w, "  logs: %s/logs/\n", strings.TrimSuffix(outDir, "/"))
 }

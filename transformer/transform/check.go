@@ -22,7 +22,7 @@ a mapping: mapped users go to stdout as JSON lines, every rejected record and it
 reason to stderr. It exits 3 if any record was rejected.
 
 Usage:
-  transformer check [-mapping FILE] [-explain] FILE|DIR ...
+  transformer check [-mapping FILE] [-explain] [-input FILE|DIR]... [FILE|DIR ...]
 
 Flags:
 `
@@ -41,11 +41,14 @@ func runCheck(ctx context.Context, env stage.Env) error {
 	fs, _ := stage.Flags("transformer check", checkUsage, env)
 	mappingPath := fs.String("mapping", "", "mapping YAML file (default: the embedded configs/auth0.yaml)")
 	explain := fs.Bool("explain", false, "show, per record and output field, the expression, its value and what became of it (on stderr)")
+	var inputs listFlag
+	fs.Var(&inputs, "input", "a Gigya export file or directory (repeatable; arguments are inputs too)")
 	if err := stage.ParseFlags(fs, env.Args[1:], true); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		return stage.Usage(errors.New("no input: pass Gigya export files or directories"))
+	inputs = append(inputs, fs.Args()...)
+	if len(inputs) == 0 {
+		return stage.Usage(errors.New("no input: pass Gigya export files or directories (-input or arguments)"))
 	}
 	m, err := loadMapping(*mappingPath)
 	if err != nil {
@@ -55,7 +58,7 @@ func runCheck(ctx context.Context, env stage.Env) error {
 	if err != nil {
 		return stage.Usage(err)
 	}
-	files, err := filesource.Expand(fs.Args())
+	files, err := filesource.Expand(inputs)
 	if err != nil {
 		return stage.Usage(err)
 	}
@@ -76,6 +79,12 @@ func runCheck(ctx context.Context, env stage.Env) error {
 	}
 	return nil
 }
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 type checkRun struct {
 	rm      *recordMapper

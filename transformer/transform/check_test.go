@@ -63,7 +63,7 @@ func TestCheckExplainAndCleanRun(t *testing.T) {
 	os.WriteFile(input, []byte(`{"UID":"ok","profile":{"email":"a@example.com"}}`+"\n"), 0o644)
 	mappingFile := filepath.Join(dir, "m.yaml")
 	os.WriteFile(mappingFile, []byte("version: 1\ntarget: x\nfields:\n  id: UID\n  mail: profile.email\n  none: profile.nope\n"), 0o644)
-	stdout, stderr, err := runCheckCmd(t, "-mapping", mappingFile, "-explain", input)
+	stdout, stderr, err := runCheckCmd(t, "--mapping", mappingFile, "--explain", "--input", input)
 	if err != nil {
 		t.Fatalf("a clean run exits 0: %v\n%s", err, stderr)
 	}

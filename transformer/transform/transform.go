@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,8 @@ type Totals struct {
 	DeadLettered int64 `json:"dead_lettered"` // failed mappings stored in ETL_DEADLETTER
 	Retried      int64 `json:"retried"`       // inputs handed back for a later retry (transient errors)
 	Flagged      int64 `json:"flagged"`       // fields dropped by an on_error: omit policy (e.g. password reset)
+	// FilteredBy counts the filtered inputs by filter name.
+	FilteredBy map[string]int64 `json:"filtered_by,omitempty"`
 }
 
 type publisher interface {
@@ -55,6 +58,9 @@ type transformer struct {
 	newChecker func() checker
 
 	consumed, mapped, duplicates, filtered, deadLettered, retried, flagged atomic.Int64
+
+	filteredMu sync.Mutex
+	filteredBy map[string]int64
 }
 
 // outcome pairs an input with the publications that must all succeed
@@ -63,8 +69,9 @@ type outcome struct {
 	in      jetstream.Msg
 	futs    []jetstream.PubAckFuture
 	kind    outKind
-	flagged int   // fields dropped by on_error: omit
-	err     error // set when the input must be retried instead
+	flagged int    // fields dropped by on_error: omit
+	skip    string // the filter that skipped the input
+	err     error  // set when the input must be retried instead
 }
 
 type outKind uint8
@@ -135,7 +142,7 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 	if mapErr == nil && rec.Skip != "" {
 		t.metrics.filtered.WithLabelValues(rec.Skip).Inc()
 		t.log.Debug("record filtered", "uid", uid, "filter", rec.Skip)
-		return outcome{in: in, kind: outFiltered}
+		return outcome{in: in, kind: outFiltered, skip: rec.Skip}
 	}
 	if mapErr == nil && uid == "" {
 		mapErr = fault.Permanent("no_uid", gigya.ErrNoUID)
@@ -221,6 +228,12 @@ func (t *transformer) settle(o outcome) {
 	if o.kind == outFiltered {
 		t.ack(o.in)
 		t.filtered.Add(1)
+		t.filteredMu.Lock()
+		if t.filteredBy == nil {
+			t.filteredBy = map[string]int64{}
+		}
+		t.filteredBy[o.skip]++
+		t.filteredMu.Unlock()
 		return
 	}
 	err := o.err
@@ -276,8 +289,12 @@ func (t *transformer) ack(m jetstream.Msg) {
 }
 
 func (t *transformer) totals() Totals {
+	t.filteredMu.Lock()
+	by := maps.Clone(t.filteredBy)
+	t.filteredMu.Unlock()
 	return Totals{Consumed: t.consumed.Load(), Mapped: t.mapped.Load(), Duplicates: t.duplicates.Load(),
-		Filtered: t.filtered.Load(), DeadLettered: t.deadLettered.Load(), Retried: t.retried.Load(), Flagged: t.flagged.Load()}
+		Filtered: t.filtered.Load(), DeadLettered: t.deadLettered.Load(), Retried: t.retried.Load(), Flagged: t.flagged.Load(),
+		FilteredBy: by}
 }
 
 // progress logs the counts every 10 s while records flow.

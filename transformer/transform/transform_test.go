@@ -159,7 +159,7 @@ func TestFailedMappingIsDeadLetteredAndFilteredIsCounted(t *testing.T) {
 		return nil
 	})
 	tot := f.t.totals()
-	if tot.Mapped != 1 || tot.DeadLettered != 2 || tot.Filtered != 1 {
+	if tot.Mapped != 1 || tot.DeadLettered != 2 || tot.Filtered != 1 || tot.FilteredBy["lite_account"] != 1 {
 		t.Fatalf("totals %+v", tot)
 	}
 	// Two workers: the dead letters may be stored in either order.
