@@ -300,10 +300,11 @@ func quote(s string) string {
 // blank reports whether s is empty or only white space.
 func blank(s string) bool { return strings.TrimSpace(s) == "" }
 
-// isEmpty is the emptiness test shared by coalesce and omit_empty, and the
-// same as the engine's `required:` test: nil (typed nils included), a blank
-// string, an empty array or an empty object. false and 0 are values.
-func isEmpty(v any) bool {
+// IsEmpty is the emptiness test of coalesce and omit_empty, which the
+// mapping engine also uses for `required:` and the merged identities view:
+// nil (typed nils included), a blank string, an empty array or an empty
+// object. false and 0 are values.
+func IsEmpty(v any) bool {
 	switch x := v.(type) {
 	case nil:
 		return true

@@ -53,7 +53,7 @@ func compact(v any, depth int) (out any, keep bool, err error) {
 	switch rv.Kind() {
 	case reflect.Map:
 		if rv.Type().Key().Kind() != reflect.String {
-			return v, !isEmpty(v), nil
+			return v, !IsEmpty(v), nil
 		}
 		m := make(map[string]any, rv.Len())
 		for it := rv.MapRange(); it.Next(); {
@@ -69,7 +69,7 @@ func compact(v any, depth int) (out any, keep bool, err error) {
 	case reflect.Slice, reflect.Array:
 		return compactList(rv.Len(), func(i int) any { return rv.Index(i).Interface() }, depth)
 	}
-	return v, !isEmpty(v), nil
+	return v, !IsEmpty(v), nil
 }
 
 func compactList(n int, at func(int) any, depth int) (any, bool, error) {

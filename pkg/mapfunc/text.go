@@ -11,7 +11,7 @@ import (
 
 func coalesce(params ...any) (any, error) {
 	for _, p := range params {
-		if !isEmpty(p) {
+		if !IsEmpty(p) {
 			return p, nil
 		}
 	}

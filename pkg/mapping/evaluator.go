@@ -1,8 +1,8 @@
 package mapping
 
 import (
+	"github.com/gigya-migrate/gigya-migrate/pkg/mapfunc"
 	"reflect"
-	"strings"
 
 	"github.com/expr-lang/expr/vm"
 )
@@ -313,27 +313,9 @@ func isNil(v any) bool {
 	return false
 }
 
-// isEmpty is the `required:` test: nil, a blank string, an empty array or an
-// empty object. false and 0 are values, not empty.
-func isEmpty(v any) bool {
-	if isNil(v) {
-		return true
-	}
-	switch x := v.(type) {
-	case string:
-		return strings.TrimSpace(x) == ""
-	case map[string]any:
-		return len(x) == 0
-	case []any:
-		return len(x) == 0
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Map, reflect.Slice, reflect.Array:
-		return rv.Len() == 0
-	}
-	return false
-}
+// isEmpty is the `required:` test, shared with the helper library so that
+// required, coalesce and the merged view agree on what "empty" means.
+func isEmpty(v any) bool { return mapfunc.IsEmpty(v) }
 
 // Step is one field's evaluation, for explaining a mapping to its author.
 type Step struct {

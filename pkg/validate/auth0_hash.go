@@ -191,6 +191,13 @@ func (h *hashCheck) salt(c *checker, v any, p *pathNode) {
 			c.shape(&pp, "must be prefix or suffix")
 		}
 	}
+	encodedValue(c, m, p, enc, "is not valid %s, as salt.encoding says: Auth0 would use a different salt and every login would fail")
+}
+
+// encodedValue checks the required "value" member of a salt or key object:
+// a string that decodes in the object's encoding; problem formats the
+// message with the encoding.
+func encodedValue(c *checker, m map[string]any, p *pathNode, enc, problem string) {
 	vp := member(p, "value")
 	val, present := m["value"]
 	if !present {
@@ -203,7 +210,7 @@ func (h *hashCheck) salt(c *checker, v any, p *pathNode) {
 		return
 	}
 	if _, ok := decodedLen(s, enc); !ok {
-		c.shapef(&vp, "is not valid %s, as salt.encoding says: Auth0 would use a different salt and every login would fail", enc)
+		c.shapef(&vp, problem, enc)
 	}
 }
 
@@ -313,20 +320,7 @@ func hmacKey(c *checker, v any, p *pathNode) {
 		return
 	}
 	enc := enumMembers(c, m, p, "encoding", valueEncodings, "base64, hex or utf8", "value")
-	vp := member(p, "value")
-	val, present := m["value"]
-	if !present {
-		c.shape(&vp, "is required")
-		return
-	}
-	s, ok := asString(val)
-	if !ok {
-		c.shape(&vp, "must be a string, not "+typeName(val))
-		return
-	}
-	if _, ok := decodedLen(s, enc); !ok {
-		c.shapef(&vp, "is not valid %s, as key.encoding says", enc)
-	}
+	encodedValue(c, m, p, enc, "is not valid %s, as key.encoding says")
 }
 
 // valueProblem checks hash.value for the algorithm, given a valid
