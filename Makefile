@@ -15,8 +15,8 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-## fuzz: a short run of every fuzz test (FUZZTIME each; CI uses the default)
-FUZZTIME ?= 10s
+## fuzz: a short run of every fuzz test (FUZZTIME each: an exec count, or a duration such as 2m)
+FUZZTIME ?= 20000x
 FUZZ_TARGETS := \
 	FuzzRead:./pkg/filesource FuzzValidate:./pkg/filesource FuzzDecode:./pkg/mapping \
 	FuzzHelpers:./pkg/mapfunc FuzzAuth0:./pkg/passhash FuzzParse:./pkg/passhash/auth0verify \
