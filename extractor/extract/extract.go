@@ -5,9 +5,10 @@
 // (stage extract) and the run goes on.
 //
 // Publishing is asynchronous with a bounded number of pending acks. Acks are
-// awaited in publication order, so the count of records known to be durable
-// is a prefix of the input: that count is the checkpoint that lets an
-// interrupted run resume without re-publishing what is already stored.
+// awaited in publication order, so the records known to be durable are a
+// prefix of the input: the source's position after that prefix is the
+// checkpoint (stored in KV with a revision check) that lets an interrupted
+// run resume without re-publishing what is already stored.
 package extract
 
 import (
@@ -48,6 +49,8 @@ type publisher interface {
 type kvStore interface {
 	Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error)
 	Put(ctx context.Context, key string, value []byte) (uint64, error)
+	Create(ctx context.Context, key string, value []byte, opts ...jetstream.KVCreateOpt) (uint64, error)
+	Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error)
 }
 
 type extraction struct {
@@ -73,16 +76,7 @@ type inflight struct {
 	fut  jetstream.PubAckFuture
 	msg  *nats.Msg
 	kind kind
-}
-
-// checkpoint is stored in the KV bucket under checkpointKey(source).
-type checkpoint struct {
-	Input    string    `json:"input"`
-	Site     string    `json:"site"`
-	Run      string    `json:"run"`
-	Done     int64     `json:"done"`     // items from the start of the input known to be stored
-	Complete bool      `json:"complete"` // the run read the whole input
-	Updated  time.Time `json:"updated"`
+	pos  any // the source position after this item, nil when none
 }
 
 func checkpointKey(identity string) string {
@@ -91,24 +85,24 @@ func checkpointKey(identity string) string {
 }
 
 // execute reads src to the end (or until ctx is done) and publishes it.
-// restart ignores the checkpoint of an interrupted run.
+// restart ignores the checkpoint of an earlier run.
 func (x *extraction) execute(ctx context.Context, src Source, restart bool) (Totals, error) {
 	key := checkpointKey(src.Identity())
-	skip := int64(0)
-	if !restart {
-		if cp, ok := x.loadCheckpoint(ctx, key); ok && !cp.Complete && cp.Done > 0 {
-			skip = cp.Done
-			x.log.Info("resuming an interrupted run: skipping the records it already stored (use -restart to start over)",
-				"previous_run", cp.Run, "skip", skip)
-		}
+	from, rev := x.loadCheckpoint(ctx, key)
+	if restart {
+		from = Checkpoint{}
 	}
+	if from.State != nil && !from.Complete {
+		x.log.Info("resuming an interrupted run from its checkpoint (use -restart to start over)", "previous_run", from.Run)
+	}
+	cps := &checkpointWriter{x: x, key: key, input: src.Identity(), rev: rev, last: from.State}
 
 	queue := make(chan inflight, x.maxPending)
 	var fatal atomic.Pointer[error]
 	ackDone := make(chan struct{})
-	stored := skip
 	go func() {
 		defer close(ackDone)
+		since := 0
 		for p := range queue {
 			// After a failure nothing counts as stored any more (the
 			// checkpoint is a prefix), so the rest is only drained, not retried.
@@ -116,23 +110,26 @@ func (x *extraction) execute(ctx context.Context, src Source, restart bool) (Tot
 				fatal.CompareAndSwap(nil, &err)
 				continue
 			}
-			if fatal.Load() == nil {
-				stored++
-				if (stored-skip)%int64(x.checkpointEvery) == 0 {
-					x.saveCheckpoint(key, src.Identity(), stored, false)
+			if fatal.Load() != nil || p.pos == nil {
+				continue
+			}
+			since++
+			cps.advance(p.pos)
+			if since >= x.checkpointEvery {
+				since = 0
+				if err := cps.save(false); err != nil {
+					fatal.CompareAndSwap(nil, &err)
 				}
 			}
 		}
 	}()
 
 	stopProgress := x.progress(ctx)
-	var n int64
-	readErr := src.Read(ctx, func(it Item) error {
+	readErr := src.Read(ctx, from, func(it Item) error {
 		if errp := fatal.Load(); errp != nil {
 			return *errp
 		}
-		n++
-		if n <= skip {
+		if it.Resumed {
 			x.resumed.Add(1)
 			return nil
 		}
@@ -142,7 +139,7 @@ func (x *extraction) execute(ctx context.Context, src Source, restart bool) (Tot
 		if err != nil {
 			return err
 		}
-		queue <- inflight{fut: fut, msg: msg, kind: k}
+		queue <- inflight{fut: fut, msg: msg, kind: k, pos: it.Position}
 		return nil
 	})
 	close(queue)
@@ -152,8 +149,9 @@ func (x *extraction) execute(ctx context.Context, src Source, restart bool) (Tot
 	if errp := fatal.Load(); errp != nil && (readErr == nil || errors.Is(readErr, *errp)) {
 		readErr = *errp
 	}
-	complete := readErr == nil
-	x.saveCheckpoint(key, src.Identity(), stored, complete)
+	if err := cps.save(readErr == nil); err != nil && readErr == nil {
+		readErr = err
+	}
 	return x.totals(), readErr
 }
 
@@ -278,32 +276,76 @@ func (x *extraction) progress(ctx context.Context) (stop func()) {
 	return func() { close(done) }
 }
 
-func (x *extraction) loadCheckpoint(ctx context.Context, key string) (checkpoint, bool) {
-	var cp checkpoint
+// loadCheckpoint returns the stored checkpoint of key and its KV revision
+// (0 when there is none).
+func (x *extraction) loadCheckpoint(ctx context.Context, key string) (Checkpoint, uint64) {
+	var cp Checkpoint
 	e, err := x.kv.Get(ctx, key)
 	if err != nil {
 		if !errors.Is(err, jetstream.ErrKeyNotFound) {
-			x.log.Warn("cannot read checkpoint; starting from the first record", "key", key, "err", err)
+			x.log.Warn("cannot read checkpoint; starting from the beginning", "key", key, "err", err)
 		}
-		return cp, false
+		return cp, 0
 	}
 	if err := json.Unmarshal(e.Value(), &cp); err != nil {
-		x.log.Warn("unreadable checkpoint; starting from the first record", "key", key, "err", err)
-		return cp, false
+		x.log.Warn("unreadable checkpoint; starting from the beginning", "key", key, "err", err)
+		return Checkpoint{}, e.Revision()
 	}
-	return cp, true
+	return cp, e.Revision()
 }
 
-// saveCheckpoint runs under its own timeout: it must also work while the
-// run's context is being cancelled.
-func (x *extraction) saveCheckpoint(key, input string, done int64, complete bool) {
-	cp := checkpoint{Input: input, Site: x.site, Run: x.run, Done: done, Complete: complete, Updated: time.Now().UTC()}
+// checkpointWriter stores a source's position with a revision check, so two
+// extractors reading the same input cannot overwrite each other's progress
+// unnoticed.
+type checkpointWriter struct {
+	x          *extraction
+	key, input string
+	rev        uint64
+	last       json.RawMessage // the latest durable position, encoded
+	pos        any             // not yet encoded
+}
+
+func (w *checkpointWriter) advance(pos any) { w.pos = pos }
+
+// save runs under its own timeout: it must also work while the run's
+// context is being cancelled.
+func (w *checkpointWriter) save(complete bool) error {
+	if w.pos != nil {
+		b, err := json.Marshal(w.pos)
+		if err != nil {
+			return fmt.Errorf("encode checkpoint: %w", err)
+		}
+		w.last, w.pos = b, nil
+	}
+	if w.last == nil && !complete {
+		return nil
+	}
+	cp := Checkpoint{Input: w.input, Site: w.x.site, Run: w.x.run, State: w.last, Complete: complete, Updated: time.Now().UTC()}
 	b, _ := json.Marshal(cp)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := x.kv.Put(ctx, key, b); err != nil {
-		x.log.Warn("checkpoint not saved; a restart may re-read more records (duplicates are dropped by Nats-Msg-Id)", "err", err)
+	var rev uint64
+	var err error
+	if w.rev == 0 {
+		rev, err = w.x.kv.Create(ctx, w.key, b)
+	} else {
+		rev, err = w.x.kv.Update(ctx, w.key, b, w.rev)
 	}
+	if err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) || isWrongRevision(err) {
+			return fmt.Errorf("checkpoint %s was changed by someone else: is another extractor reading the same input for site %s? Stop it, then rerun: %w", w.key, w.x.site, err)
+		}
+		w.x.log.Warn("checkpoint not saved; a restart may re-read more records (duplicates are dropped by Nats-Msg-Id)", "err", err)
+		return nil
+	}
+	w.rev = rev
+	return nil
+}
+
+func isWrongRevision(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
 type metrics struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/pkg/message"
 	"github.com/gigya-migrate/gigya-migrate/pkg/natstest"
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
 )
 
@@ -193,9 +194,9 @@ type cancelAfter struct {
 	cancel func()
 }
 
-func (c cancelAfter) Read(ctx context.Context, emit func(Item) error) error {
+func (c cancelAfter) Read(ctx context.Context, from Checkpoint, emit func(Item) error) error {
 	seen := 0
-	return c.Source.Read(ctx, func(it Item) error {
+	return c.Source.Read(ctx, from, func(it Item) error {
 		seen++
 		if seen == c.n {
 			c.cancel()
@@ -205,4 +206,40 @@ func (c cancelAfter) Read(ctx context.Context, emit func(Item) error) error {
 		}
 		return emit(it)
 	})
+}
+
+// Two extractors reading the same input would overwrite each other's
+// progress: the checkpoint is written with a revision check, and the
+// loser stops with an error that says why.
+func TestCheckpointRevisionCheck(t *testing.T) {
+	js := natstest.Start(t).JetStream()
+	ctx := context.Background()
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "etl_state"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &extraction{kv: kv, site: "s1", run: "r1"}
+	w := &checkpointWriter{x: x, key: checkpointKey("file:a"), input: "file:a"}
+	w.advance(filePosition{Done: 5})
+	if err := w.save(false); err != nil {
+		t.Fatal(err)
+	}
+	// Someone else writes the same checkpoint meanwhile.
+	if _, err := kv.Put(ctx, w.key, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	w.advance(filePosition{Done: 9})
+	err = w.save(false)
+	if err == nil || !strings.Contains(err.Error(), "another extractor") {
+		t.Fatalf("want a conflict error, got %v", err)
+	}
+	fresh := &checkpointWriter{x: x, key: checkpointKey("file:b"), input: "file:b"}
+	fresh.advance(filePosition{Done: 1})
+	if err := fresh.save(true); err != nil {
+		t.Fatal(err)
+	}
+	cp, rev := x.loadCheckpoint(ctx, fresh.key)
+	if !cp.Complete || string(cp.State) != `{"done":1}` || rev == 0 {
+		t.Fatalf("stored %+v rev %d", cp, rev)
+	}
 }

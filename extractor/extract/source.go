@@ -3,14 +3,17 @@ package extract
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/pkg/filesource"
 	"github.com/gigya-migrate/gigya-migrate/pkg/message"
 	"github.com/nats-io/nats.go"
+	"github.com/segmentio/encoding/json"
 )
 
 // Item is one account object read by a source, or one unusable piece of input.
@@ -20,6 +23,23 @@ type Item struct {
 	Err    error
 	Code   string
 	Origin Origin
+	// Position, when set, is the source's state after this item: once this
+	// item and every one before it are stored, the source can resume from
+	// it. It is encoded as JSON into the checkpoint.
+	Position any
+	// Resumed marks an item a previous run already stored: counted, not
+	// published.
+	Resumed bool
+}
+
+// Checkpoint is what the KV bucket holds for one input (checkpointKey).
+type Checkpoint struct {
+	Input    string          `json:"input"`
+	Site     string          `json:"site"`
+	Run      string          `json:"run"`
+	State    json.RawMessage `json:"state"`    // the source's own position
+	Complete bool            `json:"complete"` // that run read its whole input
+	Updated  time.Time       `json:"updated"`
 }
 
 // Origin locates an item in its input, for dead-letter headers and logs.
@@ -47,11 +67,12 @@ func (o Origin) header() nats.Header {
 	return h
 }
 
-// Source reads accounts. Read emits every item in a deterministic order
-// (resuming skips the first items by count) and returns when the input is
-// exhausted, emit fails, or ctx is done.
+// Source reads accounts. Read emits the items after the position in from
+// (the zero Checkpoint: from the start; a Complete one: the source decides,
+// a file is read again, an incremental API read continues) and returns when
+// the input is exhausted, emit fails, or ctx is done.
 type Source interface {
-	Read(ctx context.Context, emit func(Item) error) error
+	Read(ctx context.Context, from Checkpoint, emit func(Item) error) error
 	// Identity names the input, so that a checkpoint is only resumed for the
 	// same input.
 	Identity() string
@@ -85,9 +106,29 @@ func newFileSource(s Settings) (Source, error) {
 
 func (f *fileSource) Identity() string { return "file:" + strings.Join(f.paths, ",") }
 
-func (f *fileSource) Read(ctx context.Context, emit func(Item) error) error {
+// filePosition is the file source's checkpoint: how many items, from the
+// start of the input, are stored. The input is re-read up to there.
+type filePosition struct {
+	Done int64 `json:"done"`
+}
+
+func (f *fileSource) Read(ctx context.Context, from Checkpoint, emit func(Item) error) error {
+	var skip int64
+	if from.State != nil && !from.Complete {
+		var p filePosition
+		if err := json.Unmarshal(from.State, &p); err != nil {
+			return fmt.Errorf("file checkpoint: %w (use -restart)", err)
+		}
+		skip = p.Done
+	}
+	var n int64
 	return filesource.Read(ctx, f.paths, func(r filesource.Record) error {
-		it := Item{Data: r.Data, Err: r.Err, Origin: Origin{Input: r.Origin.File, Line: r.Origin.Line, Offset: r.Origin.Offset}}
+		n++
+		if n <= skip {
+			return emit(Item{Resumed: true})
+		}
+		it := Item{Data: r.Data, Err: r.Err, Origin: Origin{Input: r.Origin.File, Line: r.Origin.Line, Offset: r.Origin.Offset},
+			Position: filePosition{Done: n}}
 		if r.Err != nil {
 			it.Code = fileErrorCode(r.Err)
 		}
