@@ -130,6 +130,9 @@ func EnvName(path string) string {
 func ApplyEnv(cfg any, getenv func(string) string) error {
 	var errs []error
 	walk(reflect.ValueOf(cfg).Elem(), "", func(path string, v reflect.Value, _ reflect.StructField) {
+		if strings.Contains(path, "[]") {
+			return // list elements are set in the file, each differently
+		}
 		raw := getenv(EnvName(path))
 		if raw == "" {
 			return
@@ -144,7 +147,7 @@ func ApplyEnv(cfg any, getenv func(string) string) error {
 // Key describes one configuration key, for documentation and its tests.
 type Key struct {
 	Path    string // dotted YAML path
-	Env     string // environment variable that overrides it
+	Env     string // environment variable that overrides it; "" for list elements
 	Default string // the default, formatted as it would be written in YAML
 	Doc     string // from the field's `doc` struct tag
 }
@@ -154,7 +157,14 @@ type Key struct {
 func Describe(cfg any) []Key {
 	var keys []Key
 	walk(reflect.ValueOf(cfg).Elem(), "", func(path string, v reflect.Value, f reflect.StructField) {
-		keys = append(keys, Key{Path: path, Env: EnvName(path), Default: format(v), Doc: f.Tag.Get("doc")})
+		k := Key{Path: path, Env: EnvName(path), Default: format(v), Doc: f.Tag.Get("doc")}
+		if strings.Contains(path, "[]") {
+			k.Env = "" // not overridable: each element is its own
+		}
+		if d, ok := f.Tag.Lookup("default"); ok {
+			k.Default = d // applied by the code that reads the element
+		}
+		keys = append(keys, k)
 	})
 	return keys
 }
@@ -185,6 +195,10 @@ func walk(v reflect.Value, prefix string, visit func(string, reflect.Value, refl
 		switch {
 		case fv.Kind() == reflect.Struct:
 			walk(fv, path, visit)
+		case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Struct:
+			// A list of sections (extractor.gigya.sites): its keys are
+			// described on a zero element, as path[].key.
+			walk(reflect.New(fv.Type().Elem()).Elem(), path+"[]", visit)
 		case isScalar(fv.Type()) || (fv.Kind() == reflect.Slice && isScalar(fv.Type().Elem())):
 			visit(path, fv, f)
 		}

@@ -124,3 +124,24 @@ func TestFormatDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestDescribeListOfSections(t *testing.T) {
+	type site struct {
+		Name string `yaml:"name" doc:"the name"`
+		DC   string `yaml:"dc" default:"us1"`
+	}
+	type cfg struct {
+		Sites []site `yaml:"sites"`
+	}
+	c := cfg{}
+	want := []Key{
+		{Path: "sites[].name", Default: `""`, Doc: "the name"},
+		{Path: "sites[].dc", Default: "us1"},
+	}
+	if got := Describe(&c); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Describe() = %+v, want %+v", got, want)
+	}
+	if err := ApplyEnv(&c, env(map[string]string{"GM_SITES[]_NAME": "x"})); err != nil || len(c.Sites) != 0 {
+		t.Fatalf("list elements must not be set from the environment: %v %+v", err, c)
+	}
+}

@@ -35,7 +35,11 @@ func configReference() string {
 			if def == `""` || def == "[]" {
 				def = "(empty)"
 			}
-			fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | %s |\n", k.Path, def, k.Env, k.Doc)
+			env := "`" + k.Env + "`"
+			if k.Env == "" {
+				env = "(per element, in the file)"
+			}
+			fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", k.Path, def, env, k.Doc)
 		}
 	}
 	return b.String()
