@@ -18,12 +18,14 @@ type Config struct {
 type Settings struct {
 	Site   string `yaml:"site" doc:"Gigya site name: the last token of gigya.accounts.<site>"`
 	Source struct {
-		Type  string   `yaml:"type" doc:"source kind: file"`
+		Type  string   `yaml:"type" doc:"source kind: file (export files) or gigya-api (accounts.search)"`
 		Paths []string `yaml:"paths" doc:"export files or directories (JSON array, JSON lines, saved accounts.search responses; gzip ok); command-line arguments replace them"`
 	} `yaml:"source"`
 	MaxPending int `yaml:"max_pending" doc:"published messages awaiting their PubAck; bounds memory and in-flight data"`
 	// CheckpointEvery is how many records pass between checkpoint writes.
 	CheckpointEvery int `yaml:"checkpoint_every" doc:"records between two checkpoint writes (a restart re-reads at most this many)"`
+	// Gigya configures the gigya-api source.
+	Gigya GigyaSettings `yaml:"gigya"`
 }
 
 // Default returns the extractor's defaults.
@@ -33,6 +35,7 @@ func Default() Config {
 	c.Extractor.Source.Type = "file"
 	c.Extractor.MaxPending = 512
 	c.Extractor.CheckpointEvery = 1000
+	c.Extractor.Gigya = defaultGigya()
 	return c
 }
 
@@ -41,11 +44,16 @@ func (c *Config) Validate(sources Registry) error {
 	var p config.Problems
 	p.Merge("", c.Common.Validate())
 	s := c.Extractor
-	p.Check(config.SubjectToken(s.Site), "extractor.site", "must be a non-empty name without '.', '*', '>' or spaces")
+	if s.Source.Type != "gigya-api" { // API sites name themselves
+		p.Check(config.SubjectToken(s.Site), "extractor.site", "must be a non-empty name without '.', '*', '>' or spaces")
+	}
 	if _, ok := sources[s.Source.Type]; !ok {
 		p.Addf("extractor.source.type", "unknown source %q (known: %s)", s.Source.Type, sources.names())
 	}
 	p.Check(s.MaxPending >= 1, "extractor.max_pending", "must be at least 1")
 	p.Check(s.CheckpointEvery >= 1, "extractor.checkpoint_every", "must be at least 1")
+	if s.Source.Type == "gigya-api" {
+		s.Gigya.validate(&p)
+	}
 	return p.Err()
 }

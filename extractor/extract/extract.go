@@ -131,6 +131,11 @@ func (x *extraction) execute(ctx context.Context, src Source, restart bool) (Tot
 		}
 		if it.Resumed {
 			x.resumed.Add(1)
+			if it.Position != nil {
+				// Stored by an earlier run, but its position may only be
+				// recorded once everything queued before it is stored.
+				queue <- inflight{pos: it.Position}
+			}
 			return nil
 		}
 		x.read.Add(1)
@@ -210,6 +215,9 @@ const retryFor = 2 * time.Minute
 // await waits for the PubAck of p, republishing (same Nats-Msg-Id, so never
 // twice) while the failure is transient and retry is true.
 func (x *extraction) await(p inflight, retry bool) error {
+	if p.fut == nil {
+		return nil // a position-only entry: nothing was published
+	}
 	var err error
 	select {
 	case ack := <-p.fut.Ok():

@@ -81,7 +81,7 @@ func TestSameAccountTwiceIsStoredOnce(t *testing.T) {
 	}
 	// Run record.
 	kv, _ := js.KeyValue(context.Background(), "etl_state")
-	e, err := kv.Get(context.Background(), "run."+sum.Run)
+	e, err := kv.Get(context.Background(), "run."+sum.Run+".s1")
 	if err != nil || !bytes.Contains(e.Value(), []byte(`"published":2`)) {
 		t.Fatalf("run record: %v %s", err, e.Value())
 	}
@@ -157,12 +157,13 @@ func TestInterruptedRunResumes(t *testing.T) {
 	}
 	f := writeFile(t, "a.jsonl", strings.Join(lines, "\n"))
 	ctx, cancel := context.WithCancel(context.Background())
-	src := Registry{"file": func(s Settings) (Source, error) {
-		inner, err := newFileSource(s)
+	src := Registry{"file": func(s Settings, o SourceOptions) ([]SiteSource, error) {
+		inner, err := newFileSource(s, o)
 		if err != nil {
 			return nil, err
 		}
-		return cancelAfter{Source: inner, n: 50, cancel: cancel}, nil
+		inner[0].Source = cancelAfter{Source: inner[0].Source, n: 50, cancel: cancel}
+		return inner, nil
 	}}
 	env, out := testEnv(srv.ClientURL(), map[string]string{"GM_EXTRACTOR_CHECKPOINT_EVERY": "7"}, f)
 	if err := run(ctx, env, src); err != nil {

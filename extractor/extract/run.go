@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
@@ -17,6 +19,8 @@ const usage = `extractor reads Gigya accounts and publishes them to JetStream.
 Usage:
   extractor [flags] [FILE|DIR ...]      extract export files (JSON array, JSON lines,
                                         saved accounts.search responses; gzip ok)
+  extractor -config FILE [flags]        with extractor.source.type gigya-api: read
+                                        accounts.search for every configured site
   extractor sample [flags]              write generated sample accounts (see -h)
 
 Flags:
@@ -37,7 +41,7 @@ func Run(ctx context.Context, env stage.Env) error {
 	return run(ctx, env, Sources())
 }
 
-func run(ctx context.Context, env stage.Env, sources Registry) error {
+func run(ctx context.Context, env stage.Env, registry Registry) error {
 	if len(env.Args) > 0 && env.Args[0] == "sample" {
 		return runSample(env)
 	}
@@ -45,6 +49,9 @@ func run(ctx context.Context, env stage.Env, sources Registry) error {
 	site := fs.String("site", "", "Gigya site name (overrides extractor.site)")
 	restart := fs.Bool("restart", false, "ignore the checkpoint of an interrupted run of the same input and start from the first record")
 	runID := fs.String("run", "", "run id recorded in the Etl-Run header and the run record (default: generated)")
+	since := fs.String("since", "", "gigya-api: extract accounts updated since this time (RFC 3339 or epoch ms)")
+	incremental := fs.Bool("incremental", false, "gigya-api: extract what changed since the last completed run's checkpoint (minus extractor.gigya.overlap)")
+	follow := fs.Bool("follow", false, "gigya-api: after catching up, keep polling for changes every extractor.gigya.follow_every until stopped")
 	if err := stage.ParseFlags(fs, env.Args, true); err != nil {
 		return err
 	}
@@ -56,13 +63,17 @@ func run(ctx context.Context, env stage.Env, sources Registry) error {
 		if fs.NArg() > 0 {
 			cfg.Extractor.Source.Paths = fs.Args()
 		}
-		return cfg.Validate(sources)
+		return cfg.Validate(registry)
 	})
 	if err != nil {
 		return err
 	}
 	log := cfg.Telemetry.Logger(env.Stderr).With("stage", "extractor")
-	src, err := sources[cfg.Extractor.Source.Type](cfg.Extractor)
+	mode, err := parseMode(*since, *incremental, *follow, cfg.Extractor.Source.Type)
+	if err != nil {
+		return stage.Usage(err)
+	}
+	sources, err := registry[cfg.Extractor.Source.Type](cfg.Extractor, SourceOptions{Mode: mode, Log: log})
 	if err != nil {
 		return stage.Usage(fmt.Errorf("extractor.source: %w", err))
 	}
@@ -76,17 +87,53 @@ func run(ctx context.Context, env stage.Env, sources Registry) error {
 	}
 	defer rt.Close()
 
-	x := &extraction{
-		pub: rt.JS, kv: rt.Topology.State, log: log,
-		site: cfg.Extractor.Site, run: *runID,
-		maxPending: cfg.Extractor.MaxPending, checkpointEvery: cfg.Extractor.CheckpointEvery,
-		metrics: newMetrics(rt.Metrics),
+	// Sites are extracted concurrently, each with its own checkpoint, run
+	// record and summary line.
+	m := newMetrics(rt.Metrics)
+	results := make(chan siteResult, len(sources))
+	for _, ss := range sources {
+		go func() {
+			x := &extraction{
+				pub: rt.JS, kv: rt.Topology.State, log: log.With("site", ss.Site),
+				site: ss.Site, run: *runID,
+				maxPending: cfg.Extractor.MaxPending, checkpointEvery: cfg.Extractor.CheckpointEvery,
+				metrics: m,
+			}
+			results <- x.runSite(ctx, ss.Source, *restart)
+		}()
 	}
-	started := time.Now()
-	log.Info("extraction started", "run", *runID, "site", x.site, "input", src.Identity())
-	totals, runErr := x.execute(ctx, src, *restart)
+	var errs []error
+	var deadLettered int64
+	for range sources {
+		r := <-results
+		line, _ := json.Marshal(r.summary)
+		fmt.Fprintln(env.Stdout, string(line))
+		deadLettered += r.summary.DeadLettered
+		if r.err != nil {
+			errs = append(errs, fmt.Errorf("site %s: %w", r.summary.Site, r.err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if deadLettered > 0 {
+		return fmt.Errorf("%w: %d (see the %s stream, subjects etl.deadletter.extract.<site>)", stage.ErrDeadLetters,
+			deadLettered, cfg.Streams.DeadLetter.Name)
+	}
+	return nil
+}
 
-	sum := Summary{Stage: "extractor", Run: *runID, Site: x.site, Status: "completed",
+type siteResult struct {
+	summary Summary
+	err     error
+}
+
+// runSite extracts one site and records the run.
+func (x *extraction) runSite(ctx context.Context, src Source, restart bool) siteResult {
+	started := time.Now()
+	x.log.Info("extraction started", "run", x.run, "input", src.Identity())
+	totals, runErr := x.execute(ctx, src, restart)
+	sum := Summary{Stage: "extractor", Run: x.run, Site: x.site, Status: "completed",
 		Elapsed: time.Since(started).Round(time.Millisecond).String(), Totals: totals}
 	switch {
 	case runErr != nil && ctx.Err() != nil:
@@ -96,21 +143,34 @@ func run(ctx context.Context, env stage.Env, sources Registry) error {
 		sum.Status = "failed"
 	}
 	x.recordRun(sum, started)
-	log.Info("extraction "+sum.Status, "read", totals.Read, "published", totals.Published, "duplicates", totals.Duplicates,
+	x.log.Info("extraction "+sum.Status, "read", totals.Read, "published", totals.Published, "duplicates", totals.Duplicates,
 		"dead_lettered", totals.DeadLettered, "resumed", totals.Resumed, "elapsed", sum.Elapsed)
-	line, _ := json.Marshal(sum)
-	fmt.Fprintln(env.Stdout, string(line))
-	if runErr != nil {
-		return runErr
-	}
-	if totals.DeadLettered > 0 {
-		return fmt.Errorf("%w: %d (see the %s stream, subject etl.deadletter.extract.%s)", stage.ErrDeadLetters,
-			totals.DeadLettered, cfg.Streams.DeadLetter.Name, x.site)
-	}
-	return nil
+	return siteResult{summary: sum, err: runErr}
 }
 
-// recordRun stores the run's summary under run.<id> in the state bucket, so
+// parseMode reads the sync flags, which only the gigya-api source has.
+func parseMode(since string, incremental, follow bool, sourceType string) (syncMode, error) {
+	var m syncMode
+	if (since != "" || incremental || follow) && sourceType != "gigya-api" {
+		return m, errors.New("-since, -incremental and -follow need extractor.source.type gigya-api")
+	}
+	if since != "" {
+		if ms, err := strconv.ParseInt(since, 10, 64); err == nil {
+			m.since = time.UnixMilli(ms)
+		} else if t, err := time.Parse(time.RFC3339, since); err == nil {
+			m.since = t
+		} else {
+			return m, fmt.Errorf("-since %q: want an RFC 3339 time (2024-02-01T10:00:00Z) or epoch milliseconds", since)
+		}
+	}
+	if since != "" && incremental {
+		return m, errors.New("-since and -incremental both say where to start: pick one")
+	}
+	m.incremental, m.follow = incremental, follow
+	return m, nil
+}
+
+// recordRun stores the run's summary under run.<id>.<site> in the state bucket, so
 // operators (and the quickstart) can see what each run did.
 func (x *extraction) recordRun(sum Summary, started time.Time) {
 	rec := struct {
@@ -121,7 +181,7 @@ func (x *extraction) recordRun(sum Summary, started time.Time) {
 	b, _ := json.Marshal(rec)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := x.kv.Put(ctx, "run."+sum.Run, b); err != nil {
+	if _, err := x.kv.Put(ctx, "run."+sum.Run+"."+sum.Site, b); err != nil {
 		x.log.Warn("run record not saved", "err", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
@@ -78,8 +79,20 @@ type Source interface {
 	Identity() string
 }
 
-// SourceFactory builds a source from the extractor settings.
-type SourceFactory func(s Settings) (Source, error)
+// SiteSource is a source and the site its accounts are published for.
+type SiteSource struct {
+	Site   string
+	Source Source
+}
+
+// SourceOptions carry what a factory needs beyond the settings.
+type SourceOptions struct {
+	Mode syncMode
+	Log  *slog.Logger
+}
+
+// SourceFactory builds the sources of the extractor settings: one per site.
+type SourceFactory func(s Settings, opts SourceOptions) ([]SiteSource, error)
 
 // Registry maps a source type (extractor.source.type) to its factory.
 type Registry map[string]SourceFactory
@@ -88,12 +101,24 @@ func (r Registry) names() string { return strings.Join(slices.Sorted(maps.Keys(r
 
 // Sources returns the built-in sources.
 func Sources() Registry {
-	return Registry{"file": newFileSource}
+	return Registry{"file": newFileSource, "gigya-api": newAPISources}
+}
+
+func newAPISources(s Settings, opts SourceOptions) ([]SiteSource, error) {
+	var out []SiteSource
+	for _, site := range s.Gigya.Sites {
+		src, err := newAPISource(site, s.Gigya, opts.Mode, opts.Log.With("site", site.Name))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, SiteSource{Site: site.Name, Source: src})
+	}
+	return out, nil
 }
 
 type fileSource struct{ paths []string }
 
-func newFileSource(s Settings) (Source, error) {
+func newFileSource(s Settings, _ SourceOptions) ([]SiteSource, error) {
 	if len(s.Source.Paths) == 0 {
 		return nil, errors.New("no input files: pass export files or directories as arguments, or set extractor.source.paths")
 	}
@@ -101,7 +126,7 @@ func newFileSource(s Settings) (Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fileSource{paths: files}, nil
+	return []SiteSource{{Site: s.Site, Source: &fileSource{paths: files}}}, nil
 }
 
 func (f *fileSource) Identity() string { return "file:" + strings.Join(f.paths, ",") }
