@@ -6,14 +6,19 @@ SAMPLE := configs/sample/accounts.jsonl.gz
 
 .PHONY: run test fuzz build bench lint sample clean
 
-## run: build, start a local JetStream server, migrate the sample into Auth0 import files in ./out/
-run:
-	$(GO) run ./pkg/quickstart/cmd/quickstart -bin $(BIN) -out $(OUT) $(INPUT)
+ACCOUNTS ?= 1000
 
-## test: vet, then every test (unit, JetStream integration, end-to-end) with the race detector
+## run: build, start a local JetStream server and a simulated Gigya site (ACCOUNTS accounts), migrate
+## it through accounts.search into Auth0 import files in ./out/ (INPUT=files reads export files instead)
+run:
+	$(GO) run ./pkg/quickstart/cmd/quickstart -bin $(BIN) -out $(OUT) -accounts $(ACCOUNTS) $(INPUT)
+
+## test: vet, then every test: unit and JetStream integration with the race detector, then the
+## end-to-end tests (pkg/quickstart), which run the binaries as processes and need no race build
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/pkg/quickstart$$')
+	$(GO) test -count=1 ./pkg/quickstart
 
 ## fuzz: a short run of every fuzz test (FUZZTIME each: an exec count, or a duration such as 2m)
 FUZZTIME ?= 20000x

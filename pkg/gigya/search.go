@@ -27,7 +27,7 @@ type Page struct {
 // Done reports whether p is the last page: it has no NextCursorID, or it is
 // empty (Gigya sometimes returns a cursor after the last row, and the next
 // page is then empty; gigya.md §1.6).
-func (p Page) Done() bool { return p.NextCursorID == "" }
+func (p Page) Done() bool { return p.NextCursorID == "" || len(p.Results) == 0 }
 
 type searchResponse struct {
 	Results      []json.RawMessage `json:"results"`

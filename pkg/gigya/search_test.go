@@ -56,7 +56,10 @@ func TestSearchPaging(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for {
+	for pages := 1; ; pages++ {
+		if pages > 5 {
+			t.Fatal("paging did not stop at the empty page")
+		}
 		for _, r := range p.Results {
 			got = append(got, string(r))
 		}

@@ -269,6 +269,26 @@ func stopGracefully(t *testing.T, procs ...*quickstart.Proc) {
 	}
 }
 
+// mappedUIDs counts USERS_MAPPED messages per UID.
+func mappedUIDs(t *testing.T, js jetstream.JetStream) map[string]int {
+	t.Helper()
+	ctx := context.Background()
+	s, err := js.Stream(ctx, "USERS_MAPPED")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := s.Info(ctx)
+	got := map[string]int{}
+	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[m.Header.Get("Gigya-UID")]++
+	}
+	return got
+}
+
 func consumerInfo(t *testing.T, js jetstream.JetStream, stream, durable string) *jetstream.ConsumerInfo {
 	t.Helper()
 	c, err := js.Consumer(context.Background(), stream, durable)

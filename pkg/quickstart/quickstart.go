@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gigya-migrate/gigya-migrate/pkg/gigyasim"
 	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -22,8 +23,11 @@ type Options struct {
 	Root    string   // module root (binaries are built from it)
 	BinDir  string   // where to build the binaries (empty: a temporary directory)
 	NATSURL string   // an existing server; empty starts one
-	Inputs  []string // Gigya export files for the extractor
-	OutDir  string   // where the loader writes Auth0 import files
+	Inputs  []string // Gigya export files; none: extract through accounts.search from a simulated site
+	// Accounts is the size of the simulated Gigya site (default 1000) when
+	// there are no Inputs.
+	Accounts int
+	OutDir   string // where the loader writes Auth0 import files
 	Target  string   // mapping target (default auth0)
 	Stdout  io.Writer
 }
@@ -143,7 +147,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		stopAll()
 		return nil, err
 	}
-	ex, err := start("extractor", append([]string{"-site", "sample"}, o.Inputs...)...)
+	exArgs := append([]string{"-site", "sample"}, o.Inputs...)
+	if len(o.Inputs) == 0 {
+		cfg, stopSim, err := startSimulator(o, tmp)
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+		defer stopSim()
+		exArgs = []string{"-config", cfg}
+	}
+	ex, err := start("extractor", exArgs...)
 	if err != nil {
 		stopAll()
 		return nil, err
@@ -176,6 +190,46 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.DeadLettered["extract"], rep.DeadLettered["transform"], rep.DeadLettered["load"] = es.DeadLettered, ts.DeadLettered, ls.DeadLettered
 	rep.Files, _ = filepath.Glob(filepath.Join(o.OutDir, "*.json"))
 	return rep, nil
+}
+
+// startSimulator serves a simulated Gigya site in this process and writes
+// the extractor config that reads it through accounts.search.
+func startSimulator(o Options, tmp string) (cfgPath string, stop func(), err error) {
+	n := o.Accounts
+	if n == 0 {
+		n = 1000
+	}
+	sim, err := gigyasim.New(gigyasim.Options{Accounts: n, Seed: 1})
+	if err != nil {
+		return "", nil, err
+	}
+	base, stop, err := sim.Start()
+	if err != nil {
+		return "", nil, err
+	}
+	fmt.Fprintf(o.Stdout, "started a simulated Gigya site with %d accounts at %s (accounts.search)\n", n, base)
+	cfgPath = filepath.Join(tmp, "extractor.yaml")
+	body := fmt.Sprintf(`extractor:
+  source: {type: gigya-api}
+  gigya:
+    sites:
+      - name: sample
+        api_key: %q
+        secret: ${GIGYA_SIM_SECRET}
+        base_url: %q
+        allow_http: true
+`, sim.APIKey(), base)
+	if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
+		stop()
+		return "", nil, err
+	}
+	// The secret reaches the extractor through its environment, as a real
+	// one should, never through the file.
+	if err := os.Setenv("GIGYA_SIM_SECRET", sim.Secret()); err != nil {
+		stop()
+		return "", nil, err
+	}
+	return cfgPath, stop, nil
 }
 
 func startLoader(start func(string, ...string) (*Proc, error), tmp, outDir string) (*Proc, error) {
@@ -236,6 +290,9 @@ func (r *Report) Print(w io.Writer, outDir string) {
 		by = append(by, fmt.Sprintf("%s %d", name, n))
 	}
 	slices.Sort(by)
+	if len(by) == 0 {
+		by = []string{"none"}
+	}
 	fmt.Fprintf(w, "  filtered       %8d   (skipped by mapping filters: %s)\n", r.Filtered, strings.Join(by, ", "))
 	fmt.Fprintf(w, "  flagged        %8d   (loaded without a field they could not keep, e.g. a password Auth0 cannot verify: app_metadata.password_reset_required)\n", r.Flagged)
 	fmt.Fprintf(w, "  Auth0 import files: %d in %s/\n", len(r.Files), strings.TrimSuffix(outDir, "/"))

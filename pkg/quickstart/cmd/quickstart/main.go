@@ -1,5 +1,7 @@
-// Command quickstart is what `make run` runs: the whole pipeline on the
-// sample data with a local JetStream server, leaving Auth0 import files.
+// Command quickstart is what `make run` runs: the whole pipeline with a
+// local JetStream server, reading a simulated Gigya site through
+// accounts.search (or export files given as arguments), leaving Auth0
+// import files.
 package main
 
 import (
@@ -19,11 +21,9 @@ func main() {
 	out := flag.String("out", "out", "directory for the Auth0 import files and the logs")
 	natsURL := flag.String("nats", os.Getenv("NATS_URL"), "use this NATS server instead of starting one (env NATS_URL)")
 	bin := flag.String("bin", "bin", "directory for the built binaries")
+	accounts := flag.Int("accounts", 1000, "accounts of the simulated Gigya site (without export files)")
 	flag.Parse()
-	inputs := flag.Args()
-	if len(inputs) == 0 {
-		inputs = []string{"configs/sample/accounts.jsonl.gz"}
-	}
+	inputs := flag.Args() // export files; none: the accounts.search path from a simulated site
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	root, err := quickstart.ModuleRoot(ctx)
@@ -32,7 +32,7 @@ func main() {
 		os.Exit(1)
 	}
 	rep, err := quickstart.Run(ctx, quickstart.Options{
-		Root: root, BinDir: *bin, NATSURL: *natsURL, Inputs: inputs, OutDir: strings.TrimSuffix(*out, "/"), Stdout: os.Stdout,
+		Root: root, BinDir: *bin, NATSURL: *natsURL, Inputs: inputs, Accounts: *accounts, OutDir: strings.TrimSuffix(*out, "/"), Stdout: os.Stdout,
 	})
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "quickstart: interrupted; every process it started was stopped (logs in "+*out+"/logs/)")
