@@ -25,6 +25,7 @@ type GigyaSettings struct {
 	LiteAccounts bool           `yaml:"lite_accounts" doc:"also extract lite accounts (accountTypes full,lite)"`
 	Rate         float64        `yaml:"rate" doc:"searches per second per site (Gigya's smallest tier allows 10)"`
 	Timeout      time.Duration  `yaml:"timeout" doc:"timeout of one Gigya call"`
+	Retries      int            `yaml:"retries" doc:"attempts of one call on transient errors (backoff up to 10s each: 20 rides out about 3 minutes of Gigya trouble)"`
 	Overlap      time.Duration  `yaml:"overlap" doc:"an incremental run re-reads this much before the last checkpoint (search lags writes); unchanged accounts are skipped"`
 	CursorIdle   time.Duration  `yaml:"cursor_idle" doc:"a cursor unused this long is not reused: the search restarts from the checkpoint (Gigya expires cursors after 5 minutes)"`
 	FollowEvery  time.Duration  `yaml:"follow_every" doc:"with -follow, the pause between two incremental searches"`
@@ -43,7 +44,7 @@ type SiteSettings struct {
 }
 
 func defaultGigya() GigyaSettings {
-	return GigyaSettings{PageSize: 1000, Rate: 10, Timeout: 30 * time.Second, Overlap: 5 * time.Minute,
+	return GigyaSettings{PageSize: 1000, Rate: 10, Timeout: 30 * time.Second, Retries: 20, Overlap: 5 * time.Minute,
 		CursorIdle: 4 * time.Minute, FollowEvery: time.Minute}
 }
 
@@ -61,6 +62,7 @@ func (g GigyaSettings) validate(p *config.Problems) {
 	p.Check(g.PageSize >= 1 && g.PageSize <= 10000, "extractor.gigya.page_size", "must be between 1 and 10000")
 	p.Check(g.Rate > 0, "extractor.gigya.rate", "must be positive")
 	p.Check(g.Timeout > 0, "extractor.gigya.timeout", "must be positive")
+	p.Check(g.Retries >= 1, "extractor.gigya.retries", "must be at least 1")
 	p.Check(g.Overlap >= 0, "extractor.gigya.overlap", "must not be negative")
 	p.Check(g.CursorIdle > 0 && g.CursorIdle < 5*time.Minute, "extractor.gigya.cursor_idle", "must be positive and under Gigya's 5 minutes")
 	p.Check(g.FollowEvery > 0, "extractor.gigya.follow_every", "must be positive")
@@ -105,7 +107,7 @@ func newAPISource(site SiteSettings, cfg GigyaSettings, mode syncMode, log *slog
 	gc := gigya.Config{
 		DataCenter: site.DataCenter, BaseURL: site.BaseURL, AllowHTTP: site.AllowHTTP,
 		APIKey: site.APIKey, UserKey: site.UserKey, Secret: site.Secret,
-		Timeout: cfg.Timeout, Rate: cfg.Rate, Logger: log,
+		Timeout: cfg.Timeout, Rate: cfg.Rate, MaxRetries: cfg.Retries, Logger: log,
 	}
 	if site.PrivateKeyFile != "" {
 		pem, err := os.ReadFile(site.PrivateKeyFile)

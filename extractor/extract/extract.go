@@ -110,15 +110,21 @@ func (x *extraction) execute(ctx context.Context, src Source, restart bool) (Tot
 				fatal.CompareAndSwap(nil, &err)
 				continue
 			}
-			if fatal.Load() != nil || p.pos == nil {
+			if fatal.Load() != nil {
 				continue
 			}
+			// Every stored item counts towards the next checkpoint, which is
+			// written at the first position at or after checkpoint_every
+			// items (a file source has one per item, the API source one per
+			// page).
 			since++
-			cps.advance(p.pos)
-			if since >= x.checkpointEvery {
-				since = 0
-				if err := cps.save(false); err != nil {
-					fatal.CompareAndSwap(nil, &err)
+			if p.pos != nil {
+				cps.advance(p.pos)
+				if since >= x.checkpointEvery {
+					since = 0
+					if err := cps.save(false); err != nil {
+						fatal.CompareAndSwap(nil, &err)
+					}
 				}
 			}
 		}

@@ -73,14 +73,21 @@ loader:
 `, rate, base, out), 0o600)
 	p := newPipeline(t, srv.ClientURL(), out, "GM_CONFIG="+cfg, "SIM_SECRET=e2e-secret")
 
-	// Faults of every kind, spread over the run.
-	for _, f := range []gigyasim.Fault{gigyasim.HTTP500, gigyasim.GigyaGeneral500001, gigyasim.Timeout504001,
-		gigyasim.Truncated, gigyasim.ExpireCursor, gigyasim.RateLimited, gigyasim.SpuriousCursor} {
-		sim.Inject(f, 2)
+	// Faults of every kind, spread over the run (and over the restart).
+	for i, f := range []gigyasim.Fault{gigyasim.HTTP500, gigyasim.GigyaGeneral500001, gigyasim.Timeout504001,
+		gigyasim.Truncated, gigyasim.ExpireCursor, gigyasim.RateLimited} {
+		sim.Inject(f, 2, gigyasim.OnSearch(), gigyasim.AfterMatches(3+8*i))
 	}
+	sim.Inject(gigyasim.SpuriousCursor, 1)
 	tr, ld := p.start("transformer"), p.start("loader")
 	ex := p.start("extractor")
 	natstest.Eventually(t, 2*time.Minute, func() error {
+		select {
+		case <-ex.Done():
+			code, _ := ex.Wait(0)
+			t.Fatalf("the extractor exited (%d) before the kill", code)
+		default:
+		}
 		if n := sim.Stats().PagesServed; n < 30 {
 			return fmt.Errorf("%d pages served", n)
 		}
@@ -97,6 +104,11 @@ loader:
 		t.Fatal(err)
 	}
 	t.Logf("restarted extractor: %+v", sum)
+	// The restart resumed from the checkpoint: it re-read at most what was
+	// in flight at the kill (a page and the pending publishes).
+	if sum.Duplicates > 2000 {
+		t.Fatalf("the restart re-published %d stored accounts: it did not resume from its checkpoint", sum.Duplicates)
+	}
 	waitDrained(t, js)
 	stopGracefully(t, tr, ld)
 
@@ -120,7 +132,7 @@ loader:
 	}
 	st := sim.Stats()
 	// The only 403048s are the two injected ones: the extractor kept to the limit.
-	if st.RateLimited != 2 {
+	if st.Faults[gigyasim.RateLimited] != 2 || st.RateLimited != 2 {
 		t.Fatalf("the simulator rate-limited %d searches (2 injected): the extractor exceeded %d/s", st.RateLimited, rate)
 	}
 	t.Logf("%d full accounts, %d loaded, %d pages, %d searches, %v in all", full, len(files), st.PagesServed, st.Requests["accounts.search"], time.Since(start).Round(time.Second))
