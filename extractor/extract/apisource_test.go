@@ -268,3 +268,68 @@ func TestAPISecretsNeverLeak(t *testing.T) {
 		t.Fatal("the secret is in an error")
 	}
 }
+
+// -follow keeps searching after catching up: an account changed while it
+// runs arrives with its new content, until the extractor is stopped.
+func TestAPIFollow(t *testing.T) {
+	f := newAPIFixture(t, 40, 10, "    follow_every: 50ms\n    overlap: 1h\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan Summary, 1)
+	go func() {
+		sum, _ := f.run(ctx, "-follow")
+		done <- sum
+	}()
+	natstest.Eventually(t, 20*time.Second, func() error {
+		if n := len(f.rawUIDs()); n != 40 {
+			return fmt.Errorf("%d of 40 extracted", n)
+		}
+		return nil
+	})
+	uid := f.sim.UIDs()[7]
+	if err := f.sim.Update(uid, func(a map[string]any) { a["data"] = map[string]any{"followed": true} }); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 20*time.Second, func() error {
+		if n := f.rawUIDs()[uid]; n != 2 {
+			return fmt.Errorf("%s has %d versions", uid, n)
+		}
+		return nil
+	})
+	cancel()
+	sum := <-done
+	if sum.Status != "interrupted" || sum.Published != 41 || sum.Duplicates != 0 {
+		t.Fatalf("follow run %+v: want 40 accounts plus 1 change, nothing twice", sum)
+	}
+}
+
+// BenchmarkAPIRateAdherence extracts from a simulated site that enforces R
+// searches per second, with the extractor configured at R: it reports the
+// achieved searches/s (the goal is at least 95% of R) and the number of
+// 403048 answers (the goal is none).
+func BenchmarkAPIRateAdherence(b *testing.B) {
+	const rate, pages = 10, 30
+	for range b.N {
+		sim, err := gigyasim.New(gigyasim.Options{Accounts: pages * 100, Seed: 1, APIKey: "3_testkey", Secret: knownSecret, SearchRate: rate})
+		if err != nil {
+			b.Fatal(err)
+		}
+		base, stop, _ := sim.Start()
+		srv := natstest.Start(b)
+		cfg := filepath.Join(b.TempDir(), "x.yaml")
+		os.WriteFile(cfg, fmt.Appendf(nil, "extractor:\n  source: {type: gigya-api}\n  gigya:\n    page_size: 100\n    rate: %d\n    lite_accounts: true\n    sites:\n      - {name: s1, api_key: 3_testkey, secret: %q, base_url: %q, allow_http: true}\n", rate, knownSecret, base), 0o600)
+		var out, logs bytes.Buffer
+		start := time.Now()
+		err = Run(context.Background(), stage.Env{Args: []string{"-config", cfg}, Stdout: &out, Stderr: &logs,
+			Getenv: func(k string) string { return map[string]string{"NATS_URL": srv.ClientURL()}[k] }})
+		elapsed := time.Since(start)
+		stop()
+		if err != nil {
+			b.Fatalf("%v\n%s", err, logs.String())
+		}
+		st := sim.Stats()
+		searches := st.Requests["accounts.search"]
+		b.ReportMetric(float64(searches)/elapsed.Seconds(), "searches/s")
+		b.ReportMetric(100*float64(searches)/elapsed.Seconds()/rate, "%ofR")
+		b.ReportMetric(float64(st.RateLimited), "403048s")
+	}
+}

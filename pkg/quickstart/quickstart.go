@@ -28,8 +28,8 @@ type Options struct {
 	// there are no Inputs.
 	Accounts int
 	OutDir   string // where the loader writes Auth0 import files
-	Target  string   // mapping target (default auth0)
-	Stdout  io.Writer
+	Target   string // mapping target (default auth0)
+	Stdout   io.Writer
 }
 
 // Report is what a run did, from the processes' own summaries.
