@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gigya-migrate/gigya-migrate/pkg/gigya"
 	"github.com/gigya-migrate/gigya-migrate/pkg/gigyasim"
 	"github.com/gigya-migrate/gigya-migrate/pkg/natstest"
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
@@ -331,5 +334,117 @@ func BenchmarkAPIRateAdherence(b *testing.B) {
 		b.ReportMetric(float64(searches)/elapsed.Seconds(), "searches/s")
 		b.ReportMetric(100*float64(searches)/elapsed.Seconds()/rate, "%ofR")
 		b.ReportMetric(float64(st.RateLimited), "403048s")
+	}
+}
+
+// Two sites in one config: each is extracted to its own subject with its
+// own checkpoint.
+func TestAPISeveralSites(t *testing.T) {
+	f := newAPIFixture(t, 30, 10, "")
+	other, err := gigyasim.New(gigyasim.Options{Accounts: 17, Seed: 99, APIKey: "3_otherkey", Secret: "other-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base2, stop2, err := other.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop2()
+	cfg, _ := os.ReadFile(f.cfg)
+	cfg = append(cfg, fmt.Appendf(nil, "      - {name: s2, api_key: 3_otherkey, secret: other-secret, base_url: %q, allow_http: true}\n", base2)...)
+	os.WriteFile(f.cfg, cfg, 0o600)
+	var out bytes.Buffer
+	err = Run(context.Background(), stage.Env{Args: []string{"-config", f.cfg}, Stdout: &out, Stderr: &f.logs,
+		Getenv: func(k string) string {
+			return map[string]string{"NATS_URL": f.srv.ClientURL(), "TEST_GIGYA_SECRET": knownSecret}[k]
+		}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, f.logs.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want one summary per site, got %q", out.String())
+	}
+	s, _ := f.js.Stream(context.Background(), "GIGYA_ACCOUNTS")
+	info, _ := s.Info(context.Background(), jetstream.WithSubjectFilter("gigya.accounts.>"))
+	if info.State.Subjects["gigya.accounts.s1"] != 30 || info.State.Subjects["gigya.accounts.s2"] != 17 {
+		t.Fatalf("per-site counts %v", info.State.Subjects)
+	}
+}
+
+// fakeSearcher serves pages of a fixed list and records the queries.
+type fakeSearcher struct {
+	accounts [][]byte
+	page     int
+	queries  []string
+	nextCall int
+}
+
+func (f *fakeSearcher) Search(_ context.Context, query, _ string) (gigya.Page, error) {
+	f.queries = append(f.queries, query)
+	// Honour the watermark the way Gigya would.
+	from := 0
+	if i := strings.Index(query, "lastUpdatedTimestamp >= "); i >= 0 {
+		var lower int64
+		fmt.Sscan(query[i+len("lastUpdatedTimestamp >= "):], &lower)
+		for from < len(f.accounts) && int64(from+1) < lower {
+			from++
+		}
+	}
+	return f.pageAt(from), nil
+}
+
+func (f *fakeSearcher) SearchNext(_ context.Context, cursor string) (gigya.Page, error) {
+	var at int
+	fmt.Sscan(cursor, &at)
+	return f.pageAt(at), nil
+}
+
+func (f *fakeSearcher) pageAt(at int) gigya.Page {
+	end := min(at+f.page, len(f.accounts))
+	p := gigya.Page{}
+	for _, a := range f.accounts[at:end] {
+		p.Results = append(p.Results, a)
+	}
+	if end < len(f.accounts) {
+		p.NextCursorID = fmt.Sprint(end)
+	}
+	return p
+}
+
+// A cursor idle longer than cursor_idle (a long back-pressure pause) is not
+// reused: the search restarts from the watermark, and every account is
+// still emitted exactly once.
+func TestAPIIdleCursorRestartsFromTheWatermark(t *testing.T) {
+	fs := &fakeSearcher{page: 5}
+	for i := 1; i <= 23; i++ {
+		fs.accounts = append(fs.accounts, fmt.Appendf(nil, `{"UID":"u%02d","lastUpdatedTimestamp":%d}`, i, i))
+	}
+	clock := time.Unix(0, 0)
+	src := &apiSource{site: SiteSettings{Name: "s"}, cfg: defaultGigya(), client: fs,
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		now: func() time.Time { clock = clock.Add(5 * time.Minute); return clock }}
+	seen := map[string]int{}
+	err := src.Read(context.Background(), Checkpoint{}, func(it Item) error {
+		if !it.Resumed {
+			var a struct{ UID string }
+			json.Unmarshal(it.Data, &a)
+			seen[a.UID]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 23 {
+		t.Fatalf("%d accounts", len(seen))
+	}
+	for uid, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s emitted %d times", uid, n)
+		}
+	}
+	if len(fs.queries) < 2 || !strings.Contains(fs.queries[1], "lastUpdatedTimestamp >= ") {
+		t.Fatalf("the search was not restarted from the watermark: %q", fs.queries)
 	}
 }
