@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,7 @@ type loader struct {
 	maxRecords int
 	maxBytes   int
 	maxWait    time.Duration
+	writers    int // batches in flight at once (1 unless the sink is a ConcurrentWriter)
 	log        *slog.Logger
 	metrics    *metrics
 
@@ -61,18 +63,29 @@ func (l *loader) run(ctx context.Context, cons jetstream.Consumer) error {
 	size := 0
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	// Up to l.writers batches are written at once; the semaphore makes the
+	// batcher wait for a free writer, which is the back-pressure.
+	slots := make(chan struct{}, max(l.writers, 1))
+	var writing sync.WaitGroup
 	flush := func() {
 		timer.Stop()
 		if len(batch) > 0 {
-			l.write(ctx, batch)
+			full := batch
+			slots <- struct{}{}
+			writing.Add(1)
+			go func() {
+				defer func() { <-slots; writing.Done() }()
+				l.write(ctx, full)
+			}()
 		}
-		batch, size = batch[:0], 0
+		batch, size = nil, 0
 	}
 	for {
 		select {
 		case m, ok := <-msgs:
 			if !ok {
 				flush()
+				writing.Wait()
 				return <-pullErr
 			}
 			if len(batch) > 0 && size+len(m.Data()) > l.maxBytes {

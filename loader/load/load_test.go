@@ -246,3 +246,53 @@ func TestSlowTargetBoundsInFlight(t *testing.T) {
 		t.Fatal("not all stored")
 	}
 }
+
+// concurrentSink allows two writes at once and records the most it saw.
+type concurrentSink struct {
+	*fakeSink
+	mu            sync.Mutex
+	inFlight, max int
+	release       chan struct{}
+}
+
+func (c *concurrentSink) MaxConcurrentWrites() int { return 2 }
+
+func (c *concurrentSink) Write(ctx context.Context, recs []sink.Record) error {
+	c.mu.Lock()
+	c.inFlight++
+	c.max = max(c.max, c.inFlight)
+	c.mu.Unlock()
+	<-c.release
+	c.mu.Lock()
+	c.inFlight--
+	c.mu.Unlock()
+	return c.fakeSink.Write(ctx, recs)
+}
+
+func (c *concurrentSink) peak() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.max
+}
+
+// A sink that takes two writes at once gets exactly two batches in flight:
+// never more, and the second does not wait for the first.
+func TestConcurrentWritesAreBounded(t *testing.T) {
+	f := setup(t, 100, func(int, []sink.Record) error { return nil })
+	cs := &concurrentSink{fakeSink: f.sink, release: make(chan struct{})}
+	f.l.sink, f.l.writers = cs, 2
+	f.publish(t, 60)
+	stop := f.start(t)
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if p := cs.peak(); p != 2 {
+			return fmt.Errorf("peak %d writes in flight, want 2", p)
+		}
+		return nil
+	})
+	close(cs.release)
+	natstest.Eventually(t, 10*time.Second, f.settled(60))
+	stop()
+	if cs.peak() != 2 || len(f.sink.count()) != 60 {
+		t.Fatalf("peak %d, stored %d", cs.peak(), len(f.sink.count()))
+	}
+}

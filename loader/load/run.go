@@ -95,9 +95,17 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 			l.maxBytes = b
 		}
 	}
+	l.writers = 1
+	if cw, ok := snk.(sink.ConcurrentWriter); ok && cw.MaxConcurrentWrites() > 1 {
+		l.writers = cw.MaxConcurrentWrites()
+	}
+	if need := l.maxRecords * l.writers; ls.Consumer.MaxAckPending < need {
+		log.Warn("loader.consumer.max_ack_pending is below a batch times the concurrent writes: the later writes cannot fill their batches; raise it",
+			"max_ack_pending", ls.Consumer.MaxAckPending, "batch_records", l.maxRecords, "concurrent_writes", l.writers, "needed", need)
+	}
 	started := time.Now()
 	log.Info("loader started", "consumer", durable, "subject", message.MappedSubject(ls.Target),
-		"batch_records", l.maxRecords, "batch_bytes", l.maxBytes)
+		"batch_records", l.maxRecords, "batch_bytes", l.maxBytes, "concurrent_writes", l.writers)
 	runErr := l.run(ctx, cons)
 	if err := snk.Close(context.WithoutCancel(ctx)); err != nil && runErr == nil {
 		runErr = fmt.Errorf("close sink: %w", err)

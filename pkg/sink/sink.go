@@ -35,8 +35,8 @@ type Sink interface {
 	// records for good (they are dead-lettered, the others are acked), and
 	// any other error when nothing can be assumed stored; such an error is
 	// classified with package fault (transient: the batch is retried later;
-	// permanent: the batch is dead-lettered). Write is never called
-	// concurrently. It must be idempotent for records it has already stored
+	// permanent: the batch is dead-lettered). Write is called concurrently
+	// only by a sink that implements [ConcurrentWriter]. It must be idempotent for records it has already stored
 	// (same MsgID): a crash between Write and the acks redelivers them.
 	Write(ctx context.Context, recs []Record) error
 	// Close flushes and releases everything; no Write follows.
@@ -48,6 +48,14 @@ type Sink interface {
 // then never builds a larger batch. Zero means no limit.
 type BatchLimiter interface {
 	BatchLimits() (maxRecords, maxBytes int)
+}
+
+// ConcurrentWriter is an optional capability: a sink whose target accepts
+// several writes at once (Auth0 runs two import jobs per tenant) says how
+// many, and the loader then keeps up to that many batches in flight, each
+// acked when its own write returns. Its Write must be safe for concurrent use.
+type ConcurrentWriter interface {
+	MaxConcurrentWrites() int
 }
 
 // Rejection is one record the target refused.
