@@ -9,7 +9,6 @@
 package auth0file
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -37,7 +36,6 @@ type fileSink struct {
 	opts    Options
 	session string // distinguishes this process's files from every other run's
 	seq     int
-	buf     bytes.Buffer
 }
 
 // DefaultOptions are the options a config does not set.
@@ -71,29 +69,11 @@ func New(_ context.Context, p sink.Params) (sink.Sink, error) {
 func (s *fileSink) BatchLimits() (int, int) { return 0, s.opts.MaxFileBytes - 2 }
 
 func (s *fileSink) Write(_ context.Context, recs []sink.Record) error {
-	var rejected []sink.Rejection
-	s.buf.Reset()
-	for i, r := range recs {
-		if len(r.Data)+2 > s.opts.MaxFileBytes {
-			rejected = append(rejected, sink.Rejection{Index: i, Code: "user_too_large",
-				Reason: fmt.Sprintf("user %s is %d bytes; an Auth0 import file holds at most %d", r.UID, len(r.Data), s.opts.MaxFileBytes)})
-			continue
+	files, rejected := Pack(recs, s.opts.MaxFileBytes)
+	for _, f := range files {
+		if err := s.writeFile(f); err != nil {
+			return err
 		}
-		// +1 for the separator, +1 for the closing bracket.
-		if s.buf.Len() > 0 && s.buf.Len()+len(r.Data)+2 > s.opts.MaxFileBytes {
-			if err := s.flush(); err != nil {
-				return err
-			}
-		}
-		if s.buf.Len() == 0 {
-			s.buf.WriteByte('[')
-		} else {
-			s.buf.WriteByte(',')
-		}
-		s.buf.Write(r.Data)
-	}
-	if err := s.flush(); err != nil {
-		return err
 	}
 	if rejected != nil {
 		return &sink.RejectedError{Rejections: rejected}
@@ -101,18 +81,44 @@ func (s *fileSink) Write(_ context.Context, recs []sink.Record) error {
 	return nil
 }
 
-// flush writes the buffered array as one file.
-func (s *fileSink) flush() error {
-	if s.buf.Len() == 0 {
-		return nil
+// Pack packs users into Auth0 import files: JSON arrays of at most maxBytes
+// each, filled in order (a file is closed when the next user would not fit).
+// A user larger than a file on its own is rejected with code
+// user_too_large. Both import paths use it, files and API jobs.
+func Pack(recs []sink.Record, maxBytes int) (files [][]byte, rejected []sink.Rejection) {
+	var buf []byte
+	for i, r := range recs {
+		if len(r.Data)+2 > maxBytes {
+			rejected = append(rejected, sink.Rejection{Index: i, Code: "user_too_large",
+				Reason: fmt.Sprintf("user %s is %d bytes; an Auth0 import file holds at most %d", r.UID, len(r.Data), maxBytes)})
+			continue
+		}
+		// +1 for the separator, +1 for the closing bracket.
+		if len(buf) > 0 && len(buf)+len(r.Data)+2 > maxBytes {
+			files = append(files, append(buf, ']'))
+			buf = nil
+		}
+		if len(buf) == 0 {
+			buf = append(make([]byte, 0, maxBytes), '[')
+		} else {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, r.Data...)
 	}
-	s.buf.WriteByte(']')
+	if len(buf) > 0 {
+		files = append(files, append(buf, ']'))
+	}
+	return files, rejected
+}
+
+// writeFile writes one packed array as a file.
+func (s *fileSink) writeFile(data []byte) error {
 	tmp, err := os.CreateTemp(s.opts.Dir, "."+s.opts.Prefix+"-*.tmp")
 	if err != nil {
 		return fault.Transient("write_failed", err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(s.buf.Bytes()); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return fault.Transient("write_failed", err)
 	}
@@ -135,7 +141,6 @@ func (s *fileSink) flush() error {
 		}
 		break
 	}
-	s.buf.Reset()
 	return syncDir(s.opts.Dir)
 }
 
