@@ -11,7 +11,7 @@ ACCOUNTS ?= 1000
 ## run: build, start a local JetStream server and a simulated Gigya site (ACCOUNTS accounts), migrate
 ## it through accounts.search into Auth0 import files in ./out/ (INPUT=files reads export files instead)
 run:
-	$(GO) run ./pkg/quickstart/cmd/quickstart -bin $(BIN) -out $(OUT) -accounts $(ACCOUNTS) $(INPUT)
+	$(GO) run ./pkg/quickstart/cmd/quickstart -bin $(BIN) -out $(OUT) -accounts $(ACCOUNTS) $(RUNFLAGS) $(INPUT)
 
 ## test: vet, then every test: unit and JetStream integration with the race detector, then the
 ## end-to-end tests (pkg/quickstart), which run the binaries as processes and need no race build

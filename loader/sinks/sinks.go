@@ -2,6 +2,7 @@
 package sinks
 
 import (
+	"github.com/gigya-migrate/gigya-migrate/loader/sinks/auth0api"
 	"github.com/gigya-migrate/gigya-migrate/loader/sinks/auth0file"
 	"github.com/gigya-migrate/gigya-migrate/loader/sinks/jsonl"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
@@ -13,5 +14,6 @@ func Builtin() sink.Registry {
 	return sink.Registry{
 		"jsonl":      jsonl.New,
 		"auth0-file": auth0file.New,
+		"auth0-api":  auth0api.New,
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gigya-migrate/gigya-migrate/pkg/auth0sim"
 	"github.com/gigya-migrate/gigya-migrate/pkg/gigyasim"
 	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
 	"github.com/nats-io/nats.go"
@@ -28,6 +29,12 @@ type Options struct {
 	// there are no Inputs.
 	Accounts int
 	OutDir   string // where the loader writes Auth0 import files
+	// Auth0API loads through the Management API's import jobs into a
+	// simulated Auth0 tenant instead of writing import files.
+	Auth0API bool
+	// Auth0Sim receives the simulated tenant when Auth0API is set, so a
+	// caller can inspect it (users, logins) after the run.
+	Auth0Sim func(*auth0sim.Sim)
 	Target   string // mapping target (default auth0)
 	Stdout   io.Writer
 }
@@ -39,6 +46,7 @@ type Report struct {
 	DeadLettered                              map[string]int64 // by stage
 	FilteredBy                                map[string]int64 // by filter name
 	Files                                     []string
+	Auth0API                                  bool // loaded through the Management API, not files
 	Elapsed                                   time.Duration
 }
 
@@ -136,13 +144,31 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	ld, err := startLoader(start, tmp, o.OutDir)
+	loaderName := "auth0-file"
+	var ld *Proc
+	if o.Auth0API {
+		loaderName = "auth0-api"
+		sim := auth0sim.New(auth0sim.Options{})
+		base, stopA0, err := sim.Start()
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+		defer stopA0()
+		if o.Auth0Sim != nil {
+			o.Auth0Sim(sim)
+		}
+		fmt.Fprintf(o.Stdout, "started a simulated Auth0 tenant at %s (Management API import jobs)\n", base)
+		ld, err = startAPILoader(start, tmp, base)
+	} else {
+		ld, err = startLoader(start, tmp, o.OutDir)
+	}
 	if err != nil {
 		stopAll()
 		return nil, err
 	}
 	top := topology.Default()
-	refs := []ConsumerRef{{top.Raw.Name, "transformer-" + o.Target}, {top.Mapped.Name, "loader-auth0-file"}}
+	refs := []ConsumerRef{{top.Raw.Name, "transformer-" + o.Target}, {top.Mapped.Name, "loader-" + loaderName}}
 	if err := waitConsumers(ctx, js, refs, tr, ld); err != nil {
 		stopAll()
 		return nil, err
@@ -178,7 +204,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	stopAll()
 
-	rep := &Report{DeadLettered: map[string]int64{}, Elapsed: time.Since(began)}
+	rep := &Report{DeadLettered: map[string]int64{}, Elapsed: time.Since(began), Auth0API: o.Auth0API}
 	var es extractorSummary
 	var ts transformerSummary
 	var ls loaderSummary
@@ -230,6 +256,31 @@ func startSimulator(o Options, tmp string) (cfgPath string, stop func(), err err
 		return "", nil, err
 	}
 	return cfgPath, stop, nil
+}
+
+// startAPILoader runs the loader with the auth0-api sink against a
+// simulated tenant; its credentials travel in the environment.
+func startAPILoader(start func(string, ...string) (*Proc, error), tmp, base string) (*Proc, error) {
+	cfg := filepath.Join(tmp, "loader.yaml")
+	body := fmt.Sprintf(`loader:
+  sink:
+    type: auth0-api
+    options:
+      base_url: %q
+      allow_http: true
+      client_id: sim-client-id
+      client_secret: ${AUTH0_SIM_SECRET}
+      connection: Username-Password-Authentication
+  consumer:
+    max_ack_pending: 4000
+`, base)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.Setenv("AUTH0_SIM_SECRET", "sim-client-secret"); err != nil {
+		return nil, err
+	}
+	return start("loader", "-config", cfg)
 }
 
 func startLoader(start func(string, ...string) (*Proc, error), tmp, outDir string) (*Proc, error) {
@@ -295,6 +346,10 @@ func (r *Report) Print(w io.Writer, outDir string) {
 	}
 	fmt.Fprintf(w, "  filtered       %8d   (skipped by mapping filters: %s)\n", r.Filtered, strings.Join(by, ", "))
 	fmt.Fprintf(w, "  flagged        %8d   (loaded without a field they could not keep, e.g. a password Auth0 cannot verify: app_metadata.password_reset_required)\n", r.Flagged)
-	fmt.Fprintf(w, "  Auth0 import files: %d in %s/\n", len(r.Files), strings.TrimSuffix(outDir, "/"))
+	if r.Auth0API {
+		fmt.Fprintf(w, "  loaded through the Auth0 Management API (import jobs) into the simulated tenant\n")
+	} else {
+		fmt.Fprintf(w, "  Auth0 import files: %d in %s/\n", len(r.Files), strings.TrimSuffix(outDir, "/"))
+	}
 	fmt.Fprintf(w, "  logs: %s/logs/\n", strings.TrimSuffix(outDir, "/"))
 }
