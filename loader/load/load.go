@@ -71,10 +71,14 @@ func (l *loader) run(ctx context.Context, cons jetstream.Consumer) error {
 		timer.Stop()
 		if len(batch) > 0 {
 			full := batch
+			// The heartbeats start now, not when the write starts: a batch
+			// waiting for a free writer (an Auth0 job slot) must not be
+			// redelivered meanwhile.
+			stop := l.keepAlive(full)
 			slots <- struct{}{}
 			writing.Add(1)
 			go func() {
-				defer func() { <-slots; writing.Done() }()
+				defer func() { stop(); <-slots; writing.Done() }()
 				l.write(ctx, full)
 			}()
 		}
@@ -114,10 +118,8 @@ func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 	// A graceful stop still finishes the write in flight: the target may
 	// have stored part of it already, and acking is what stops repeats.
 	wctx := context.WithoutCancel(ctx)
-	stop := l.keepAlive(batch)
 	start := time.Now()
 	err := l.sink.Write(wctx, recs)
-	stop()
 	l.metrics.writeSeconds.Observe(time.Since(start).Seconds())
 	l.batches.Add(1)
 

@@ -550,7 +550,7 @@ func (s *Sim) Login(email, password string) (bool, error) {
 	if err != nil || !okPw {
 		return false, err
 	}
-	nh, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	nh, err := bcrypt.GenerateFromPassword([]byte(password), s.opts.RehashCost)
 	if err != nil {
 		return true, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"golang.org/x/crypto/bcrypt"
 	"math"
 	"net"
 	"net/http"
@@ -17,6 +18,10 @@ import (
 
 // Options configure a [Sim]. The zero value is usable.
 type Options struct {
+	// RehashCost is the bcrypt cost of the hash that replaces an imported
+	// custom hash at its first successful login, as Auth0 does (default
+	// bcrypt.DefaultCost; tests that log thousands of users in lower it).
+	RehashCost int
 	// ClientID and ClientSecret are the M2M credentials /oauth/token
 	// accepts. Defaults "sim-client-id" / "sim-client-secret".
 	ClientID, ClientSecret string
@@ -115,6 +120,9 @@ type Sim struct {
 
 // New returns a simulator with opts (defaults filled in).
 func New(opts Options) *Sim {
+	if opts.RehashCost < bcrypt.MinCost || opts.RehashCost > bcrypt.MaxCost {
+		opts.RehashCost = bcrypt.DefaultCost
+	}
 	if opts.ClientID == "" {
 		opts.ClientID = "sim-client-id"
 	}

@@ -451,3 +451,15 @@ func TestQuickstart(t *testing.T) {
 		t.Fatalf("summary not printed:\n%s", stdout.String())
 	}
 }
+
+func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
+
+// waitDrainedRefs waits until the transformer and the named loader have
+// nothing pending.
+func waitDrainedRefs(ctx context.Context, js jetstream.JetStream, loader string) error {
+	return quickstart.WaitDrained(ctx, js,
+		quickstart.ConsumerRef{Stream: "GIGYA_ACCOUNTS", Durable: "transformer-auth0"},
+		quickstart.ConsumerRef{Stream: "USERS_MAPPED", Durable: loader})
+}

@@ -49,11 +49,14 @@ type Options struct {
 	// JobRetries is how often a job that failed as a whole is resubmitted
 	// before its users are dead-lettered.
 	JobRetries int `yaml:"job_retries"`
+	// PollInterval is the first pause between two job status checks (it
+	// grows up to 30 s while a job runs).
+	PollInterval time.Duration `yaml:"poll_interval"`
 }
 
 // DefaultOptions are the options a config does not set.
 func DefaultOptions() Options {
-	return Options{MaxFileBytes: 480_000, ConcurrentJobs: 2, DuplicateIsLoaded: true, JobRetries: 3}
+	return Options{MaxFileBytes: 480_000, ConcurrentJobs: 2, DuplicateIsLoaded: true, JobRetries: 3, PollInterval: 2 * time.Second}
 }
 
 type apiSink struct {
@@ -96,7 +99,7 @@ func New(ctx context.Context, p sink.Params) (sink.Sink, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	client, err := auth0.NewClient(auth0.Config{Domain: o.Domain, BaseURL: o.BaseURL, AllowHTTP: o.AllowHTTP,
-		ClientID: o.ClientID, ClientSecret: o.ClientSecret, Logger: log})
+		ClientID: o.ClientID, ClientSecret: o.ClientSecret, PollInterval: o.PollInterval, Logger: log})
 	if err != nil {
 		return nil, err
 	}
