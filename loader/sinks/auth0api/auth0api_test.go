@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/pkg/auth0sim"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
@@ -135,5 +136,51 @@ func TestOptionsValidated(t *testing.T) {
 	_, err := New(context.Background(), sink.Params{Decode: func(any) error { return nil }})
 	if err == nil {
 		t.Fatal("a sink without domain, credentials and connection must not start")
+	}
+}
+
+// Rate limiting (429 with the x-ratelimit headers) and server errors are
+// ridden out: the batch still lands, once.
+func TestRateLimitsAndServerErrors(t *testing.T) {
+	sim, base := startSim(t)
+	s := newSink(t, sim, base, func(o *Options) { o.PollInterval = 20 * time.Millisecond })
+	if err := s.Write(context.Background(), []sink.Record{user(1)}); err != nil {
+		t.Fatal(err)
+	}
+	sim.Inject(auth0sim.FaultRateLimit, 2)
+	sim.Inject(auth0sim.Fault503, 1)
+	sim.Inject(auth0sim.Fault500, 1)
+	if err := s.Write(context.Background(), []sink.Record{user(2), user(3)}); err != nil {
+		t.Fatalf("429 and 5xx must be ridden out: %v", err)
+	}
+	if st := sim.Stats(); len(sim.Users()) != 3 || st.Injected != 4 {
+		t.Fatalf("users %d, stats %+v", len(sim.Users()), st)
+	}
+}
+
+// A token that expired on the tenant's side gets a 401; the client fetches
+// a new one and the batch lands.
+func TestTokenExpiry(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	sim := auth0sim.New(auth0sim.Options{TokenTTL: time.Hour, Clock: clock})
+	base, stop, err := sim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	s := newSink(t, sim, base, func(o *Options) { o.PollInterval = 20 * time.Millisecond })
+	if err := s.Write(context.Background(), []sink.Record{user(1)}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+	if err := s.Write(context.Background(), []sink.Record{user(2)}); err != nil {
+		t.Fatalf("an expired token must be renewed: %v", err)
+	}
+	if st := sim.Stats(); len(sim.Users()) != 2 || st.Tokens != 2 {
+		t.Fatalf("users %d, stats %+v", len(sim.Users()), st)
 	}
 }
