@@ -3,7 +3,6 @@ package auth0
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"mime/multipart"
@@ -14,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
+	"github.com/segmentio/encoding/json"
 )
 
 // MaxFileBytes is Auth0's documented size limit of one import file (500 KB).

@@ -58,6 +58,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
+	"github.com/gigya-migrate/gigya-migrate/pkg/retry"
 )
 
 // Defaults and limits of a Client.
@@ -241,7 +242,7 @@ func newClient(cfg Config) (*Client, error) {
 		hc:            cfg.HTTPClient,
 		log:           cfg.Logger,
 		now:           time.Now,
-		sleep:         sleepCtx,
+		sleep:         retry.Sleep,
 		namespaceBase: defaultNamespaceBase,
 	}
 	if mode == AuthBearerJWT {
@@ -725,20 +726,6 @@ func (c *Client) backoff(n int) time.Duration {
 		ceil = min(backoffBase<<n, backoffCap)
 	}
 	return rand.N(ceil + 1)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // ctxError reports a call ended by its context; last is the error that was
