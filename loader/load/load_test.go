@@ -290,7 +290,7 @@ func TestConcurrentWritesAreBounded(t *testing.T) {
 		return nil
 	})
 	close(cs.release)
-	natstest.Eventually(t, 10*time.Second, f.settled(60))
+	natstest.Eventually(t, 30*time.Second, f.settled(60))
 	stop()
 	if cs.peak() != 2 || len(f.sink.count()) != 60 {
 		t.Fatalf("peak %d, stored %d", cs.peak(), len(f.sink.count()))

@@ -14,6 +14,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// pullExpiry is how long one pull request waits at the server.
+const pullExpiry = 5 * time.Second
+
 // Pull hands the messages of cons to out until ctx is done, then drains
 // and closes out. buffer is how many messages the client prefetches; keep it
 // near what the workers hold in flight, since prefetched messages count
@@ -24,7 +27,10 @@ import (
 // heartbeats); hand out's messages to as many workers as needed.
 func Pull(ctx context.Context, cons jetstream.Consumer, buffer int, out chan<- jetstream.Msg, log *slog.Logger) error {
 	defer close(out)
-	it, err := cons.Messages(jetstream.PullMaxMessages(buffer))
+	// A short expiry bounds how long a pull request that went astray (seen
+	// under heavy load: messages pending, none requested) leaves the stage
+	// idle; the default is 30 s.
+	it, err := cons.Messages(jetstream.PullMaxMessages(buffer), jetstream.PullExpiry(pullExpiry))
 	if err != nil {
 		return err
 	}
