@@ -159,6 +159,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			o.Auth0Sim(sim)
 		}
 		fmt.Fprintf(o.Stdout, "started a simulated Auth0 tenant at %s (Management API import jobs)\n", base)
+		env = append(env, "AUTH0_SIM_SECRET=sim-client-secret") // the simulator's default credentials
 		ld, err = startAPILoader(start, tmp, base)
 	} else {
 		ld, err = startLoader(start, tmp, o.OutDir)
@@ -175,12 +176,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	exArgs := append([]string{"-site", "sample"}, o.Inputs...)
 	if len(o.Inputs) == 0 {
-		cfg, stopSim, err := startSimulator(o, tmp)
+		cfg, secretEnv, stopSim, err := startSimulator(o, tmp)
 		if err != nil {
 			stopAll()
 			return nil, err
 		}
 		defer stopSim()
+		env = append(env, secretEnv)
 		exArgs = []string{"-config", cfg}
 	}
 	ex, err := start("extractor", exArgs...)
@@ -219,19 +221,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 }
 
 // startSimulator serves a simulated Gigya site in this process and writes
-// the extractor config that reads it through accounts.search.
-func startSimulator(o Options, tmp string) (cfgPath string, stop func(), err error) {
+// the extractor config that reads it through accounts.search. The secret
+// reaches the extractor through its environment (secretEnv), as a real one
+// should, never through the file.
+func startSimulator(o Options, tmp string) (cfgPath, secretEnv string, stop func(), err error) {
 	n := o.Accounts
 	if n == 0 {
 		n = 1000
 	}
 	sim, err := gigyasim.New(gigyasim.Options{Accounts: n, Seed: 1})
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, err
 	}
 	base, stop, err := sim.Start()
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, err
 	}
 	fmt.Fprintf(o.Stdout, "started a simulated Gigya site with %d accounts at %s (accounts.search)\n", n, base)
 	cfgPath = filepath.Join(tmp, "extractor.yaml")
@@ -247,19 +251,14 @@ func startSimulator(o Options, tmp string) (cfgPath string, stop func(), err err
 `, sim.APIKey(), base)
 	if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
 		stop()
-		return "", nil, err
+		return "", "", nil, err
 	}
-	// The secret reaches the extractor through its environment, as a real
-	// one should, never through the file.
-	if err := os.Setenv("GIGYA_SIM_SECRET", sim.Secret()); err != nil {
-		stop()
-		return "", nil, err
-	}
-	return cfgPath, stop, nil
+	return cfgPath, "GIGYA_SIM_SECRET=" + sim.Secret(), stop, nil
 }
 
 // startAPILoader runs the loader with the auth0-api sink against a
-// simulated tenant; its credentials travel in the environment.
+// simulated tenant; its secret travels in the environment
+// (AUTH0_SIM_SECRET, set by the caller).
 func startAPILoader(start func(string, ...string) (*Proc, error), tmp, base string) (*Proc, error) {
 	cfg := filepath.Join(tmp, "loader.yaml")
 	body := fmt.Sprintf(`loader:
@@ -275,9 +274,6 @@ func startAPILoader(start func(string, ...string) (*Proc, error), tmp, base stri
     max_ack_pending: 4000
 `, base)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
-		return nil, err
-	}
-	if err := os.Setenv("AUTH0_SIM_SECRET", "sim-client-secret"); err != nil {
 		return nil, err
 	}
 	return start("loader", "-config", cfg)
