@@ -32,6 +32,14 @@ const (
 	HdrSourceLine    = "Etl-Source-Line"
 	HdrSourceOffset  = "Etl-Source-Offset"
 	HdrField         = "Etl-Field" // transform stage: the mapping field that failed
+
+	// HdrRedriven counts how many times a record was sent back to its
+	// source subject from the dead-letter stream. Stages copy it into the
+	// dead letter when the record fails again, so a redrive loop shows.
+	HdrRedriven = "Etl-Redriven"
+	// HdrReplay names the replay (transformer replay) that produced a mapped
+	// user; loaders apply such users as updates (upsert).
+	HdrReplay = "Etl-Replay"
 )
 
 // Stages, as they appear in dead-letter subjects and the Etl-Stage header.
