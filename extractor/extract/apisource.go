@@ -103,11 +103,12 @@ type searcher interface {
 	SearchNext(ctx context.Context, cursorID string) (gigya.Page, error)
 }
 
-func newAPISource(site SiteSettings, cfg GigyaSettings, mode syncMode, log *slog.Logger) (*apiSource, error) {
+func newAPISource(site SiteSettings, cfg GigyaSettings, opts SourceOptions) (*apiSource, error) {
+	log := opts.Log.With("site", site.Name)
 	gc := gigya.Config{
 		DataCenter: site.DataCenter, BaseURL: site.BaseURL, AllowHTTP: site.AllowHTTP,
 		APIKey: site.APIKey, UserKey: site.UserKey, Secret: site.Secret,
-		Timeout: cfg.Timeout, Rate: cfg.Rate, MaxRetries: cfg.Retries, Logger: log,
+		Timeout: cfg.Timeout, Rate: cfg.Rate, MaxRetries: cfg.Retries, Logger: log, Observe: opts.ObserveGigya,
 	}
 	if site.PrivateKeyFile != "" {
 		pem, err := os.ReadFile(site.PrivateKeyFile)
@@ -120,7 +121,7 @@ func newAPISource(site SiteSettings, cfg GigyaSettings, mode syncMode, log *slog
 	if err != nil {
 		return nil, fmt.Errorf("site %s: %w", site.Name, err)
 	}
-	return &apiSource{site: site, cfg: cfg, mode: mode, client: client, log: log, now: time.Now}, nil
+	return &apiSource{site: site, cfg: cfg, mode: opts.Mode, client: client, log: log, now: time.Now}, nil
 }
 
 // Identity keys the checkpoint: the site and what is searched, not how

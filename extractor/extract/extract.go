@@ -39,6 +39,11 @@ type Totals struct {
 	Resumed      int64 `json:"resumed"`       // items skipped because a previous run had stored them
 }
 
+// gate holds publishing back while the consumers downstream lag.
+type gate interface {
+	Wait(ctx context.Context) error
+}
+
 // publisher is the narrow JetStream role the extraction needs.
 type publisher interface {
 	PublishMsgAsync(msg *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error)
@@ -61,6 +66,7 @@ type extraction struct {
 	maxPending      int
 	checkpointEvery int
 	metrics         *metrics
+	gate            gate // back-pressure from the transformers; nil: none
 
 	read, published, duplicates, deadLettered, resumed atomic.Int64
 }
@@ -144,6 +150,11 @@ func (x *extraction) execute(ctx context.Context, src Source, restart bool) (Tot
 			}
 			return nil
 		}
+		if x.gate != nil {
+			if err := x.gate.Wait(ctx); err != nil {
+				return err
+			}
+		}
 		x.read.Add(1)
 		msg, k := x.message(it)
 		fut, err := x.publishAsync(ctx, msg)
@@ -186,6 +197,7 @@ func (x *extraction) message(it Item) (*nats.Msg, kind) {
 		}
 	}
 	x.log.Warn("unusable record dead-lettered", "where", it.Origin.String(), "code", it.Code, "err", it.Err)
+	x.metrics.deadLetters.WithLabelValues(it.Code).Inc()
 	dl := message.DeadLetter{
 		Stage: message.StageExtract, Target: x.site, Code: it.Code,
 		Err:  fmt.Sprintf("%s: %v", it.Origin, it.Err),
@@ -259,6 +271,17 @@ func (x *extraction) count(k kind, duplicate bool) {
 		x.published.Add(1)
 		x.metrics.records.WithLabelValues("published").Inc()
 	}
+}
+
+func (t Totals) add(o Totals) Totals {
+	return Totals{Read: t.Read + o.Read, Published: t.Published + o.Published, Duplicates: t.Duplicates + o.Duplicates,
+		DeadLettered: t.DeadLettered + o.DeadLettered, Resumed: t.Resumed + o.Resumed}
+}
+
+// counts is the heartbeat form of the totals.
+func (t Totals) counts() map[string]int64 {
+	return map[string]int64{"read": t.Read, "published": t.Published, "duplicates": t.Duplicates,
+		"dead_lettered": t.DeadLettered, "resumed": t.Resumed}
 }
 
 func (x *extraction) totals() Totals {
@@ -363,7 +386,8 @@ func isWrongRevision(err error) bool {
 }
 
 type metrics struct {
-	records *prometheus.CounterVec
+	records     *prometheus.CounterVec
+	deadLetters *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -371,6 +395,35 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "gm_extractor_records_total",
 		Help: "Records handled by the extractor, by result (published, duplicate, dead_lettered).",
 	}, []string{"result"})}
-	reg.MustRegister(m.records)
+	m.deadLetters = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gm_extractor_dead_letters_total",
+		Help: "Unusable input records, by error code (invalid_json, no_uid...). Counted when the dead letter is built.",
+	}, []string{"code"})
+	reg.MustRegister(m.records, m.deadLetters)
 	return m
+}
+
+// gigyaMetrics count the Gigya API calls of the gigya-api source.
+type gigyaMetrics struct {
+	calls   *prometheus.CounterVec
+	seconds *prometheus.HistogramVec
+}
+
+func newGigyaMetrics() *gigyaMetrics {
+	return &gigyaMetrics{
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gm_gigya_calls_total",
+			Help: "Gigya API attempts, by method and outcome code (0: success; 403048: rate limited; unavailable: no answer...).",
+		}, []string{"method", "code"}),
+		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "gm_gigya_call_seconds",
+			Help:    "Duration of one Gigya API attempt.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
+		}, []string{"method"}),
+	}
+}
+
+func (g *gigyaMetrics) observe(method, code string, took time.Duration) {
+	g.calls.WithLabelValues(method, code).Inc()
+	g.seconds.WithLabelValues(method).Observe(took.Seconds())
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gigya-migrate/gigya-migrate/pkg/message"
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
@@ -73,7 +74,8 @@ func run(ctx context.Context, env stage.Env, registry Registry) error {
 	if err != nil {
 		return stage.Usage(err)
 	}
-	sources, err := registry[cfg.Extractor.Source.Type](cfg.Extractor, SourceOptions{Mode: mode, Log: log})
+	gm := newGigyaMetrics()
+	sources, err := registry[cfg.Extractor.Source.Type](cfg.Extractor, SourceOptions{Mode: mode, Log: log, ObserveGigya: gm.observe})
 	if err != nil {
 		return stage.Usage(fmt.Errorf("extractor.source: %w", err))
 	}
@@ -90,17 +92,28 @@ func run(ctx context.Context, env stage.Env, registry Registry) error {
 	// Sites are extracted concurrently, each with its own checkpoint, run
 	// record and summary line.
 	m := newMetrics(rt.Metrics)
+	rt.Metrics.MustRegister(gm.calls, gm.seconds)
 	results := make(chan siteResult, len(sources))
-	for _, ss := range sources {
-		go func() {
-			x := &extraction{
-				pub: rt.JS, kv: rt.Topology.State, log: log.With("site", ss.Site),
-				site: ss.Site, run: *runID,
-				maxPending: cfg.Extractor.MaxPending, checkpointEvery: cfg.Extractor.CheckpointEvery,
-				metrics: m,
-			}
-			results <- x.runSite(ctx, ss.Source, *restart)
-		}()
+	xs := make([]*extraction, len(sources))
+	for i, ss := range sources {
+		xs[i] = &extraction{
+			pub: rt.JS, kv: rt.Topology.State, log: log.With("site", ss.Site),
+			site: ss.Site, run: *runID,
+			maxPending: cfg.Extractor.MaxPending, checkpointEvery: cfg.Extractor.CheckpointEvery,
+			metrics: m,
+		}
+	}
+	hb := rt.Heartbeat(ctx, "extractor", "run "+*runID, func() map[string]int64 {
+		var t Totals
+		for _, x := range xs {
+			t = t.add(x.totals())
+		}
+		return t.counts()
+	})
+	for i, ss := range sources {
+		x := xs[i]
+		x.gate = rt.Gate(ctx, rt.Topology.Raw, []string{message.RawSubject(ss.Site)}, hb)
+		go func() { results <- x.runSite(ctx, ss.Source, *restart) }()
 	}
 	var errs []error
 	var deadLettered int64

@@ -89,6 +89,8 @@ type SiteSource struct {
 type SourceOptions struct {
 	Mode syncMode
 	Log  *slog.Logger
+	// ObserveGigya hears every Gigya API attempt (nil: nobody).
+	ObserveGigya func(method, code string, took time.Duration)
 }
 
 // SourceFactory builds the sources of the extractor settings: one per site.
@@ -107,7 +109,7 @@ func Sources() Registry {
 func newAPISources(s Settings, opts SourceOptions) ([]SiteSource, error) {
 	var out []SiteSource
 	for _, site := range s.Gigya.Sites {
-		src, err := newAPISource(site, s.Gigya, opts.Mode, opts.Log.With("site", site.Name))
+		src, err := newAPISource(site, s.Gigya, opts)
 		if err != nil {
 			return nil, err
 		}

@@ -118,6 +118,7 @@ func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 	// A graceful stop still finishes the write in flight: the target may
 	// have stored part of it already, and acking is what stops repeats.
 	wctx := context.WithoutCancel(ctx)
+	l.metrics.batchRecords.Observe(float64(len(recs)))
 	start := time.Now()
 	err := l.sink.Write(wctx, recs)
 	l.metrics.writeSeconds.Observe(time.Since(start).Seconds())
@@ -189,8 +190,10 @@ func (l *loader) deadLetter(ctx context.Context, m jetstream.Msg, code, reason s
 	if meta != nil {
 		dl.SourceSeq, dl.Attempts = meta.Sequence.Stream, int(meta.NumDelivered)
 	}
-	if v := m.Headers().Get(message.HdrMappingVersion); v != "" {
-		dl.Extra.Set(message.HdrMappingVersion, v)
+	for _, h := range []string{message.HdrMappingVersion, message.HdrRedriven, message.HdrReplay} {
+		if v := m.Headers().Get(h); v != "" {
+			dl.Extra.Set(h, v)
+		}
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -200,6 +203,7 @@ func (l *loader) deadLetter(ctx context.Context, m jetstream.Msg, code, reason s
 		return
 	}
 	l.log.Warn("user dead-lettered", "uid", dl.UID, "code", code, "reason", reason)
+	l.metrics.deadLetters.WithLabelValues(code).Inc()
 	l.settle(m, false)
 	l.deadLettered.Add(1)
 	l.metrics.records.WithLabelValues("dead_lettered").Inc()
@@ -238,9 +242,38 @@ func (l *loader) totals() Totals {
 		Retried: l.retried.Load(), Batches: l.batches.Load()}
 }
 
+// counts is the heartbeat form of the totals.
+func (t Totals) counts() map[string]int64 {
+	return map[string]int64{"consumed": t.Consumed, "loaded": t.Loaded, "dead_lettered": t.DeadLettered,
+		"retried": t.Retried, "batches": t.Batches}
+}
+
+// progress logs the counts every 10 s while users flow.
+func (l *loader) progress(ctx context.Context) {
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	var last int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			tot := l.totals()
+			if tot.Consumed == last {
+				continue
+			}
+			l.log.Info("progress", "consumed", tot.Consumed, "loaded", tot.Loaded, "dead_lettered", tot.DeadLettered,
+				"retried", tot.Retried, "per_second", (tot.Consumed-last)/10)
+			last = tot.Consumed
+		}
+	}
+}
+
 type metrics struct {
 	records      *prometheus.CounterVec
+	deadLetters  *prometheus.CounterVec
 	writeSeconds prometheus.Histogram
+	batchRecords prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -255,6 +288,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
 		}),
 	}
-	reg.MustRegister(m.records, m.writeSeconds)
+	m.deadLetters = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gm_loader_dead_letters_total",
+		Help: "Users the loader dead-lettered, by error code (the target's per-user codes, max_deliver_exceeded...).",
+	}, []string{"code"})
+	m.batchRecords = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "gm_loader_batch_records",
+		Help:    "Users per sink write.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 14),
+	})
+	reg.MustRegister(m.records, m.writeSeconds, m.deadLetters, m.batchRecords)
 	return m
 }

@@ -103,6 +103,11 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		log.Warn("loader.consumer.max_ack_pending is below a batch times the concurrent writes: the later writes cannot fill their batches; raise it",
 			"max_ack_pending", ls.Consumer.MaxAckPending, "batch_records", l.maxRecords, "concurrent_writes", l.writers, "needed", need)
 	}
+	rt.Heartbeat(ctx, "loader", "consumer "+durable+", sink "+ls.Sink.Type, func() map[string]int64 { return l.totals().counts() })
+	go consume.WatchLag(ctx, cons, rt.Metrics, durable)
+	progressCtx, stopProgress := context.WithCancel(ctx)
+	defer stopProgress()
+	go l.progress(progressCtx)
 	started := time.Now()
 	log.Info("loader started", "consumer", durable, "subject", message.MappedSubject(ls.Target),
 		"batch_records", l.maxRecords, "batch_bytes", l.maxBytes, "concurrent_writes", l.writers)

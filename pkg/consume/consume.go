@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -16,6 +17,13 @@ import (
 
 // pullExpiry is how long one pull request waits at the server.
 const pullExpiry = 5 * time.Second
+
+// Gate is what pauses consumption: back-pressure from further downstream
+// (see package backpressure). Paused is checked before each message.
+type Gate interface {
+	Paused() bool
+	Wait(ctx context.Context) error
+}
 
 // Pull hands the messages of cons to out until ctx is done, then drains
 // and closes out. buffer is how many messages the client prefetches; keep it
@@ -26,19 +34,45 @@ const pullExpiry = 5 * time.Second
 // Consume's callback runs serially and would make a slow worker stall
 // heartbeats); hand out's messages to as many workers as needed.
 func Pull(ctx context.Context, cons jetstream.Consumer, buffer int, out chan<- jetstream.Msg, log *slog.Logger) error {
+	return PullGated(ctx, cons, buffer, out, nil, log)
+}
+
+// PullGated is [Pull] that stops pulling while gate is paused: the messages
+// already prefetched are still handed out (so at most one buffer more goes
+// downstream), then no pull request is outstanding until the gate opens, so
+// nothing waits in the client while its ack_wait runs out.
+func PullGated(ctx context.Context, cons jetstream.Consumer, buffer int, out chan<- jetstream.Msg, gate Gate, log *slog.Logger) error {
 	defer close(out)
+	for {
+		paused, err := pull(ctx, cons, buffer, out, gate, log)
+		if err != nil || !paused {
+			return err
+		}
+		if err := gate.Wait(ctx); err != nil {
+			return nil // stopped while paused: nothing is in flight
+		}
+	}
+}
+
+// pull runs one message iterator until ctx is done (paused false) or the
+// gate closes (paused true); either way the iterator is drained first.
+func pull(ctx context.Context, cons jetstream.Consumer, buffer int, out chan<- jetstream.Msg, gate Gate, log *slog.Logger) (paused bool, err error) {
 	// A short expiry bounds how long a pull request that went astray (seen
 	// under heavy load: messages pending, none requested) leaves the stage
 	// idle; the default is 30 s.
 	it, err := cons.Messages(jetstream.PullMaxMessages(buffer), jetstream.PullExpiry(pullExpiry))
 	if err != nil {
-		return err
+		return false, err
 	}
 	stopped := make(chan struct{})
 	defer close(stopped)
+	pause := make(chan struct{})
+	var pauseOnce sync.Once
 	go func() {
 		select {
 		case <-ctx.Done():
+			it.Drain()
+		case <-pause:
 			it.Drain()
 		case <-stopped:
 			it.Stop()
@@ -49,8 +83,12 @@ func Pull(ctx context.Context, cons jetstream.Consumer, buffer int, out chan<- j
 		switch {
 		case err == nil:
 			out <- msg
+			if gate != nil && gate.Paused() && ctx.Err() == nil {
+				paused = true
+				pauseOnce.Do(func() { close(pause) })
+			}
 		case errors.Is(err, jetstream.ErrMsgIteratorClosed):
-			return nil
+			return paused && ctx.Err() == nil, nil
 		default:
 			// The iterator recovers from server restarts and leader changes
 			// by itself; say so and keep going.

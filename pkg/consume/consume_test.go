@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,4 +120,73 @@ func TestDeadLetterExhausted(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// fakeGate is paused from the start until opened.
+type fakeGate struct {
+	mu     sync.Mutex
+	paused bool
+	open   chan struct{}
+}
+
+func (g *fakeGate) Paused() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.paused }
+func (g *fakeGate) Wait(ctx context.Context) error {
+	select {
+	case <-g.open:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+func (g *fakeGate) release() { g.mu.Lock(); g.paused = false; g.mu.Unlock(); close(g.open) }
+
+// TestPullGatedStopsPullingWhilePaused: a paused gate lets out at most one
+// prefetch buffer, leaves nothing pending in the client (so no ack_wait runs
+// out while paused), and consumption resumes when the gate opens.
+func TestPullGatedStopsPullingWhilePaused(t *testing.T) {
+	_, _, js, top := setup(t)
+	ctx := context.Background()
+	const total, buffer = 200, 10
+	for i := range total {
+		if _, err := js.Publish(ctx, "gigya.accounts.s", fmt.Appendf(nil, `{"n":%d}`, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := topology.ConsumerConfig{AckWait: time.Minute, MaxDeliver: 3, MaxAckPending: 1000, Backoff: []time.Duration{time.Second}}
+	cons, err := cfg.Durable(ctx, top.Raw, "t", "gigya.accounts.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := &fakeGate{paused: true, open: make(chan struct{})}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make(chan jetstream.Msg, total)
+	done := make(chan error, 1)
+	go func() { done <- consume.PullGated(runCtx, cons, buffer, out, gate, discard) }()
+
+	// Paused: the first message closes the iterator, whose buffer drains.
+	natstest.Eventually(t, 10*time.Second, func() error {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if len(out) == 0 || info.NumWaiting != 0 || info.NumAckPending != len(out) {
+			return fmt.Errorf("handed out %d, consumer ack-pending %d, waiting pulls %d", len(out), info.NumAckPending, info.NumWaiting)
+		}
+		return nil
+	})
+	if n := len(out); n > buffer {
+		t.Fatalf("paused stage received %d messages, more than one buffer (%d)", n, buffer)
+	}
+	gate.release()
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if len(out) != total {
+			return fmt.Errorf("received %d of %d after the gate opened", len(out), total)
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }

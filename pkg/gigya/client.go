@@ -122,6 +122,10 @@ type Config struct {
 
 	HTTPClient *http.Client `json:"-"` // optional; the default refuses redirects
 	Logger     *slog.Logger `json:"-"` // optional; retries and data-center switches
+	// Observe, when set, hears every HTTP attempt: the method, the outcome
+	// ("0" for success, else Gigya's errorCode or the fault code) and how
+	// long it took. The extractor turns it into metrics.
+	Observe func(method, code string, took time.Duration) `json:"-"`
 }
 
 // authMode reports the auth mode the fields select, or an error.
@@ -206,6 +210,8 @@ type Client struct {
 	domain    string    // current data-center domain (301001 may change it)
 	restoreAt time.Time // when a reduced rate goes back to baseRate; zero if not reduced
 
+	observe func(method, code string, took time.Duration)
+
 	// Hooks, replaced by tests.
 	now           func() time.Time
 	sleep         func(ctx context.Context, d time.Duration) error
@@ -241,6 +247,7 @@ func newClient(cfg Config) (*Client, error) {
 		baseRate:      cfg.Rate,
 		hc:            cfg.HTTPClient,
 		log:           cfg.Logger,
+		observe:       cfg.Observe,
 		now:           time.Now,
 		sleep:         retry.Sleep,
 		namespaceBase: defaultNamespaceBase,
@@ -402,6 +409,20 @@ func (c *Client) Call(ctx context.Context, method string, params url.Values, out
 // reservedParams are set by the client and refused in params.
 var reservedParams = []string{"apiKey", "userKey", "secret", "format"}
 
+// outcomeCode names an attempt's outcome for metrics: "0", Gigya's error
+// code, or the fault code of a transport failure.
+func outcomeCode(err error) string {
+	if err == nil {
+		return "0"
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return strconv.Itoa(ae.ErrorCode)
+	}
+	_, code := fault.Classify(err)
+	return code
+}
+
 // call runs the retry loop and returns the body of the successful answer.
 // On an API error it returns the body too (Login reads pending answers).
 func (c *Client) call(ctx context.Context, method string, params url.Values) ([]byte, error) {
@@ -441,7 +462,11 @@ func (c *Client) call(ctx context.Context, method string, params url.Values) ([]
 		if err := c.waitRate(ctx); err != nil {
 			return nil, ctxError(method, err, nil)
 		}
+		began := time.Now()
 		res := c.attempt(ctx, &req)
+		if c.observe != nil {
+			c.observe(method, outcomeCode(res.err), time.Since(began))
+		}
 		if res.err == nil {
 			return res.body, nil
 		}

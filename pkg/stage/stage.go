@@ -13,10 +13,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/gigya-migrate/gigya-migrate/pkg/backpressure"
 	"github.com/gigya-migrate/gigya-migrate/pkg/config"
+	"github.com/gigya-migrate/gigya-migrate/pkg/heartbeat"
 	"github.com/gigya-migrate/gigya-migrate/pkg/natsconn"
 	"github.com/gigya-migrate/gigya-migrate/pkg/telemetry"
 	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
@@ -98,15 +101,16 @@ func ExitCode(name string, err error, stderr io.Writer) int {
 
 // Common holds the config sections every binary has.
 type Common struct {
-	Version   int              `yaml:"version" doc:"config format version; only 1 exists"`
-	NATS      natsconn.Config  `yaml:"nats"`
-	Streams   topology.Config  `yaml:"streams"`
-	Telemetry telemetry.Config `yaml:"telemetry"`
+	Version      int                 `yaml:"version" doc:"config format version; only 1 exists"`
+	NATS         natsconn.Config     `yaml:"nats"`
+	Streams      topology.Config     `yaml:"streams"`
+	Backpressure backpressure.Config `yaml:"backpressure"`
+	Telemetry    telemetry.Config    `yaml:"telemetry"`
 }
 
 // DefaultCommon returns the defaults of the shared sections.
 func DefaultCommon() Common {
-	return Common{Version: 1, NATS: natsconn.Default(), Streams: topology.Default(), Telemetry: telemetry.Default()}
+	return Common{Version: 1, NATS: natsconn.Default(), Streams: topology.Default(), Backpressure: backpressure.Default(), Telemetry: telemetry.Default()}
 }
 
 // Validate reports every problem with its full key path.
@@ -115,6 +119,7 @@ func (c Common) Validate() error {
 	p.Check(c.Version == 1, "version", "must be 1")
 	p.Merge("nats", c.NATS.Validate())
 	p.Merge("streams", c.Streams.Validate())
+	p.Merge("backpressure", c.Backpressure.Validate())
 	p.Merge("telemetry", c.Telemetry.Validate())
 	return p.Err()
 }
@@ -140,6 +145,11 @@ type Runtime struct {
 	JS       jetstream.JetStream
 	Topology *topology.Topology
 	Metrics  *prometheus.Registry
+
+	common    Common
+	stops     []func() // run by Close before the connection drains
+	gateOnce  sync.Once
+	gateStats *backpressure.Metrics
 }
 
 // Start connects to NATS, checks JetStream, ensures the topology and starts
@@ -159,11 +169,20 @@ func Start(ctx context.Context, name string, c Common, log *slog.Logger, jsOpts 
 		nc.Close()
 		return nil, err
 	}
-	rt := &Runtime{Log: log, NC: nc, JS: js, Topology: top, Metrics: telemetry.NewRegistry()}
+	rt := &Runtime{Log: log, NC: nc, JS: js, Topology: top, Metrics: telemetry.NewRegistry(), common: c}
 	if c.Telemetry.Listen != "" {
 		ready := func() error {
 			if !nc.IsConnected() {
 				return errors.New("not connected to NATS")
+			}
+			// The streams exist unless someone deleted them after start-up
+			// (a purge after the migration, say): then nothing can flow.
+			rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			for _, name := range []string{c.Streams.Raw.Name, c.Streams.Mapped.Name, c.Streams.DeadLetter.Name} {
+				if _, err := js.Stream(rctx, name); err != nil {
+					return fmt.Errorf("stream %s: %w", name, err)
+				}
 			}
 			return nil
 		}
@@ -175,9 +194,39 @@ func Start(ctx context.Context, name string, c Common, log *slog.Logger, jsOpts 
 	return rt, nil
 }
 
+// Gate starts the back-pressure gate of a producer that publishes to
+// subjects of stream; it runs until ctx is done. Pauses are logged, counted
+// in gm_backpressure_* metrics, and shown in the instance's heartbeat hb
+// (nil: none).
+func (r *Runtime) Gate(ctx context.Context, stream jetstream.Stream, subjects []string, hb *heartbeat.Writer) *backpressure.Gate {
+	r.gateOnce.Do(func() { r.gateStats = backpressure.NewMetrics(r.Metrics) })
+	var onChange func(bool, string)
+	if hb != nil {
+		onChange = hb.SetPaused
+	}
+	g := backpressure.New(r.common.Backpressure, stream, subjects, r.gateStats, r.Log, onChange)
+	go g.Run(ctx)
+	return g
+}
+
+// Heartbeat starts the instance record of this process in the state bucket
+// (see package heartbeat) until ctx is done; counts supplies its totals.
+func (r *Runtime) Heartbeat(ctx context.Context, stageName, detail string, counts func() map[string]int64) *heartbeat.Writer {
+	hb := heartbeat.New(r.Topology.State, stageName, detail, counts, r.Log)
+	hctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); hb.Run(hctx) }()
+	// A clean stop removes the record, so status does not show a dead instance.
+	r.stops = append(r.stops, func() { cancel(); <-done })
+	return hb
+}
+
 // Close drains the connection so that buffered publishes and acks reach the
 // server before it closes, waiting at most 30 s (the client's drain timeout).
 func (r *Runtime) Close() {
+	for _, stop := range r.stops {
+		stop()
+	}
 	if err := r.NC.Drain(); err != nil {
 		r.NC.Close()
 		return

@@ -22,6 +22,7 @@ It runs until stopped (SIGINT/SIGTERM: finishes and acks in-flight work, then ex
 Usage:
   transformer [flags]                     run: consume GIGYA_ACCOUNTS, publish USERS_MAPPED
   transformer check [flags] FILE|DIR ...  map export files offline to test a mapping (see check -h)
+  transformer replay [flags]              map a selection again after a mapping fix (see replay -h)
 
 Flags:
 `
@@ -37,8 +38,15 @@ type Summary struct {
 
 // Run is the transformer's main.
 func Run(ctx context.Context, env stage.Env) error {
-	if len(env.Args) > 0 && env.Args[0] == "check" {
-		return runCheck(ctx, env)
+	if len(env.Args) > 0 {
+		sub := env
+		sub.Args = env.Args[1:]
+		switch env.Args[0] {
+		case "check":
+			return runCheck(ctx, env)
+		case "replay":
+			return runReplay(ctx, sub)
+		}
 	}
 	fs, cfgPath := stage.Flags("transformer", usage, env)
 	mappingPath := fs.String("mapping", "", "mapping YAML file (overrides transformer.mapping)")
@@ -84,6 +92,9 @@ func Run(ctx context.Context, env stage.Env) error {
 		pub: rt.JS, mapping: m, consumer: cfg.Transformer.Consumer, workers: cfg.Transformer.workers(),
 		log: log, metrics: newMetrics(rt.Metrics), newChecker: newChecker,
 	}
+	hb := rt.Heartbeat(ctx, "transformer", "consumer "+durable, func() map[string]int64 { return t.totals().counts(0) })
+	t.gate = rt.Gate(ctx, rt.Topology.Mapped, []string{message.MappedSubject(m.Target())}, hb)
+	go consume.WatchLag(ctx, cons, rt.Metrics, durable)
 	started := time.Now()
 	log.Info("transformer started", "consumer", durable, "mapping_version", m.Version(), "workers", t.workers)
 	progressCtx, stopProgress := context.WithCancel(ctx)

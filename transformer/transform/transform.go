@@ -56,8 +56,12 @@ type transformer struct {
 
 	// newChecker builds one target validator per worker; nil: none.
 	newChecker func() checker
+	// gate pauses pulling while the loaders lag (back-pressure); nil: none.
+	gate consume.Gate
+	// replay is set when the instance replays a selection of GIGYA_ACCOUNTS.
+	replay *replaySelection
 
-	consumed, mapped, duplicates, filtered, deadLettered, retried, flagged atomic.Int64
+	consumed, mapped, duplicates, filtered, deadLettered, retried, flagged, skipped atomic.Int64
 
 	filteredMu sync.Mutex
 	filteredBy map[string]int64
@@ -81,6 +85,7 @@ const (
 	outDeadLetter
 	outFiltered
 	outRetry
+	outSkipped // a replay's input outside its selection
 )
 
 // run consumes until ctx is done, then finishes and acks what is in flight.
@@ -89,7 +94,7 @@ func (t *transformer) run(ctx context.Context, cons jetstream.Consumer, maxPendi
 	outcomes := make(chan outcome, maxPending)
 
 	pullErr := make(chan error, 1)
-	go func() { pullErr <- consume.Pull(ctx, cons, 2*t.workers+maxPending, msgs, t.log) }()
+	go func() { pullErr <- consume.PullGated(ctx, cons, 2*t.workers+maxPending, msgs, t.gate, t.log) }()
 
 	var workers sync.WaitGroup
 	for range t.workers {
@@ -138,6 +143,9 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 			uid, lastUpdated = key.UID, key.LastUpdated
 		}
 	}
+	if t.replay != nil && !t.replay.selects(meta.Sequence.Stream, uid) {
+		return outcome{in: in, kind: outSkipped}
+	}
 	rec, mapErr := rm.mapRecord(in.Data())
 	if mapErr == nil && rec.Skip != "" {
 		t.metrics.filtered.WithLabelValues(rec.Skip).Inc()
@@ -165,13 +173,19 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 			if t.mapping.Explode() != "" {
 				id += "#" + strconv.Itoa(i) // one message per exploded element
 			}
+			if t.replay != nil && t.replay.force {
+				id += ":replay-" + t.replay.id // sent again even though the mapping is unchanged
+			}
 			msg := nats.NewMsg(message.MappedSubject(t.mapping.Target()))
 			msg.Data = data
 			msg.Header.Set(message.HdrMsgID, id)
 			msg.Header.Set(message.HdrUID, uid)
 			msg.Header.Set(message.HdrMappingVersion, t.mapping.Version())
 			msg.Header.Set(message.HdrSourceSeq, strconv.FormatUint(meta.Sequence.Stream, 10))
-			for _, h := range []string{message.HdrSite, message.HdrLastUpdated, message.HdrRun} {
+			if t.replay != nil {
+				msg.Header.Set(message.HdrReplay, t.replay.id)
+			}
+			for _, h := range []string{message.HdrSite, message.HdrLastUpdated, message.HdrRun, message.HdrRedriven} {
 				if v := in.Headers().Get(h); v != "" {
 					msg.Header.Set(h, v)
 				}
@@ -204,6 +218,10 @@ func (t *transformer) deadLetter(in jetstream.Msg, meta *jetstream.MsgMetadata, 
 		dl.Extra.Set(message.HdrField, field)
 	}
 	dl.Extra.Set(message.HdrMappingVersion, t.mapping.Version())
+	if n := in.Headers().Get(message.HdrRedriven); n != "" {
+		dl.Extra.Set(message.HdrRedriven, n) // failed again after a redrive: keep the loop visible
+	}
+	t.metrics.deadLetters.WithLabelValues(code).Inc()
 	t.log.Warn("mapping failed, dead-lettered", "uid", uid, "stream_seq", meta.Sequence.Stream, "code", code, "err", err)
 	return dl.Msg()
 }
@@ -225,6 +243,13 @@ func failedField(err error) string {
 // settle waits for the outcome's publication, then acks the input, or hands
 // it back for a retry with the consumer's backoff.
 func (t *transformer) settle(o outcome) {
+	if o.kind == outSkipped {
+		if err := o.in.Ack(); err != nil {
+			t.log.Debug("ack of an unselected input failed", "err", err)
+		}
+		t.skipped.Add(1)
+		return
+	}
 	if o.kind == outFiltered {
 		t.ack(o.in)
 		t.filtered.Add(1)
@@ -297,6 +322,16 @@ func (t *transformer) totals() Totals {
 		FilteredBy: by}
 }
 
+// counts is the heartbeat form of the totals.
+func (t Totals) counts(skipped int64) map[string]int64 {
+	c := map[string]int64{"consumed": t.Consumed, "mapped": t.Mapped, "duplicates": t.Duplicates, "filtered": t.Filtered,
+		"dead_lettered": t.DeadLettered, "retried": t.Retried, "flagged": t.Flagged}
+	if skipped > 0 {
+		c["skipped"] = skipped
+	}
+	return c
+}
+
 // progress logs the counts every 10 s while records flow.
 func (t *transformer) progress(ctx context.Context) {
 	tick := time.NewTicker(10 * time.Second)
@@ -319,9 +354,10 @@ func (t *transformer) progress(ctx context.Context) {
 }
 
 type metrics struct {
-	records  *prometheus.CounterVec
-	filtered *prometheus.CounterVec
-	flagged  *prometheus.CounterVec
+	records     *prometheus.CounterVec
+	filtered    *prometheus.CounterVec
+	flagged     *prometheus.CounterVec
+	deadLetters *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -339,6 +375,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "gm_transformer_flagged_total",
 		Help: "Fields dropped by an on_error: omit policy (the user is flagged, e.g. for a password reset), by field.",
 	}, []string{"field"})
-	reg.MustRegister(m.records, m.filtered, m.flagged)
+	m.deadLetters = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gm_transformer_dead_letters_total",
+		Help: "Inputs whose mapping failed, by error code (schema_violation, expression errors...). Counted when the dead letter is built.",
+	}, []string{"code"})
+	reg.MustRegister(m.records, m.filtered, m.flagged, m.deadLetters)
 	return m
 }
