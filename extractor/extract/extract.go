@@ -41,7 +41,7 @@ type Totals struct {
 
 // gate holds publishing back while the consumers downstream lag.
 type gate interface {
-	Wait(ctx context.Context) error
+	Pass(ctx context.Context) error
 }
 
 // publisher is the narrow JetStream role the extraction needs.
@@ -151,7 +151,7 @@ func (x *extraction) execute(ctx context.Context, src Source, restart bool) (Tot
 			return nil
 		}
 		if x.gate != nil {
-			if err := x.gate.Wait(ctx); err != nil {
+			if err := x.gate.Pass(ctx); err != nil {
 				return err
 			}
 		}

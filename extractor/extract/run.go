@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/pkg/message"
+	"github.com/gigya-migrate/gigya-migrate/pkg/ops"
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
@@ -23,8 +24,6 @@ Usage:
   extractor -config FILE [flags]        with extractor.source.type gigya-api: read
                                         accounts.search for every configured site
   extractor sample [flags]              write generated sample accounts (see -h)
-
-Flags:
 `
 
 // Summary is what a run prints on stdout when it ends, as one JSON line.
@@ -46,7 +45,10 @@ func run(ctx context.Context, env stage.Env, registry Registry) error {
 	if len(env.Args) > 0 && env.Args[0] == "sample" {
 		return runSample(env)
 	}
-	fs, cfgPath := stage.Flags("extractor", usage, env)
+	if handled, err := ops.Dispatch(ctx, env); handled {
+		return err
+	}
+	fs, cfgPath := stage.Flags("extractor", usage+ops.Help("extractor")+"\nFlags:\n", env)
 	site := fs.String("site", "", "Gigya site name (overrides extractor.site)")
 	restart := fs.Bool("restart", false, "ignore the checkpoint of an interrupted run of the same input and start from the first record")
 	runID := fs.String("run", "", "run id recorded in the Etl-Run header and the run record (default: generated)")

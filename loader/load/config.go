@@ -32,6 +32,7 @@ type Settings struct {
 		MaxBytes   int           `yaml:"max_bytes" doc:"bytes per batch at most (a sink may lower it: auth0-file fills one file per batch)"`
 		MaxWait    time.Duration `yaml:"max_wait" doc:"how long a partial batch waits for more records"`
 	} `yaml:"batch"`
+	Rate     float64                 `yaml:"rate" doc:"users per second at most across this instance's writes, for targets with a rate limit (0: unlimited)"`
 	Consumer topology.ConsumerConfig `yaml:"consumer"`
 }
 
@@ -73,6 +74,7 @@ func (c *Config) Validate(sinks sink.Registry) error {
 	p.Check(l.Batch.MaxRecords >= 1, "loader.batch.max_records", "must be at least 1")
 	p.Check(l.Batch.MaxBytes >= 1024, "loader.batch.max_bytes", "must be at least 1024")
 	p.Check(l.Batch.MaxWait > 0, "loader.batch.max_wait", "must be positive")
+	p.Check(l.Rate >= 0, "loader.rate", "must not be negative (0: unlimited)")
 	p.Merge("loader.consumer", l.Consumer.Validate())
 	p.Check(l.Consumer.MaxAckPending >= l.Batch.MaxRecords, "loader.consumer.max_ack_pending",
 		"must be at least loader.batch.max_records, or batches can never fill")

@@ -23,6 +23,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 )
 
 // Totals are the counts of one loader instance since it started.
@@ -46,7 +47,8 @@ type loader struct {
 	maxRecords int
 	maxBytes   int
 	maxWait    time.Duration
-	writers    int // batches in flight at once (1 unless the sink is a ConcurrentWriter)
+	writers    int           // batches in flight at once (1 unless the sink is a ConcurrentWriter)
+	limiter    *rate.Limiter // users per second; nil: unlimited
 	log        *slog.Logger
 	metrics    *metrics
 
@@ -118,6 +120,10 @@ func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 	// A graceful stop still finishes the write in flight: the target may
 	// have stored part of it already, and acking is what stops repeats.
 	wctx := context.WithoutCancel(ctx)
+	if l.limiter != nil {
+		// The batch waits its turn before the write; its heartbeats run.
+		_ = l.limiter.WaitN(wctx, min(len(recs), l.limiter.Burst()))
+	}
 	l.metrics.batchRecords.Observe(float64(len(recs)))
 	start := time.Now()
 	err := l.sink.Write(wctx, recs)

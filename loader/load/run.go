@@ -8,9 +8,11 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/pkg/config"
 	"github.com/gigya-migrate/gigya-migrate/pkg/consume"
 	"github.com/gigya-migrate/gigya-migrate/pkg/message"
+	"github.com/gigya-migrate/gigya-migrate/pkg/ops"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
 	"github.com/segmentio/encoding/json"
+	"golang.org/x/time/rate"
 )
 
 const usage = `loader writes mapped users from USERS_MAPPED to a target through a sink.
@@ -33,7 +35,10 @@ type Summary struct {
 // Run is the loader's main: it runs with the sinks of registry, so a custom
 // build plugs in its own.
 func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
-	fs, cfgPath := stage.Flags("loader", usage+"\nSinks: "+registry.Names()+"\n\nFlags:\n", env)
+	if handled, err := ops.Dispatch(ctx, env); handled {
+		return err
+	}
+	fs, cfgPath := stage.Flags("loader", usage+ops.Help("loader")+"\nSinks: "+registry.Names()+"\n\nFlags:\n", env)
 	sinkType := fs.String("sink", "", "sink type (overrides loader.sink.type)")
 	target := fs.String("target", "", "mapping target to load (overrides loader.target)")
 	if err := stage.ParseFlags(fs, env.Args, false); err != nil {
@@ -94,6 +99,9 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		if b > 0 && b < l.maxBytes {
 			l.maxBytes = b
 		}
+	}
+	if ls.Rate > 0 {
+		l.limiter = rate.NewLimiter(rate.Limit(ls.Rate), max(l.maxRecords, int(ls.Rate)))
 	}
 	l.writers = 1
 	if cw, ok := snk.(sink.ConcurrentWriter); ok && cw.MaxConcurrentWrites() > 1 {

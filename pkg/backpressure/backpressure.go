@@ -5,8 +5,11 @@
 // usefulness, and a mapping fix has to be replayed over more records. A
 // [Gate] polls the lag (pending + ack-pending) of every durable consumer
 // whose filter matches the producer's subjects, closes above the high-water
-// mark and opens again below the low one; the producer calls [Gate.Wait]
-// before each publication.
+// mark and opens again below the low one. Between two checks the gate
+// counts the producer's own publications on top of the lag it last saw, so
+// a fast producer closes it as soon as it may have crossed the mark, not a
+// whole interval later; the producer calls [Gate.Pass] before each
+// publication.
 package backpressure
 
 import (
@@ -59,6 +62,8 @@ type Gate struct {
 	mu     sync.Mutex
 	paused bool
 	open   chan struct{} // closed while the gate is open
+	base   int           // the downstream lag at the last check
+	sent   int           // publications admitted since
 }
 
 // Metrics are the gate's Prometheus metrics; one set per process, shared by
@@ -116,6 +121,42 @@ func (g *Gate) Run(ctx context.Context) {
 	}
 }
 
+// Pass admits one publication and waits while the gate is closed.
+func (g *Gate) Pass(ctx context.Context) error {
+	g.Admit()
+	return g.Wait(ctx)
+}
+
+// Admit counts one publication against the estimated downstream lag and
+// reports whether the gate is still open; it closes the gate when the
+// estimate reaches the high-water mark.
+func (g *Gate) Admit() bool {
+	if g.cfg.HighWater <= 0 {
+		return true
+	}
+	g.mu.Lock()
+	if g.paused {
+		g.mu.Unlock()
+		return false
+	}
+	g.sent++
+	if g.base+g.sent < g.cfg.HighWater {
+		g.mu.Unlock()
+		return true
+	}
+	reason := fmt.Sprintf("the downstream lag reached the high water %d (%d at the last check, %d published since)", g.cfg.HighWater, g.base, g.sent)
+	g.close()
+	g.mu.Unlock()
+	g.changed(true, reason)
+	return false
+}
+
+// close closes the gate; g.mu is held.
+func (g *Gate) close() {
+	g.paused = true
+	g.open = make(chan struct{})
+}
+
 // Wait returns at once while the gate is open, otherwise when it opens or
 // ctx is done.
 func (g *Gate) Wait(ctx context.Context) error {
@@ -159,10 +200,10 @@ func (g *Gate) Check(ctx context.Context) {
 	}
 	g.mu.Lock()
 	var change string
+	g.base, g.sent = worst, 0
 	switch {
 	case !g.paused && worst >= g.cfg.HighWater:
-		g.paused = true
-		g.open = make(chan struct{})
+		g.close()
 		change = fmt.Sprintf("consumer %s lags %d >= high water %d", name, worst, g.cfg.HighWater)
 	case g.paused && worst <= g.cfg.LowWater:
 		g.paused = false
@@ -171,9 +212,14 @@ func (g *Gate) Check(ctx context.Context) {
 	}
 	paused := g.paused
 	g.mu.Unlock()
-	if change == "" {
-		return
+	if change != "" {
+		g.changed(paused, change)
 	}
+}
+
+// changed reports a pause or a resume in the log, the metrics and onChange.
+func (g *Gate) changed(paused bool, change string) {
+	label := strings.Join(g.subjects, ",")
 	if paused {
 		g.log.Warn("back-pressure: paused publishing until the consumers downstream catch up", "subject", label, "reason", change)
 	} else {

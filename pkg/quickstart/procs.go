@@ -168,6 +168,12 @@ func (p *Proc) Wait(d time.Duration) (int, error) {
 	return 0, p.err
 }
 
+// Pid is the process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// Output is what the process printed on stdout so far.
+func (p *Proc) Output() string { return p.out.String() }
+
 // Summary decodes the JSON summary line the process printed when it ended.
 func (p *Proc) Summary(v any) error {
 	lines := strings.Split(strings.TrimSpace(p.out.String()), "\n")

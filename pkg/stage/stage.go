@@ -205,7 +205,7 @@ func (r *Runtime) Gate(ctx context.Context, stream jetstream.Stream, subjects []
 		onChange = hb.SetPaused
 	}
 	g := backpressure.New(r.common.Backpressure, stream, subjects, r.gateStats, r.Log, onChange)
-	go g.Run(ctx)
+	r.background(ctx, g.Run)
 	return g
 }
 
@@ -213,12 +213,18 @@ func (r *Runtime) Gate(ctx context.Context, stream jetstream.Stream, subjects []
 // (see package heartbeat) until ctx is done; counts supplies its totals.
 func (r *Runtime) Heartbeat(ctx context.Context, stageName, detail string, counts func() map[string]int64) *heartbeat.Writer {
 	hb := heartbeat.New(r.Topology.State, stageName, detail, counts, r.Log)
-	hctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); hb.Run(hctx) }()
-	// A clean stop removes the record, so status does not show a dead instance.
-	r.stops = append(r.stops, func() { cancel(); <-done })
+	// Close stops it, and a clean stop removes the record, so status does
+	// not show a dead instance.
+	r.background(ctx, hb.Run)
 	return hb
+}
+
+// background runs fn until ctx is done or Close, which waits for it.
+func (r *Runtime) background(ctx context.Context, fn func(context.Context)) {
+	bctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); fn(bctx) }()
+	r.stops = append(r.stops, func() { cancel(); <-done })
 }
 
 // Close drains the connection so that buffered publishes and acks reach the

@@ -9,6 +9,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/pkg/consume"
 	"github.com/gigya-migrate/gigya-migrate/pkg/mapping"
 	"github.com/gigya-migrate/gigya-migrate/pkg/message"
+	"github.com/gigya-migrate/gigya-migrate/pkg/ops"
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
 	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
 	"github.com/nats-io/nats.go/jetstream"
@@ -24,7 +25,6 @@ Usage:
   transformer check [flags] FILE|DIR ...  map export files offline to test a mapping (see check -h)
   transformer replay [flags]              map a selection again after a mapping fix (see replay -h)
 
-Flags:
 `
 
 // Summary is what an instance prints on stdout when it stops, as one JSON line.
@@ -38,6 +38,9 @@ type Summary struct {
 
 // Run is the transformer's main.
 func Run(ctx context.Context, env stage.Env) error {
+	if handled, err := ops.Dispatch(ctx, env); handled {
+		return err
+	}
 	if len(env.Args) > 0 {
 		sub := env
 		sub.Args = env.Args[1:]
@@ -48,7 +51,7 @@ func Run(ctx context.Context, env stage.Env) error {
 			return runReplay(ctx, sub)
 		}
 	}
-	fs, cfgPath := stage.Flags("transformer", usage, env)
+	fs, cfgPath := stage.Flags("transformer", usage+ops.Help("transformer")+"\nFlags:\n", env)
 	mappingPath := fs.String("mapping", "", "mapping YAML file (overrides transformer.mapping)")
 	if err := stage.ParseFlags(fs, env.Args, false); err != nil {
 		return err
