@@ -115,7 +115,8 @@ func (l *loader) run(ctx context.Context, cons jetstream.Consumer) error {
 func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 	recs := make([]sink.Record, len(batch))
 	for i, m := range batch {
-		recs[i] = sink.Record{UID: m.Headers().Get(message.HdrUID), MsgID: m.Headers().Get(message.HdrMsgID), Data: m.Data()}
+		recs[i] = sink.Record{UID: m.Headers().Get(message.HdrUID), MsgID: m.Headers().Get(message.HdrMsgID), Data: m.Data(),
+			Update: m.Headers().Get(message.HdrReplay) != ""}
 	}
 	// A graceful stop still finishes the write in flight: the target may
 	// have stored part of it already, and acking is what stops repeats.

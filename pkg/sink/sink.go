@@ -5,7 +5,8 @@
 //
 // To plug in a loader for another target, implement [Sink], add its
 // [Factory] to the registry passed to the loader (see loader/sinks), and run
-// the conformance suite in sink/sinktest against it.
+// the conformance suite in sink/sinktest against it. The package example is
+// a complete sink for an HTTP endpoint, about fifty lines, to start from.
 package sink
 
 import (
@@ -26,6 +27,11 @@ type Record struct {
 	// Data is the target-format user, as JSON. The sink must not keep it
 	// after Write returns.
 	Data []byte
+	// Update says the user may already exist at the target: apply the
+	// record as an update (upsert), not as a first import. The loader sets
+	// it for users a replay produced (header Etl-Replay), which re-sends
+	// users the target already holds after a mapping fix.
+	Update bool
 }
 
 // Sink stores records in a target.
@@ -36,10 +42,16 @@ type Sink interface {
 	// any other error when nothing can be assumed stored; such an error is
 	// classified with package fault (transient: the batch is retried later;
 	// permanent: the batch is dead-lettered). Write is called concurrently
-	// only by a sink that implements [ConcurrentWriter]. It must be idempotent for records it has already stored
-	// (same MsgID): a crash between Write and the acks redelivers them.
+	// only by a sink that implements [ConcurrentWriter].
+	//
+	// Write must be idempotent: a record it already stored (same MsgID),
+	// written again, is stored once. A crash, or a lost ack, between Write
+	// and the acks redelivers records, possibly to a new sink instance
+	// opened on the same target after a restart.
 	Write(ctx context.Context, recs []Record) error
-	// Close flushes and releases everything; no Write follows.
+	// Close flushes and releases everything. The loader calls it after its
+	// last Write returned and writes nothing after it; should a Write still
+	// be in flight, Close must not undo what that Write reports stored.
 	Close(ctx context.Context) error
 }
 

@@ -6,15 +6,26 @@
 // acked. Auth0 runs at most two import jobs per tenant at once, so the sink
 // asks the loader for that many concurrent writes and waits for a free slot
 // when a third would be refused.
+//
+// Updates ([sink.Record.Update], users a replay re-sends) run with
+// upsert=true. A batch that mixes them with first imports runs as two jobs,
+// one after the other: first imports keep the configured upsert, so they
+// stay fast and DUPLICATED_USER keeps meaning "loaded by an earlier
+// attempt". Auth0 refuses a custom_password_hash on upsert for a user who
+// already has a password of their own (who logged in since the import):
+// such a user is imported again without the hash, so the profile is updated
+// and the working password kept, and counts as stored.
 package auth0api
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -28,30 +39,19 @@ import (
 
 // Options are the sink's loader.sink.options.
 type Options struct {
-	Domain       string `yaml:"domain"`        // tenant domain, e.g. example.eu.auth0.com
-	BaseURL      string `yaml:"base_url"`      // overrides https://<domain> (a simulator)
-	AllowHTTP    bool   `yaml:"allow_http"`    // permit a plain http:// base_url
-	ClientID     string `yaml:"client_id"`     // M2M application with create:users, read:users, read:connections
-	ClientSecret string `yaml:"client_secret"` // use ${VAR}
-	Connection   string `yaml:"connection"`    // database connection: name or con_ id
-	// Upsert updates users that exist (matched on email); see the README
-	// for what upsert can change.
-	Upsert              bool `yaml:"upsert"`
-	SendCompletionEmail bool `yaml:"send_completion_email"`
-	// MaxFileBytes is the size of one job's file; Auth0 accepts 500 KB.
-	MaxFileBytes int `yaml:"max_file_bytes"`
-	// ConcurrentJobs is how many jobs run at once (Auth0 allows 2 per tenant).
-	ConcurrentJobs int `yaml:"concurrent_jobs"`
-	// DuplicateIsLoaded counts DUPLICATED_USER (without upsert) as already
-	// loaded: after a crash between a job and its acks, the redelivered
-	// users are the ones Auth0 already has.
-	DuplicateIsLoaded bool `yaml:"duplicate_is_loaded"`
-	// JobRetries is how often a job that failed as a whole is resubmitted
-	// before its users are dead-lettered.
-	JobRetries int `yaml:"job_retries"`
-	// PollInterval is the first pause between two job status checks (it
-	// grows up to 30 s while a job runs).
-	PollInterval time.Duration `yaml:"poll_interval"`
+	Domain              string        `yaml:"domain" doc:"tenant domain, e.g. example.eu.auth0.com"`
+	BaseURL             string        `yaml:"base_url" doc:"overrides https://<domain> (a simulator)"`
+	AllowHTTP           bool          `yaml:"allow_http" doc:"permit a plain http:// base_url (default false)"`
+	ClientID            string        `yaml:"client_id" doc:"M2M application with create:users, read:users, read:connections"`
+	ClientSecret        string        `yaml:"client_secret" doc:"the application's secret; use ${VAR}"`
+	Connection          string        `yaml:"connection" doc:"database connection: name or con_ id"`
+	Upsert              bool          `yaml:"upsert" doc:"import every user with upsert, updating those that exist (matched on email); default false, updates from a replay always use upsert"`
+	SendCompletionEmail bool          `yaml:"send_completion_email" doc:"let Auth0 email the tenant owners after each job (default false)"`
+	MaxFileBytes        int           `yaml:"max_file_bytes" doc:"size of one job's file, 1024 to 500000 (default 480000)"`
+	ConcurrentJobs      int           `yaml:"concurrent_jobs" doc:"jobs at once; Auth0 runs at most 2 per tenant (default 2)"`
+	DuplicateIsLoaded   bool          `yaml:"duplicate_is_loaded" doc:"count DUPLICATED_USER of a job without upsert as loaded: a crash between a job and its acks redelivers users Auth0 has (default true)"`
+	JobRetries          int           `yaml:"job_retries" doc:"resubmissions of a job that failed as a whole before its users are dead-lettered (default 3)"`
+	PollInterval        time.Duration `yaml:"poll_interval" doc:"first pause between two job status checks, growing to 30s (default 2s)"`
 }
 
 // DefaultOptions are the options a config does not set.
@@ -119,45 +119,128 @@ func (s *apiSink) BatchLimits() (int, int) { return 0, s.opts.MaxFileBytes - 2 }
 // MaxConcurrentWrites is the number of jobs Auth0 runs at once.
 func (s *apiSink) MaxConcurrentWrites() int { return s.opts.ConcurrentJobs }
 
+// Write imports the batch: first imports and updates as separate jobs.
 func (s *apiSink) Write(ctx context.Context, recs []sink.Record) error {
-	files, rejected := auth0file.Pack(recs, s.opts.MaxFileBytes)
-	// Usually one file per batch (BatchLimits); more only when the loader's
-	// own limits are larger.
-	for _, f := range files {
-		refused, err := s.runJob(ctx, f, recs)
+	var groups [2][]int // indexes into recs: without upsert, with upsert
+	for i, r := range recs {
+		g := 0
+		if r.Update || s.opts.Upsert {
+			g = 1
+		}
+		groups[g] = append(groups[g], i)
+	}
+	var rejected []sink.Rejection
+	for g, idx := range groups {
+		if len(idx) == 0 {
+			continue
+		}
+		refused, err := s.load(ctx, subset(recs, idx), g == 1, true)
 		if err != nil {
 			return err
 		}
-		rejected = append(rejected, refused...)
+		for _, r := range refused {
+			r.Index = idx[r.Index]
+			rejected = append(rejected, r)
+		}
 	}
 	if rejected != nil {
+		slices.SortFunc(rejected, func(a, b sink.Rejection) int { return cmp.Compare(a.Index, b.Index) })
 		return &sink.RejectedError{Rejections: rejected}
 	}
 	return nil
 }
 
-// runJob submits one file and waits for its outcome.
-func (s *apiSink) runJob(ctx context.Context, file []byte, recs []sink.Record) ([]sink.Rejection, error) {
+func subset(recs []sink.Record, idx []int) []sink.Record {
+	out := make([]sink.Record, len(idx))
+	for k, i := range idx {
+		out[k] = recs[i]
+	}
+	return out
+}
+
+// load imports recs, one job per packed file (usually one: BatchLimits;
+// more only when the loader's own limits are larger), and returns the
+// refused ones, indexed into recs. With keepPasswords, users whose existing
+// password refused the hash are imported again without it.
+func (s *apiSink) load(ctx context.Context, recs []sink.Record, upsert, keepPasswords bool) ([]sink.Rejection, error) {
+	files, rejected := auth0file.Pack(recs, s.opts.MaxFileBytes)
+	var kept []int
+	for _, f := range files {
+		refused, hasPassword, err := s.runJob(ctx, f.Data, recs, upsert)
+		if err != nil {
+			return nil, err
+		}
+		rejected = append(rejected, refused...)
+		kept = append(kept, hasPassword...)
+	}
+	if len(kept) == 0 {
+		return rejected, nil
+	}
+	if !keepPasswords {
+		// Refused again without a hash: not the password, then.
+		for _, i := range kept {
+			rejected = append(rejected, sink.Rejection{Index: i, Code: "password_hash_refused",
+				Reason: "Auth0 refused the update although it carried no password hash"})
+		}
+		return rejected, nil
+	}
+	again := make([]sink.Record, 0, len(kept))
+	idx := make([]int, 0, len(kept))
+	for _, i := range kept {
+		r, err := withoutPasswordHash(recs[i])
+		if err != nil {
+			rejected = append(rejected, sink.Rejection{Index: i, Code: "invalid_json", Reason: fmt.Sprintf("user %s: %v", recs[i].UID, err)})
+			continue
+		}
+		again, idx = append(again, r), append(idx, i)
+	}
+	refused, err := s.load(ctx, again, true, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range refused {
+		r.Index = idx[r.Index]
+		rejected = append(rejected, r)
+	}
+	return rejected, nil
+}
+
+// withoutPasswordHash is r without custom_password_hash and password_hash.
+func withoutPasswordHash(r sink.Record) (sink.Record, error) {
+	var u map[string]json.RawMessage
+	if err := json.Unmarshal(r.Data, &u); err != nil {
+		return r, err
+	}
+	delete(u, "custom_password_hash")
+	delete(u, "password_hash")
+	b, err := json.Marshal(u)
+	r.Data = b
+	return r, err
+}
+
+// runJob submits one file and waits for its outcome: the users Auth0
+// refused, and those of an upsert who keep the password they have.
+func (s *apiSink) runJob(ctx context.Context, file []byte, recs []sink.Record, upsert bool) (refused []sink.Rejection, hasPassword []int, err error) {
 	var lastErr error
 	for attempt := 1; attempt <= s.opts.JobRetries+1; attempt++ {
-		req := auth0.ImportRequest{ConnectionID: s.connID, Users: file, Upsert: s.opts.Upsert,
+		req := auth0.ImportRequest{ConnectionID: s.connID, Users: file, Upsert: upsert,
 			SendCompletionEmail: s.opts.SendCompletionEmail,
 			ExternalID:          fmt.Sprintf("%s-%s-%d", s.name, s.session, s.seq.Add(1))}
 		job, err := s.create(ctx, req)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		job, err = s.client.WaitJob(ctx, job.ID)
 		if err == nil {
-			return s.refused(ctx, job, recs)
+			return s.refused(ctx, job, recs, upsert)
 		}
 		if !errors.Is(err, auth0.ErrJobFailed) {
-			return nil, err
+			return nil, nil, err
 		}
 		lastErr = err
 		s.log.Warn("import job failed as a whole; resubmitting", "job", job.ID, "status", job.Status, "attempt", attempt)
 	}
-	return nil, fault.Permanent("job_failed", fmt.Errorf("%w after %d attempts", lastErr, s.opts.JobRetries+1))
+	return nil, nil, fault.Permanent("job_failed", fmt.Errorf("%w after %d attempts", lastErr, s.opts.JobRetries+1))
 }
 
 // create submits a job, waiting while Auth0 already runs its maximum of
@@ -179,14 +262,18 @@ func (s *apiSink) create(ctx context.Context, req auth0.ImportRequest) (auth0.Jo
 	}
 }
 
+// hasPasswordMessage is how Auth0 refuses a custom_password_hash on upsert
+// for a user who already has a password (targets.md §1.12 item 1).
+const hasPasswordMessage = "already has password hash defined"
+
 // refused maps the job's per-user errors back to the batch's records.
-func (s *apiSink) refused(ctx context.Context, job auth0.Job, recs []sink.Record) ([]sink.Rejection, error) {
+func (s *apiSink) refused(ctx context.Context, job auth0.Job, recs []sink.Record, upsert bool) (out []sink.Rejection, hasPassword []int, err error) {
 	if job.Summary != nil && job.Summary.Failed == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	errs, err := s.client.JobErrors(ctx, job.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	byID, byEmail := map[string]int{}, map[string]int{}
 	for i, r := range recs {
@@ -198,7 +285,6 @@ func (s *apiSink) refused(ctx context.Context, job auth0.Job, recs []sink.Record
 			byID[u.UserID], byEmail[strings.ToLower(u.Email)] = i, i
 		}
 	}
-	var out []sink.Rejection
 	for _, ue := range errs {
 		i, ok := -1, false
 		if id, _ := ue.User["user_id"].(string); id != "" {
@@ -212,8 +298,14 @@ func (s *apiSink) refused(ctx context.Context, job auth0.Job, recs []sink.Record
 			continue
 		}
 		code := ue.Errors[0].Code
-		if code == "DUPLICATED_USER" && !s.opts.Upsert && s.opts.DuplicateIsLoaded {
+		if code == "DUPLICATED_USER" && !upsert && s.opts.DuplicateIsLoaded {
 			continue // already in Auth0: loaded by an earlier attempt
+		}
+		if upsert && len(ue.Errors) == 1 && strings.Contains(ue.Errors[0].Message, hasPasswordMessage) {
+			s.log.Info("user has logged in since the import: keeping their password, updating the profile without the hash",
+				"uid", recs[i].UID, "job", job.ID)
+			hasPassword = append(hasPassword, i)
+			continue
 		}
 		var msgs []string
 		for _, e := range ue.Errors {
@@ -225,7 +317,7 @@ func (s *apiSink) refused(ctx context.Context, job auth0.Job, recs []sink.Record
 		}
 		out = append(out, sink.Rejection{Index: i, Code: code, Reason: "Auth0 job " + job.ID + ": " + strings.Join(msgs, "; ")})
 	}
-	return out, nil
+	return out, hasPassword, nil
 }
 
 func (s *apiSink) Close(context.Context) error { return nil }

@@ -37,15 +37,23 @@ func TestPackFillsFiles(t *testing.T) {
 		}
 		users, minFill := 0, 1.0
 		for i, f := range files {
-			if len(f) > limit {
-				t.Fatalf("file %d is %d bytes, over %d", i, len(f), limit)
+			if len(f.Data) > limit {
+				t.Fatalf("file %d is %d bytes, over %d", i, len(f.Data), limit)
 			}
 			var arr []json.RawMessage
-			if err := json.Unmarshal(f, &arr); err != nil {
+			if err := json.Unmarshal(f.Data, &arr); err != nil {
 				t.Fatalf("file %d is not a JSON array: %v", i, err)
 			}
+			if len(arr) != len(f.Index) {
+				t.Fatalf("file %d holds %d users but indexes %d", i, len(arr), len(f.Index))
+			}
+			for k, u := range arr {
+				if string(u) != string(recs[f.Index[k]].Data) {
+					t.Fatalf("file %d, user %d is not record %d", i, k, f.Index[k])
+				}
+			}
 			users += len(arr)
-			if fill := float64(len(f)) / float64(limit); i < len(files)-1 && fill < minFill {
+			if fill := float64(len(f.Data)) / float64(limit); i < len(files)-1 && fill < minFill {
 				minFill = fill
 			}
 		}
