@@ -11,6 +11,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/pkg/ops"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/encoding/json"
 	"golang.org/x/time/rate"
 )
@@ -61,8 +62,11 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 	name := ls.name()
 	log := cfg.Telemetry.Logger(env.Stderr).With("stage", "loader", "loader", name, "sink", ls.Sink.Type)
 
+	// The sink is built before connecting, so that its configuration errors
+	// come first; its metrics join the registry once the runtime exists.
+	var sinkMetrics deferredRegistry
 	snk, err := registry[ls.Sink.Type](ctx, sink.Params{
-		Name: name, Target: ls.Target, Log: log,
+		Name: name, Target: ls.Target, Log: log, Metrics: &sinkMetrics,
 		Decode: func(v any) error { return config.DecodeNode("loader.sink.options", &ls.Sink.Options, v) },
 	})
 	if err != nil {
@@ -74,6 +78,7 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		return err
 	}
 	defer rt.Close()
+	rt.Metrics.MustRegister(sinkMetrics...)
 	durable := "loader-" + name
 	cons, err := ls.Consumer.Durable(ctx, rt.Topology.Mapped, durable, message.MappedSubject(ls.Target))
 	if err != nil {
@@ -132,3 +137,16 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 	fmt.Fprintln(env.Stdout, string(line))
 	return runErr
 }
+
+// deferredRegistry holds a sink's collectors until the loader's registry
+// exists.
+type deferredRegistry []prometheus.Collector
+
+func (d *deferredRegistry) Register(c prometheus.Collector) error {
+	*d = append(*d, c)
+	return nil
+}
+
+func (d *deferredRegistry) MustRegister(cs ...prometheus.Collector) { *d = append(*d, cs...) }
+
+func (d *deferredRegistry) Unregister(prometheus.Collector) bool { return false }

@@ -13,6 +13,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
 	"maps"
 	"slices"
 	"strings"
@@ -100,6 +102,9 @@ type Params struct {
 	// v, which holds the sink's defaults.
 	Decode func(v any) error
 	Log    *slog.Logger
+	// Metrics registers the sink's own metrics on the loader's /metrics;
+	// nil in tests that do not care.
+	Metrics prometheus.Registerer
 }
 
 // Factory builds a sink.

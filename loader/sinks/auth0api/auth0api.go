@@ -34,6 +34,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/pkg/auth0"
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/encoding/json"
 )
 
@@ -67,6 +68,7 @@ type apiSink struct {
 	session string
 	seq     atomic.Int64
 	log     *slog.Logger
+	jobs    *prometheus.CounterVec // by final status; nil: not counted
 }
 
 // New builds the sink and resolves the connection.
@@ -109,8 +111,18 @@ func New(ctx context.Context, p sink.Params) (sink.Sink, error) {
 	}
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
-	return &apiSink{opts: o, client: client, connID: connID, name: p.Name, log: log,
-		session: time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)}, nil
+	s := &apiSink{opts: o, client: client, connID: connID, name: p.Name, log: log,
+		session: time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)}
+	if p.Metrics != nil {
+		s.jobs = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gm_auth0_jobs_total",
+			Help: "Auth0 import jobs by final status (completed, failed); failed jobs are resubmitted.",
+		}, []string{"status"})
+		if err := p.Metrics.Register(s.jobs); err != nil {
+			return nil, fmt.Errorf("auth0-api metrics: %w", err)
+		}
+	}
+	return s, nil
 }
 
 // BatchLimits makes each loader batch one job file.
@@ -231,6 +243,9 @@ func (s *apiSink) runJob(ctx context.Context, file []byte, recs []sink.Record, u
 			return nil, nil, err
 		}
 		job, err = s.client.WaitJob(ctx, job.ID)
+		if s.jobs != nil && job.Status != "" {
+			s.jobs.WithLabelValues(job.Status).Inc()
+		}
 		if err == nil {
 			return s.refused(ctx, job, recs, upsert)
 		}

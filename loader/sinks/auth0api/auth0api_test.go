@@ -17,6 +17,8 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/pkg/auth0sim"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink/sinktest"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/segmentio/encoding/json"
 )
 
@@ -27,7 +29,7 @@ func newSink(t *testing.T, sim *auth0sim.Sim, base string, tweak func(*Options))
 
 func newSinkLog(t *testing.T, base string, log *slog.Logger, tweak func(*Options)) *apiSink {
 	t.Helper()
-	s, err := New(context.Background(), sink.Params{Name: "t", Target: "auth0", Log: log, Decode: func(v any) error {
+	s, err := New(context.Background(), sink.Params{Name: "t", Target: "auth0", Log: log, Metrics: prometheus.NewRegistry(), Decode: func(v any) error {
 		o := v.(*Options)
 		o.BaseURL, o.AllowHTTP = base, true
 		o.ClientID, o.ClientSecret = "sim-client-id", "sim-client-secret"
@@ -115,6 +117,12 @@ func TestWholeJobFailureIsRetried(t *testing.T) {
 	}
 	if len(sim.Users()) != 2 || sim.Stats().JobsFailed != 1 {
 		t.Fatalf("users %d, stats %+v", len(sim.Users()), sim.Stats())
+	}
+	var failed, completed dto.Metric
+	_ = s.jobs.WithLabelValues("failed").Write(&failed)
+	_ = s.jobs.WithLabelValues("completed").Write(&completed)
+	if failed.Counter.GetValue() != 1 || completed.Counter.GetValue() != 1 {
+		t.Fatalf("gm_auth0_jobs_total: failed %v, completed %v; want 1 and 1", failed.Counter.GetValue(), completed.Counter.GetValue())
 	}
 	sim.Inject(auth0sim.FaultJobFailed, 10)
 	err := s.Write(context.Background(), []sink.Record{user(3)})
