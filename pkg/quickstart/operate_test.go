@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gigya-migrate/gigya-migrate/configs"
 	"github.com/gigya-migrate/gigya-migrate/pkg/natstest"
 	"github.com/gigya-migrate/gigya-migrate/pkg/quickstart"
+	"github.com/gigya-migrate/gigya-migrate/pkg/sample"
 	"github.com/segmentio/encoding/json"
 )
 
@@ -237,4 +239,197 @@ func TestEndToEndBackpressure(t *testing.T) {
 			t.Errorf("RSS of %s grew: peak %d KiB in the first half, %d KiB in the second", name, first, second)
 		}
 	}
+}
+
+// TestEndToEndFixReplayRedrive is the operator's recipe, with the binaries:
+// a mapping with two bugs (given and family names swapped for everyone, and
+// an expression that fails for users without a gender) runs on 12,000
+// accounts into a jsonl sink. The operator finds why users failed from the
+// dead-letter list, deploys the fixed mapping, redrives the failed ones and
+// replays the rest; the sink ends with every user correct, exactly one
+// version per update, and the counts reconcile.
+func TestEndToEndFixReplayRedrive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: builds and runs the binaries")
+	}
+	srv := natstest.Start(t)
+	js := srv.JetStream()
+	dir := t.TempDir()
+	input, out := filepath.Join(dir, "accounts.jsonl.gz"), filepath.Join(dir, "users.jsonl")
+	exp := writeInput(t, input, 12_000)
+	fixed := string(configs.Auth0Mapping)
+	buggy := strings.Replace(fixed, "  given_name: profile.firstName\n", "  given_name: profile.lastName\n  app_metadata.gigya_gender: upper(profile.gender)\n", 1)
+	buggy = strings.Replace(buggy, "  family_name: profile.lastName\n", "  family_name: profile.firstName\n", 1)
+	if buggy == fixed {
+		t.Fatal("the bug was not introduced: configs/auth0.yaml changed")
+	}
+	buggyPath := filepath.Join(dir, "buggy.yaml")
+	if err := os.WriteFile(buggyPath, []byte(buggy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "jsonl.yaml")
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, "loader:\n  sink:\n    type: jsonl\n    options: {path: %q}\n", out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The last GM_CONFIG wins over the pipeline's auth0-file one.
+	p := newPipeline(t, srv.ClientURL(), out, "GM_LOADER_BATCH_MAX_WAIT=100ms", "GM_CONFIG="+cfg)
+	drained := func() {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := quickstart.WaitDrained(ctx, js,
+			quickstart.ConsumerRef{Stream: "GIGYA_ACCOUNTS", Durable: "transformer-auth0"},
+			quickstart.ConsumerRef{Stream: "USERS_MAPPED", Durable: "loader-jsonl"}); err != nil {
+			t.Fatalf("not drained: %v", err)
+		}
+	}
+	run := func(want []int, args ...string) *quickstart.Proc {
+		t.Helper()
+		proc := p.start("transformer", args...)
+		code := exitCode(t, proc)
+		for _, w := range want {
+			if code == w {
+				return proc
+			}
+		}
+		t.Fatalf("transformer %v: exit %d, want one of %v\n%s", args, code, want, proc.Output())
+		return nil
+	}
+
+	ex := p.start("extractor", "-site", "e2e", input)
+	ld := p.start("loader")
+	tr := p.start("transformer", "-mapping", buggyPath)
+	if code := exitCode(t, ex); code != 3 {
+		t.Fatalf("extractor exit %d", code)
+	}
+	drained()
+
+	// Why did users fail? The list groups them by code, with a sample error.
+	list := run([]int{0}, "deadletter", "list", "-stage", "transform", "-json")
+	var groups struct {
+		Groups []struct {
+			Code        string `json:"code"`
+			Count       int    `json:"count"`
+			SampleError string `json:"sample_error"`
+		} `json:"groups"`
+	}
+	if err := json.Unmarshal([]byte(list.Output()), &groups); err != nil {
+		t.Fatalf("deadletter list -json: %v\n%s", err, list.Output())
+	}
+	failed := 0
+	for _, g := range groups.Groups {
+		t.Logf("dead letters: %s × %d: %s", g.Code, g.Count, g.SampleError)
+		if g.Code == "mapping_failed" {
+			failed = g.Count
+			if !strings.Contains(g.SampleError, "gigya_gender") {
+				t.Errorf("the sample error does not name the failing field: %q", g.SampleError)
+			}
+		}
+	}
+	if failed == 0 {
+		t.Fatal("the buggy mapping dead-lettered nobody")
+	}
+
+	sinkUsers := func() int {
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(string(b), "\n")
+	}
+	buggyLoaded := sinkUsers()
+
+	// Fix: the running transformer gets the fixed mapping.
+	stopGracefully(t, tr)
+	tr = p.start("transformer")
+	// Redrive those the bug refused...
+	rd := run([]int{0}, "deadletter", "redrive", "-stage", "transform", "-code", "mapping_failed", "-json")
+	var res struct {
+		Redriven int `json:"redriven"`
+	}
+	if err := json.Unmarshal([]byte(rd.Output()), &res); err != nil || res.Redriven != failed {
+		t.Fatalf("redrive: %v, %s; want %d redriven", err, rd.Output(), failed)
+	}
+	drained()
+	redriveLoaded := sinkUsers() - buggyLoaded // the others fail again: no email either
+	// ...and replay everything else: the wrongly mapped users come again as updates.
+	rp := run([]int{0, 3}, "replay", "-all")
+	var sum struct {
+		Mapped     int `json:"mapped"`
+		Duplicates int `json:"duplicates"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(rp.Output())), &sum); err != nil {
+		t.Fatalf("replay summary: %v\n%s", err, rp.Output())
+	}
+	t.Logf("buggy run loaded %d; redriven %d, of which %d loaded; replay: mapped %d, duplicates %d", buggyLoaded, res.Redriven, redriveLoaded, sum.Mapped, sum.Duplicates)
+	// The replay maps again what the bug had mapped; the redriven users are
+	// in GIGYA_ACCOUNTS twice (the original and the redriven copy), and both
+	// are duplicates of what the fixed transformer already published.
+	if sum.Mapped != buggyLoaded || sum.Duplicates != 2*redriveLoaded {
+		t.Fatalf("replay mapped %d and found %d duplicates, want %d and %d", sum.Mapped, sum.Duplicates, buggyLoaded, 2*redriveLoaded)
+	}
+	drained()
+	stopGracefully(t, tr, ld)
+
+	// The sink: the last line of every user is the fixed mapping's.
+	accounts := map[string]map[string]any{}
+	g := sample.New(7, sample.Options{PBKDF2Rounds: 10, BcryptCost: 4})
+	for range 12_000 {
+		a := g.Next()
+		var acc map[string]any
+		if err := json.Unmarshal(a.JSON, &acc); err != nil {
+			t.Fatal(err)
+		}
+		accounts[a.UID] = acc
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, lines := map[string]map[string]any{}, map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var u map[string]any
+		if err := json.Unmarshal([]byte(line), &u); err != nil {
+			t.Fatalf("sink line %q: %v", line, err)
+		}
+		uid, _ := u["user_id"].(string)
+		last[uid] = u
+		lines[uid]++
+	}
+	if len(last) != len(exp.loaded) {
+		t.Fatalf("the sink holds %d users, want %d", len(last), len(exp.loaded))
+	}
+	updated := 0
+	for uid := range exp.loaded {
+		u, acc := last[uid], accounts[uid]
+		if u == nil {
+			t.Fatalf("user %s missing at the sink", uid)
+		}
+		profile, _ := acc["profile"].(map[string]any)
+		if u["given_name"] != profile["firstName"] || u["family_name"] != profile["lastName"] {
+			t.Fatalf("user %s: given_name %v family_name %v, want %v %v", uid, u["given_name"], u["family_name"], profile["firstName"], profile["lastName"])
+		}
+		if md, _ := u["app_metadata"].(map[string]any); md["gigya_gender"] != nil {
+			t.Fatalf("user %s still has the buggy field", uid)
+		}
+		if lines[uid] > 2 {
+			t.Fatalf("user %s written %d times", uid, lines[uid])
+		}
+		if lines[uid] == 2 {
+			updated++
+		}
+	}
+	if updated != buggyLoaded || buggyLoaded+redriveLoaded != len(exp.loaded) {
+		t.Fatalf("%d users updated, want %d; %d + %d redriven loaded, want %d users", updated, buggyLoaded, buggyLoaded, redriveLoaded, len(exp.loaded))
+	}
+	// Reconcile: the dead letters left are the users the fixed mapping refuses too.
+	bySubject, _ := deadLetters(t, js)
+	if bySubject["etl.deadletter.transform.auth0"] != len(exp.transformDL) || bySubject["etl.deadletter.extract.e2e"] != exp.extractDL {
+		t.Fatalf("dead letters after the fix %v, want transform %d, extract %d", bySubject, len(exp.transformDL), exp.extractDL)
+	}
+	if exp.lines != len(last)+len(exp.transformDL)+exp.extractDL+exp.filtered {
+		t.Fatalf("extracted %d != loaded %d + dead-lettered %d + filtered %d", exp.lines, len(last), len(exp.transformDL)+exp.extractDL, exp.filtered)
+	}
+	t.Logf("%d users: %d corrected by the replay, %d loaded after the redrive, %d still refused (no email), %d filtered",
+		len(last), updated, redriveLoaded, len(exp.transformDL), exp.filtered)
 }
