@@ -100,6 +100,7 @@ func TestDeadLetterExhausted(t *testing.T) {
 	msg := nats.NewMsg("gigya.accounts.s")
 	msg.Data = []byte(`{"UID":"u1"}`)
 	msg.Header.Set(message.HdrUID, "u1")
+	msg.Header.Set(message.HdrRedriven, "2")
 	if _, err := js.PublishMsg(ctx, msg); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func TestDeadLetterExhausted(t *testing.T) {
 			return err
 		}
 		if string(m.Data) != `{"UID":"u1"}` || m.Header.Get(message.HdrErrorCode) != "max_deliver_exceeded" ||
-			m.Header.Get(message.HdrUID) != "u1" || m.Header.Get(message.HdrAttempts) != "2" {
+			m.Header.Get(message.HdrUID) != "u1" || m.Header.Get(message.HdrAttempts) != "2" || m.Header.Get(message.HdrRedriven) != "2" {
 			return fmt.Errorf("dead letter %q %v", m.Data, m.Header)
 		}
 		return nil

@@ -50,7 +50,13 @@ func DeadLetterExhausted(nc *nats.Conn, js jetstream.Publisher, stream jetstream
 			Err:           fmt.Sprintf("not processed after %d deliveries (consumer %s); the stage failed or crashed on it each time", adv.Deliveries, durable),
 			UID:           orig.Header.Get(message.HdrUID),
 			SourceSubject: orig.Subject, SourceSeq: orig.Sequence, Attempts: int(adv.Deliveries),
-			Data: orig.Data,
+			Data: orig.Data, Extra: nats.Header{},
+		}
+		// Keep what a redrive or a replay loop needs to stay visible.
+		for _, h := range []string{message.HdrRedriven, message.HdrMappingVersion, message.HdrReplay} {
+			if v := orig.Header.Get(h); v != "" {
+				dl.Extra.Set(h, v)
+			}
 		}
 		if _, err := js.PublishMsg(ctx, dl.Msg()); err != nil {
 			log.Error("dead letter of an exhausted message not stored", "stream_seq", adv.StreamSeq, "err", err)
