@@ -24,6 +24,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 	"github.com/gigya-migrate/gigya-migrate/pkg/gigya"
 	"github.com/gigya-migrate/gigya-migrate/pkg/message"
+	"github.com/gigya-migrate/gigya-migrate/pkg/telemetry"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -289,28 +290,14 @@ func (x *extraction) totals() Totals {
 		DeadLettered: x.deadLettered.Load(), Resumed: x.resumed.Load()}
 }
 
-// progress logs the counts every 10 s, so long runs show they are moving.
+// progress logs the counts at an interval, so long runs show they are moving.
 func (x *extraction) progress(ctx context.Context) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(10 * time.Second)
-		defer t.Stop()
-		start, last := time.Now(), int64(0)
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				tot := x.totals()
-				x.log.Info("progress", "read", tot.Read, "published", tot.Published, "duplicates", tot.Duplicates,
-					"dead_lettered", tot.DeadLettered, "per_second", (tot.Read-last)/10, "elapsed", time.Since(start).Round(time.Second))
-				last = tot.Read
-			}
-		}
-	}()
-	return func() { close(done) }
+	pctx, cancel := context.WithCancel(ctx)
+	go telemetry.LogProgress(pctx, x.log, telemetry.ProgressEvery, func() (int64, []any) {
+		tot := x.totals()
+		return tot.Read, []any{"read", tot.Read, "published", tot.Published, "duplicates", tot.Duplicates, "dead_lettered", tot.DeadLettered}
+	})
+	return cancel
 }
 
 // loadCheckpoint returns the stored checkpoint of key and its KV revision

@@ -19,6 +19,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 	"github.com/gigya-migrate/gigya-migrate/pkg/message"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
+	"github.com/gigya-migrate/gigya-migrate/pkg/telemetry"
 	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -255,25 +256,12 @@ func (t Totals) counts() map[string]int64 {
 		"retried": t.Retried, "batches": t.Batches}
 }
 
-// progress logs the counts every 10 s while users flow.
+// progress logs the counts at an interval while users flow.
 func (l *loader) progress(ctx context.Context) {
-	tick := time.NewTicker(10 * time.Second)
-	defer tick.Stop()
-	var last int64
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			tot := l.totals()
-			if tot.Consumed == last {
-				continue
-			}
-			l.log.Info("progress", "consumed", tot.Consumed, "loaded", tot.Loaded, "dead_lettered", tot.DeadLettered,
-				"retried", tot.Retried, "per_second", (tot.Consumed-last)/10)
-			last = tot.Consumed
-		}
-	}
+	telemetry.LogProgress(ctx, l.log, telemetry.ProgressEvery, func() (int64, []any) {
+		tot := l.totals()
+		return tot.Consumed, []any{"consumed", tot.Consumed, "loaded", tot.Loaded, "dead_lettered", tot.DeadLettered, "retried", tot.Retried}
+	})
 }
 
 type metrics struct {

@@ -112,23 +112,9 @@ func runReplay(ctx context.Context, env stage.Env) error {
 		selection += fmt.Sprintf(", %d uids from %s", len(uids), *uidsFile)
 	}
 
-	cfg := Default()
-	err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func() error {
-		if *mappingPath != "" {
-			cfg.Transformer.Mapping = *mappingPath
-		}
-		return cfg.Validate()
-	})
+	cfg, m, newChecker, err := loadSetup(*cfgPath, *mappingPath, env)
 	if err != nil {
 		return err
-	}
-	m, err := loadMapping(cfg.Transformer.Mapping)
-	if err != nil {
-		return stage.Usage(err)
-	}
-	newChecker, err := checkerFor(m)
-	if err != nil {
-		return stage.Usage(err)
 	}
 	id := newReplayID()
 	log := cfg.Telemetry.Logger(env.Stderr).With("stage", "replay", "target", m.Target(), "replay", id)

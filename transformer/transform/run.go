@@ -56,19 +56,9 @@ func Run(ctx context.Context, env stage.Env) error {
 	if err := stage.ParseFlags(fs, env.Args, false); err != nil {
 		return err
 	}
-	cfg := Default()
-	err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func() error {
-		if *mappingPath != "" {
-			cfg.Transformer.Mapping = *mappingPath
-		}
-		return cfg.Validate()
-	})
+	cfg, m, newChecker, err := loadSetup(*cfgPath, *mappingPath, env)
 	if err != nil {
 		return err
-	}
-	m, err := loadMapping(cfg.Transformer.Mapping)
-	if err != nil {
-		return stage.Usage(err)
 	}
 	log := cfg.Telemetry.Logger(env.Stderr).With("stage", "transformer", "target", m.Target())
 
@@ -87,10 +77,6 @@ func Run(ctx context.Context, env stage.Env) error {
 		return err
 	}
 	defer func() { _ = watch.Unsubscribe() }()
-	newChecker, err := checkerFor(m)
-	if err != nil {
-		return stage.Usage(err)
-	}
 	t := &transformer{
 		pub: rt.JS, mapping: m, consumer: cfg.Transformer.Consumer, workers: cfg.Transformer.workers(),
 		log: log, metrics: newMetrics(rt.Metrics), newChecker: newChecker,
@@ -113,6 +99,31 @@ func Run(ctx context.Context, env stage.Env) error {
 	line, _ := json.Marshal(sum)
 	fmt.Fprintln(env.Stdout, string(line))
 	return runErr
+}
+
+// loadSetup loads the configuration (with -mapping overriding
+// transformer.mapping), compiles the mapping and prepares its target's
+// validator; every failure is a usage error.
+func loadSetup(cfgPath, mappingPath string, env stage.Env) (Config, *mapping.Mapping, func() checker, error) {
+	cfg := Default()
+	err := stage.LoadConfig(cfgPath, &cfg, &cfg.Common, env.Getenv, func() error {
+		if mappingPath != "" {
+			cfg.Transformer.Mapping = mappingPath
+		}
+		return cfg.Validate()
+	})
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	m, err := loadMapping(cfg.Transformer.Mapping)
+	if err != nil {
+		return cfg, nil, nil, stage.Usage(err)
+	}
+	newChecker, err := checkerFor(m)
+	if err != nil {
+		return cfg, nil, nil, stage.Usage(err)
+	}
+	return cfg, m, newChecker, nil
 }
 
 func loadMapping(path string) (*mapping.Mapping, error) {

@@ -15,13 +15,13 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/pkg/consume"
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 	"github.com/gigya-migrate/gigya-migrate/pkg/gigya"
 	"github.com/gigya-migrate/gigya-migrate/pkg/mapping"
 	"github.com/gigya-migrate/gigya-migrate/pkg/message"
+	"github.com/gigya-migrate/gigya-migrate/pkg/telemetry"
 	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
 	"github.com/gigya-migrate/gigya-migrate/pkg/validate"
 	"github.com/nats-io/nats.go"
@@ -332,25 +332,12 @@ func (t Totals) counts(skipped int64) map[string]int64 {
 	return c
 }
 
-// progress logs the counts every 10 s while records flow.
+// progress logs the counts at an interval while records flow.
 func (t *transformer) progress(ctx context.Context) {
-	tick := time.NewTicker(10 * time.Second)
-	defer tick.Stop()
-	var last int64
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			tot := t.totals()
-			if tot.Consumed == last {
-				continue
-			}
-			t.log.Info("progress", "consumed", tot.Consumed, "mapped", tot.Mapped, "filtered", tot.Filtered,
-				"dead_lettered", tot.DeadLettered, "per_second", (tot.Consumed-last)/10)
-			last = tot.Consumed
-		}
-	}
+	telemetry.LogProgress(ctx, t.log, telemetry.ProgressEvery, func() (int64, []any) {
+		tot := t.totals()
+		return tot.Consumed, []any{"consumed", tot.Consumed, "mapped", tot.Mapped, "filtered", tot.Filtered, "dead_lettered", tot.DeadLettered}
+	})
 }
 
 type metrics struct {
