@@ -11,8 +11,9 @@ import (
 // whose stack and scopes are reused from record to record, so it is NOT safe
 // for concurrent use: give each worker goroutine its own.
 type Evaluator struct {
-	m  *Mapping
-	vm vm.VM
+	m      *Mapping
+	vm     vm.VM
+	budget stepBudget // loop iterations of the record being mapped
 }
 
 // NewEvaluator returns an Evaluator for m. Create one per goroutine; they
@@ -73,6 +74,8 @@ func (e *Evaluator) Map(account map[string]any) (Result, error) {
 	if e.m.byProvider || e.m.merged {
 		addViews(account, e.m.byProvider, e.m.merged)
 	}
+	e.budget.used = 0
+	account[budgetVar] = &e.budget
 	for i := range e.m.filters {
 		f := &e.m.filters[i]
 		v, err := e.vm.Run(f.prog, account)

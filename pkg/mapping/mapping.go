@@ -162,6 +162,7 @@ func Parse(name string, data []byte) (*Mapping, error) {
 	delete(keys, IdentityVar)
 	delete(keys, mergedVar)
 	delete(keys, EachVar)
+	delete(keys, budgetVar)
 	if m.byProvider || m.merged || m.explode != "" {
 		keys[identitiesKey] = struct{}{}
 	}
@@ -212,6 +213,8 @@ func compile(src string, extra ...expr.Option) (*vm.Program, error) {
 		expr.Patch(fixedZone{loc: time.UTC}),
 		expr.Patch(identitiesView{}),
 		expr.Patch(nilSafe{}),
+		expr.Patch(stepLimit{}),
+		stepOption(),
 	}
 	// The helper library (gigya_time, email, phone_e164, ...): typed
 	// functions, so a wrong call fails here rather than on every record.
@@ -220,7 +223,7 @@ func compile(src string, extra ...expr.Option) (*vm.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	known := map[string]bool{}
+	known := map[string]bool{stepFunc: true}
 	for _, n := range mapfunc.Names() {
 		known[n] = true
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/pkg/config"
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -111,6 +112,7 @@ func Connect(ctx context.Context, c Config, name string, log *slog.Logger) (*nat
 
 func retryableConnect(err error) bool {
 	return !errors.Is(err, nats.ErrAuthorization) && !errors.Is(err, nats.ErrAuthExpired) &&
+		!errors.Is(err, nats.ErrSecureConnWanted) && // TLS configured, server without: a config mismatch
 		!strings.Contains(err.Error(), "tls:") && !strings.Contains(err.Error(), "x509")
 }
 
@@ -143,6 +145,11 @@ func (c Config) options(name string, log *slog.Logger) ([]nats.Option, error) {
 	case c.Token != "":
 		opts = append(opts, nats.Token(c.Token))
 	case c.CredsFile != "":
+		// Read it now: the client would only read it when connecting and
+		// retry a missing or broken file for the whole connect_retry.
+		if err := checkCreds(c.CredsFile); err != nil {
+			return nil, fmt.Errorf("nats.creds_file: %w", err)
+		}
 		opts = append(opts, nats.UserCredentials(c.CredsFile))
 	case c.NKeySeedFile != "":
 		o, err := nats.NkeyOptionFromSeed(c.NKeySeedFile)
@@ -223,4 +230,22 @@ func JetStream(ctx context.Context, nc *nats.Conn, opts ...jetstream.JetStreamOp
 		return nil, fmt.Errorf("jetstream account info: %w", err)
 	}
 	return js, nil
+}
+
+// checkCreds reads a .creds file and checks it holds a user JWT and an NKey
+// seed, so that a wrong path or a truncated file fails at start-up.
+func checkCreds(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if _, err := jwt.ParseDecoratedJWT(data); err != nil {
+		return fmt.Errorf("%s holds no user JWT: %w", path, err)
+	}
+	kp, err := jwt.ParseDecoratedNKey(data)
+	if err != nil {
+		return fmt.Errorf("%s holds no NKey seed: %w", path, err)
+	}
+	kp.Wipe()
+	return nil
 }
