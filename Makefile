@@ -25,7 +25,7 @@ FUZZTIME ?= 20000x
 FUZZ_TARGETS := \
 	FuzzRead:./pkg/filesource FuzzValidate:./pkg/filesource FuzzDecode:./pkg/mapping \
 	FuzzHelpers:./pkg/mapfunc FuzzAuth0:./pkg/passhash FuzzParse:./pkg/passhash/auth0verify \
-	FuzzValidate:./pkg/validate FuzzMapRecord:./transformer/transform
+	FuzzValidate:./pkg/validate FuzzMapRecord:./transformer/transform FuzzSearchResponse:./pkg/gigya
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		name=$${t%%:*}; pkg=$${t#*:}; \
