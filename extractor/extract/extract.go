@@ -67,7 +67,8 @@ type extraction struct {
 	maxPending      int
 	checkpointEvery int
 	metrics         *metrics
-	gate            gate // back-pressure from the transformers; nil: none
+	gate            gate  // back-pressure from the transformers; nil: none
+	maxPayload      int64 // the server's limit on one message; 0: none
 
 	read, published, duplicates, deadLettered, resumed atomic.Int64
 }
@@ -190,11 +191,21 @@ func (x *extraction) message(it Item) (*nats.Msg, kind) {
 			m.Header.Set(message.HdrSite, x.site)
 			m.Header.Set(message.HdrLastUpdated, key.LastUpdated)
 			m.Header.Set(message.HdrRun, x.run)
-			return m, kindRaw
+			if message.Fits(m.Data, m.Header, x.maxPayload) {
+				return m, kindRaw
+			}
+			// Publishing would fail for good and stop the run: the record is
+			// refused here, like any other unusable one.
+			err = fmt.Errorf("the account is %d bytes, more than the NATS server's max_payload (%d bytes with the headers): raise max_payload on the server (up to 64 MB) and extract it again", len(it.Data), x.maxPayload)
+			it.Code = "record_too_large"
 		}
-		it.Err, it.Code = err, "invalid_json"
-		if errors.Is(err, gigya.ErrNoUID) {
+		it.Err = err
+		switch {
+		case it.Code != "":
+		case errors.Is(err, gigya.ErrNoUID):
 			it.Code = "no_uid"
+		default:
+			it.Code = "invalid_json"
 		}
 	}
 	x.log.Warn("unusable record dead-lettered", "where", it.Origin.String(), "code", it.Code, "err", it.Err)
@@ -205,9 +216,8 @@ func (x *extraction) message(it Item) (*nats.Msg, kind) {
 		Data: it.Data, Extra: it.Origin.header(),
 		ID: "dl:extract:" + x.site + ":" + it.Origin.Input + "@" + fmt.Sprint(it.Origin.Offset),
 	}
-	m := dl.Msg()
-	m.Header.Set(message.HdrRun, x.run)
-	return m, kindDeadLetter
+	dl.Extra.Set(message.HdrRun, x.run)
+	return dl.MsgWithin(x.maxPayload), kindDeadLetter
 }
 
 // publishAsync waits while too many acks are pending: that is the

@@ -102,7 +102,7 @@ func run(ctx context.Context, env stage.Env, registry Registry) error {
 			pub: rt.JS, kv: rt.Topology.State, log: log.With("site", ss.Site),
 			site: ss.Site, run: *runID,
 			maxPending: cfg.Extractor.MaxPending, checkpointEvery: cfg.Extractor.CheckpointEvery,
-			metrics: m,
+			metrics: m, maxPayload: rt.NC.MaxPayload(),
 		}
 	}
 	hb := rt.Heartbeat(ctx, "extractor", "run "+*runID, func() map[string]int64 {

@@ -157,19 +157,8 @@ func (f *fileSource) Read(ctx context.Context, from Checkpoint, emit func(Item) 
 		it := Item{Data: r.Data, Err: r.Err, Origin: Origin{Input: r.Origin.File, Line: r.Origin.Line, Offset: r.Origin.Offset},
 			Position: filePosition{Done: n}}
 		if r.Err != nil {
-			it.Code = fileErrorCode(r.Err)
+			it.Code = filesource.Code(r.Err)
 		}
 		return emit(it)
 	})
-}
-
-func fileErrorCode(err error) string {
-	switch {
-	case errors.Is(err, filesource.ErrNotObject):
-		return "not_object"
-	case errors.Is(err, filesource.ErrTruncated):
-		return "truncated"
-	default:
-		return "invalid_json"
-	}
 }

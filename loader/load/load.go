@@ -50,6 +50,7 @@ type loader struct {
 	maxWait    time.Duration
 	writers    int           // batches in flight at once (1 unless the sink is a ConcurrentWriter)
 	limiter    *rate.Limiter // users per second; nil: unlimited
+	maxPayload int64         // the server's limit on one message; 0: none
 	log        *slog.Logger
 	metrics    *metrics
 
@@ -205,7 +206,7 @@ func (l *loader) deadLetter(ctx context.Context, m jetstream.Msg, code, reason s
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := l.pub.PublishMsg(pctx, dl.Msg()); err != nil {
+	if _, err := l.pub.PublishMsg(pctx, dl.MsgWithin(l.maxPayload)); err != nil {
 		l.log.Warn("dead letter not stored; the user will be retried", "uid", dl.UID, "err", err)
 		l.retry(m, numDelivered(m))
 		return

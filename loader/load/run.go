@@ -94,7 +94,7 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 	l := &loader{
 		sink: snk, pub: rt.JS, target: ls.Target, consumer: ls.Consumer,
 		maxRecords: ls.Batch.MaxRecords, maxBytes: ls.Batch.MaxBytes, maxWait: ls.Batch.MaxWait,
-		log: log, metrics: newMetrics(rt.Metrics),
+		log: log, metrics: newMetrics(rt.Metrics), maxPayload: rt.NC.MaxPayload(),
 	}
 	if lim, ok := snk.(sink.BatchLimiter); ok {
 		n, b := lim.BatchLimits()

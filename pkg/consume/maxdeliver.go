@@ -58,7 +58,7 @@ func DeadLetterExhausted(nc *nats.Conn, js jetstream.Publisher, stream jetstream
 				dl.Extra.Set(h, v)
 			}
 		}
-		if _, err := js.PublishMsg(ctx, dl.Msg()); err != nil {
+		if _, err := js.PublishMsg(ctx, dl.MsgWithin(nc.MaxPayload())); err != nil {
 			log.Error("dead letter of an exhausted message not stored", "stream_seq", adv.StreamSeq, "err", err)
 			return
 		}

@@ -24,3 +24,21 @@ var ErrTruncated = errors.New("filesource: input ends inside a value")
 // often the symptom of a corrupt file, grow without bound. Reading goes on
 // after the value when its end can still be found.
 var ErrTooLarge = errors.New("filesource: record too large")
+
+// Code is the stable dead-letter code of a record error: not_object,
+// truncated, record_too_large, invalid_json, or read_error for a failure of
+// the file itself (an I/O error, a damaged gzip stream).
+func Code(err error) string {
+	switch {
+	case errors.Is(err, ErrNotObject):
+		return "not_object"
+	case errors.Is(err, ErrTruncated):
+		return "truncated"
+	case errors.Is(err, ErrTooLarge):
+		return "record_too_large"
+	case errors.Is(err, ErrInvalidJSON):
+		return "invalid_json"
+	default:
+		return "read_error"
+	}
+}

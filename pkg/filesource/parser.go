@@ -305,6 +305,10 @@ func (p *parser) badValue(start Origin, n int, r vresult, c byte) error {
 			return p.fail(start, data, syntaxError("the line ends inside the value"))
 		}
 		return p.fail(start, data, syntaxError("unexpected %s at offset %d", describe(bad), start.Offset+int64(n)))
+	case vTooDeep:
+		data := clip(s.buf[s.pos : s.pos+n])
+		s.pos += n
+		return p.fail(start, data, syntaxError("nested more than %d levels deep (objects and arrays) at offset %d", maxDepth, start.Offset+int64(n)))
 	case vMore:
 		data := clip(s.buf[s.pos:s.end])
 		s.pos = s.end

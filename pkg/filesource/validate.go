@@ -12,6 +12,7 @@ const (
 	vOK       vresult = iota // a complete, valid value of n bytes
 	vMore                    // the input ends inside the value
 	vSyntax                  // a syntax error at byte n
+	vTooDeep                 // more than maxDepth nested objects and arrays at byte n
 	vResults                 // findResults: a top-level "results" member; its value follows byte n
 	vTooLarge                // set by scanner.value: the value outgrew maxRecordSize
 )
@@ -48,7 +49,7 @@ func validate(b []byte, stopNL, final, findResults bool, stack []byte) (int, vre
 			switch c := b[i]; {
 			case c == '{' || c == '[':
 				if len(stack) == maxDepth {
-					return i, vSyntax, stack
+					return i, vTooDeep, stack
 				}
 				closer := byte('}')
 				state = sMember

@@ -45,9 +45,13 @@ func Identify(data []byte) (Key, error) {
 	if len(p.UID) > 0 && p.UID[0] == '"' {
 		_ = json.Unmarshal(p.UID, &uid)
 	}
-	uid = strings.TrimSpace(uid)
-	if uid == "" {
+	if strings.TrimSpace(uid) == "" {
 		return Key{}, ErrNoUID
+	}
+	if strings.TrimSpace(uid) != uid {
+		// Trimming it would key the account under a UID its own record
+		// does not hold, and the mapped user_id would not match.
+		return Key{}, fmt.Errorf("%w: %q has leading or trailing blanks", ErrNoUID, uid)
 	}
 	if strings.ContainsAny(uid, ":\r\n") {
 		return Key{}, fmt.Errorf("%w: %q contains ':' or a line break", ErrNoUID, uid)

@@ -17,7 +17,7 @@ func TestIdentify(t *testing.T) {
 		{"quoted number", `{"UID":"u1","lastUpdatedTimestamp":"1706781600000"}`, Key{"u1", "1706781600000"}, nil},
 		{"float", `{"UID":"u1","lastUpdatedTimestamp":1.7067816e12}`, Key{"u1", "1706781600000"}, nil},
 		{"iso fallback", `{"UID":"u1","lastUpdated":"2024-02-01T10:00:00.000Z"}`, Key{"u1", "1706781600000"}, nil},
-		{"uid trimmed", `{"UID":" u1 ","lastUpdatedTimestamp":5}`, Key{"u1", "5"}, nil},
+		{"uid with blanks", `{"UID":" u1 ","lastUpdatedTimestamp":5}`, Key{}, ErrNoUID}, // the mapping would read " u1 "
 		{"no uid", `{"profile":{}}`, Key{}, ErrNoUID},
 		{"empty uid", `{"UID":""}`, Key{}, ErrNoUID},
 		{"numeric uid", `{"UID":12}`, Key{}, ErrNoUID},

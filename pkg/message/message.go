@@ -37,6 +37,9 @@ const (
 	// source subject from the dead-letter stream. Stages copy it into the
 	// dead letter when the record fails again, so a redrive loop shows.
 	HdrRedriven = "Etl-Redriven"
+	// HdrTruncated marks a dead letter whose payload was cut to fit the
+	// server's max payload; the value is the input's size in bytes.
+	HdrTruncated = "Etl-Truncated"
 	// HdrReplay names the replay (transformer replay) that produced a mapped
 	// user; loaders apply such users as updates (upsert).
 	HdrReplay = "Etl-Replay"
@@ -116,6 +119,43 @@ func (d DeadLetter) Msg() *nats.Msg {
 		m.Header.Set(HdrMsgID, id)
 	}
 	return m
+}
+
+// truncatedKeep is how much of an input too large for a dead letter is
+// kept: enough to recognise the record, small enough for any server.
+const truncatedKeep = 64 << 10
+
+// MsgWithin is [DeadLetter.Msg] for a server whose max payload is
+// maxPayload bytes (0: no limit): an input too large to travel whole (the
+// reason it failed, often) is cut to its first 64 KiB and marked
+// Etl-Truncated with its size, so that the failure is recorded instead of
+// failing to publish forever.
+func (d DeadLetter) MsgWithin(maxPayload int64) *nats.Msg {
+	m := d.Msg()
+	if maxPayload <= 0 || int64(len(m.Data)+headerSize(m.Header)) <= maxPayload {
+		return m
+	}
+	keep := min(int64(truncatedKeep), maxPayload-int64(headerSize(m.Header))-256)
+	m.Header.Set(HdrTruncated, strconv.Itoa(len(m.Data)))
+	m.Data = m.Data[:max(keep, 0)]
+	return m
+}
+
+// Fits reports whether a message with data and headers h fits a server
+// whose max payload is maxPayload (0: no limit).
+func Fits(data []byte, h nats.Header, maxPayload int64) bool {
+	return maxPayload <= 0 || int64(len(data)+headerSize(h)) <= maxPayload
+}
+
+// headerSize is the size of h on the wire (NATS/1.0 line, "k: v" lines).
+func headerSize(h nats.Header) int {
+	n := len("NATS/1.0\r\n\r\n")
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
 }
 
 // MsgID is ID if set, otherwise derived from the source message, so that a

@@ -52,3 +52,31 @@ func TestHeaderValueIsBounded(t *testing.T) {
 		t.Fatalf("len %d", len(v))
 	}
 }
+
+// TestMsgWithinCutsWhatCannotTravel: a dead letter that fits goes whole; one
+// over the server's max payload keeps its first 64 KiB and says how big the
+// input was, and then fits.
+func TestMsgWithinCutsWhatCannotTravel(t *testing.T) {
+	small := DeadLetter{Stage: StageTransform, Target: "auth0", Code: "x", Err: "e", Data: []byte(`{"UID":"u"}`)}
+	if m := small.MsgWithin(1 << 20); string(m.Data) != `{"UID":"u"}` || m.Header.Get(HdrTruncated) != "" {
+		t.Fatalf("a small dead letter was changed: %q %v", m.Data, m.Header)
+	}
+	big := small
+	big.Data = make([]byte, 2<<20)
+	m := big.MsgWithin(1 << 20)
+	if len(m.Data) != 64<<10 || m.Header.Get(HdrTruncated) != "2097152" {
+		t.Fatalf("cut to %d bytes, %s=%q", len(m.Data), HdrTruncated, m.Header.Get(HdrTruncated))
+	}
+	if !Fits(m.Data, m.Header, 1<<20) {
+		t.Fatal("the cut dead letter still does not fit")
+	}
+	if m := big.MsgWithin(0); len(m.Data) != 2<<20 {
+		t.Fatal("no limit must mean no cut")
+	}
+	// Just under the limit as an input, over it with the dead-letter headers.
+	near := small
+	near.Data = make([]byte, 1<<20-100)
+	if m := near.MsgWithin(1 << 20); m.Header.Get(HdrTruncated) == "" || !Fits(m.Data, m.Header, 1<<20) {
+		t.Fatalf("a near-limit input: %d bytes, truncated %q", len(m.Data), m.Header.Get(HdrTruncated))
+	}
+}

@@ -98,7 +98,7 @@ func (c *checkRun) record(r filesource.Record) error {
 	c.totals.Read++
 	where := r.Origin.String()
 	if r.Err != nil {
-		c.reject(where, "", "invalid_json", r.Err)
+		c.reject(where, "", filesource.Code(r.Err), r.Err)
 		return nil
 	}
 	key, err := gigya.Identify(r.Data)

@@ -79,7 +79,7 @@ func Run(ctx context.Context, env stage.Env) error {
 	defer func() { _ = watch.Unsubscribe() }()
 	t := &transformer{
 		pub: rt.JS, mapping: m, consumer: cfg.Transformer.Consumer, workers: cfg.Transformer.workers(),
-		log: log, metrics: newMetrics(rt.Metrics), newChecker: newChecker,
+		log: log, metrics: newMetrics(rt.Metrics), newChecker: newChecker, maxPayload: rt.NC.MaxPayload(),
 	}
 	hb := rt.Heartbeat(ctx, "transformer", "consumer "+durable, func() map[string]int64 { return t.totals().counts(0) })
 	t.gate = rt.Gate(ctx, rt.Topology.Mapped, []string{message.MappedSubject(m.Target())}, hb)

@@ -10,6 +10,7 @@ package transform
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"strconv"
@@ -60,6 +61,8 @@ type transformer struct {
 	gate consume.Gate
 	// replay is set when the instance replays a selection of GIGYA_ACCOUNTS.
 	replay *replaySelection
+	// maxPayload is the server's limit on one message (0: none).
+	maxPayload int64
 
 	consumed, mapped, duplicates, filtered, deadLettered, retried, flagged, skipped atomic.Int64
 
@@ -191,6 +194,13 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 				}
 			}
 			msgs = append(msgs, msg)
+			if !message.Fits(msg.Data, msg.Header, t.maxPayload) {
+				// It could never be published: dead-letter the input instead.
+				kind = outDeadLetter
+				err := fault.Permanent("record_too_large", fmt.Errorf("the mapped user is %d bytes, more than the NATS server's max_payload (%d bytes with the headers)", len(data), t.maxPayload))
+				msgs = []*nats.Msg{t.deadLetter(in, meta, uid, err)}
+				break
+			}
 		}
 	}
 	o := outcome{in: in, kind: kind, flagged: len(rec.Notes)}
@@ -223,7 +233,7 @@ func (t *transformer) deadLetter(in jetstream.Msg, meta *jetstream.MsgMetadata, 
 	}
 	t.metrics.deadLetters.WithLabelValues(code).Inc()
 	t.log.Warn("mapping failed, dead-lettered", "uid", uid, "stream_seq", meta.Sequence.Stream, "code", code, "err", err)
-	return dl.Msg()
+	return dl.MsgWithin(t.maxPayload)
 }
 
 // failedField names the output field a failure is about, for the Etl-Field
