@@ -75,7 +75,7 @@ func TestMsgWithinCutsWhatCannotTravel(t *testing.T) {
 	}
 	// Just under the limit as an input, over it with the dead-letter headers.
 	near := small
-	near.Data = make([]byte, 1<<20-100)
+	near.Data = make([]byte, 1<<20-20)
 	if m := near.MsgWithin(1 << 20); m.Header.Get(HdrTruncated) == "" || !Fits(m.Data, m.Header, 1<<20) {
 		t.Fatalf("a near-limit input: %d bytes, truncated %q", len(m.Data), m.Header.Get(HdrTruncated))
 	}
