@@ -69,6 +69,7 @@ type extraction struct {
 	metrics         *metrics
 	gate            gate  // back-pressure from the transformers; nil: none
 	maxPayload      int64 // the server's limit on one message; 0: none
+	update          bool  // mark the accounts Etl-Update: they may be at the target already
 
 	read, published, duplicates, deadLettered, resumed atomic.Int64
 }
@@ -191,6 +192,9 @@ func (x *extraction) message(it Item) (*nats.Msg, kind) {
 			m.Header.Set(message.HdrSite, x.site)
 			m.Header.Set(message.HdrLastUpdated, key.LastUpdated)
 			m.Header.Set(message.HdrRun, x.run)
+			if x.update {
+				m.Header.Set(message.HdrUpdate, "1")
+			}
 			if message.Fits(m.Data, m.Header, x.maxPayload) {
 				return m, kindRaw
 			}

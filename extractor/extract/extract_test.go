@@ -244,3 +244,31 @@ func TestCheckpointRevisionCheck(t *testing.T) {
 		t.Fatalf("stored %+v rev %d", cp, rev)
 	}
 }
+
+// TestUpdateMarksTheAccounts: a second export run with -update marks its
+// accounts Etl-Update (loaders upsert them); a plain run does not.
+func TestUpdateMarksTheAccounts(t *testing.T) {
+	srv := natstest.Start(t)
+	js := srv.JetStream()
+	first := writeFile(t, "a.jsonl", acct1+"\n")
+	env, _ := testEnv(srv.ClientURL(), nil, "-site", "s1", first)
+	if err := Run(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	newer := strings.Replace(acct1, "1706781600000", "1706781600009", 1)
+	second := writeFile(t, "b.jsonl", newer+"\n")
+	env, _ = testEnv(srv.ClientURL(), nil, "-site", "s1", "-update", second)
+	if err := Run(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := js.Stream(context.Background(), "GIGYA_ACCOUNTS")
+	for seq, want := range map[uint64]string{1: "", 2: "1"} {
+		m, err := s.GetMsg(context.Background(), seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Header.Get(message.HdrUpdate); got != want {
+			t.Errorf("message %d: %s = %q, want %q", seq, message.HdrUpdate, got, want)
+		}
+	}
+}

@@ -54,6 +54,7 @@ func run(ctx context.Context, env stage.Env, registry Registry) error {
 	runID := fs.String("run", "", "run id recorded in the Etl-Run header and the run record (default: generated)")
 	since := fs.String("since", "", "gigya-api: extract accounts updated since this time (RFC 3339 or epoch ms)")
 	incremental := fs.Bool("incremental", false, "gigya-api: extract what changed since the last completed run's checkpoint (minus extractor.gigya.overlap)")
+	update := fs.Bool("update", false, "the accounts may already be loaded (a second export during the cut-over): loaders apply them as updates (upsert); implied by -since, -incremental and -follow")
 	follow := fs.Bool("follow", false, "gigya-api: after catching up, keep polling for changes every extractor.gigya.follow_every until stopped")
 	if err := stage.ParseFlags(fs, env.Args, true); err != nil {
 		return err
@@ -103,6 +104,7 @@ func run(ctx context.Context, env stage.Env, registry Registry) error {
 			site: ss.Site, run: *runID,
 			maxPending: cfg.Extractor.MaxPending, checkpointEvery: cfg.Extractor.CheckpointEvery,
 			metrics: m, maxPayload: rt.NC.MaxPayload(),
+			update: *update || *since != "" || *incremental || *follow,
 		}
 	}
 	hb := rt.Heartbeat(ctx, "extractor", "run "+*runID, func() map[string]int64 {

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +36,7 @@ type Totals struct {
 	DeadLettered int64 `json:"dead_lettered"` // users the target refused, stored in ETL_DEADLETTER
 	Retried      int64 `json:"retried"`       // users handed back for a later retry
 	Batches      int64 `json:"batches"`       // sink writes
+	Superseded   int64 `json:"superseded"`    // older versions of a user acked unwritten: a newer one was in the same batch
 }
 
 type publisher interface {
@@ -54,7 +57,7 @@ type loader struct {
 	log        *slog.Logger
 	metrics    *metrics
 
-	consumed, loaded, deadLettered, retried, batches atomic.Int64
+	consumed, loaded, deadLettered, retried, batches, superseded atomic.Int64
 }
 
 // run consumes until ctx is done, then writes and acks the partial batch.
@@ -115,10 +118,11 @@ func (l *loader) run(ctx context.Context, cons jetstream.Consumer) error {
 
 // write stores one batch and settles every message in it.
 func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
+	batch = l.newestOnly(batch)
 	recs := make([]sink.Record, len(batch))
 	for i, m := range batch {
 		recs[i] = sink.Record{UID: m.Headers().Get(message.HdrUID), MsgID: m.Headers().Get(message.HdrMsgID), Data: m.Data(),
-			Update: m.Headers().Get(message.HdrReplay) != ""}
+			Update: m.Headers().Get(message.HdrReplay) != "" || m.Headers().Get(message.HdrUpdate) != ""}
 	}
 	// A graceful stop still finishes the write in flight: the target may
 	// have stored part of it already, and acking is what stops repeats.
@@ -166,6 +170,67 @@ func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 			}
 		}
 	}
+}
+
+// newestOnly keeps, of several versions of one user in a batch, the newest
+// (highest Gigya-Last-Updated, then the latest stream sequence: a replay's
+// mapping), and acks the others as superseded. A target given two versions
+// in one import would keep the first (Auth0 refuses the second as
+// "duplicated in the users file"), and a file sink would write both in an
+// order nobody chose. Exploded outputs of one user (msg ids ending #i) are
+// different records, not versions.
+func (l *loader) newestOnly(batch []jetstream.Msg) []jetstream.Msg {
+	type version struct {
+		at      int
+		updated int64
+		seq     uint64
+	}
+	newest := make(map[string]version, len(batch))
+	superseded := 0
+	for i, m := range batch {
+		key := m.Headers().Get(message.HdrUID)
+		if key == "" {
+			continue
+		}
+		if id := m.Headers().Get(message.HdrMsgID); strings.Contains(id, "#") {
+			key += id[strings.LastIndex(id, "#"):]
+		}
+		v := version{at: i}
+		v.updated, _ = strconv.ParseInt(m.Headers().Get(message.HdrLastUpdated), 10, 64)
+		if meta, err := m.Metadata(); err == nil {
+			v.seq = meta.Sequence.Stream
+		}
+		old, seen := newest[key]
+		switch {
+		case !seen:
+			newest[key] = v
+			continue
+		case v.updated > old.updated || (v.updated == old.updated && v.seq > old.seq):
+			newest[key] = v
+		}
+		superseded++
+	}
+	if superseded == 0 {
+		return batch
+	}
+	keep := make(map[int]bool, len(newest))
+	for _, v := range newest {
+		keep[v.at] = true
+	}
+	out := batch[:0:0]
+	for i, m := range batch {
+		if m.Headers().Get(message.HdrUID) == "" || keep[i] {
+			out = append(out, m)
+			continue
+		}
+		if err := m.Ack(); err != nil {
+			l.log.Warn("ack of a superseded version failed; it will be redelivered", "uid", m.Headers().Get(message.HdrUID), "err", err)
+		}
+		l.consumed.Add(1)
+		l.superseded.Add(1)
+		l.metrics.records.WithLabelValues("superseded").Inc()
+	}
+	return out
 }
 
 // settle acks a message whose user is stored (loaded) or dead-lettered.
@@ -248,7 +313,7 @@ func numDelivered(m jetstream.Msg) uint64 {
 
 func (l *loader) totals() Totals {
 	return Totals{Consumed: l.consumed.Load(), Loaded: l.loaded.Load(), DeadLettered: l.deadLettered.Load(),
-		Retried: l.retried.Load(), Batches: l.batches.Load()}
+		Retried: l.retried.Load(), Batches: l.batches.Load(), Superseded: l.superseded.Load()}
 }
 
 // counts is the heartbeat form of the totals.
@@ -276,7 +341,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gm_loader_records_total",
-			Help: "Users handled by the loader, by result (loaded, dead_lettered, retried).",
+			Help: "Users handled by the loader, by result (loaded, dead_lettered, retried, superseded).",
 		}, []string{"result"}),
 		writeSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "gm_loader_write_seconds",

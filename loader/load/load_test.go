@@ -296,3 +296,60 @@ func TestConcurrentWritesAreBounded(t *testing.T) {
 		t.Fatalf("peak %d, stored %d", cs.peak(), len(f.sink.count()))
 	}
 }
+
+// TestNewestVersionPerBatchAndUpdates: two versions of one user in a batch
+// reach the sink as the newer one only (the older is acked as superseded);
+// exploded outputs of one user are all kept; users from an incremental
+// extraction (Etl-Update) or a replay (Etl-Replay) are marked as updates.
+func TestNewestVersionPerBatchAndUpdates(t *testing.T) {
+	var mu sync.Mutex
+	var got []sink.Record
+	f := setup(t, 100, func(_ int, recs []sink.Record) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range recs {
+			got = append(got, sink.Record{UID: r.UID, MsgID: r.MsgID, Data: append([]byte(nil), r.Data...), Update: r.Update})
+		}
+		return nil
+	})
+	f.l.maxWait = time.Second // one batch
+	pub := func(uid, id, updated string, hdr ...string) {
+		t.Helper()
+		m := nats.NewMsg("users.mapped.auth0")
+		m.Data = fmt.Appendf(nil, `{"user_id":%q,"v":%q}`, uid, id)
+		m.Header.Set(message.HdrUID, uid)
+		m.Header.Set(message.HdrMsgID, id)
+		m.Header.Set(message.HdrLastUpdated, updated)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			m.Header.Set(hdr[i], hdr[i+1])
+		}
+		if _, err := f.js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub("u1", "auth0:u1:200:v1", "200", message.HdrUpdate, "1") // the newer version first...
+	pub("u1", "auth0:u1:100:v1", "100")                         // ...a redelivered older one after it
+	pub("u2", "auth0:u2:100:v1", "100")
+	pub("u2", "auth0:u2:100:v2", "100", message.HdrReplay, "r1") // same version, the replay's mapping
+	pub("u3", "auth0:u3:100:v1#0", "100")                        // exploded: both kept
+	pub("u3", "auth0:u3:100:v1#1", "100")
+	stop := f.start(t)
+	natstest.Eventually(t, 10*time.Second, f.settled(6))
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	byID := map[string]sink.Record{}
+	for _, r := range got {
+		byID[r.MsgID] = r
+	}
+	if len(got) != 4 || byID["auth0:u1:200:v1"].UID == "" || byID["auth0:u2:100:v2"].UID == "" ||
+		byID["auth0:u3:100:v1#0"].UID == "" || byID["auth0:u3:100:v1#1"].UID == "" {
+		t.Fatalf("sink got %v", got)
+	}
+	if !byID["auth0:u1:200:v1"].Update || !byID["auth0:u2:100:v2"].Update || byID["auth0:u3:100:v1#0"].Update {
+		t.Fatalf("update flags wrong: %+v", got)
+	}
+	if tot := f.l.totals(); tot.Superseded != 2 || tot.Loaded != 4 || tot.Consumed != 6 {
+		t.Fatalf("totals %+v", tot)
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gigya-migrate/gigya-migrate/pkg/config"
 	"github.com/gigya-migrate/gigya-migrate/pkg/consume"
+	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 	"github.com/gigya-migrate/gigya-migrate/pkg/message"
 	"github.com/gigya-migrate/gigya-migrate/pkg/ops"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
@@ -70,7 +71,11 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		Decode: func(v any) error { return config.DecodeNode("loader.sink.options", &ls.Sink.Options, v) },
 	})
 	if err != nil {
-		return stage.Usage(fmt.Errorf("sink %s: %w", ls.Sink.Type, err))
+		err = fmt.Errorf("sink %s: %w", ls.Sink.Type, err)
+		if fault.IsTransient(err) {
+			return err // the target is down or busy, not misconfigured: exit 1, start again later
+		}
+		return stage.Usage(err)
 	}
 	rt, err := stage.Start(ctx, "loader", cfg.Common, log)
 	if err != nil {

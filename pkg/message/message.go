@@ -40,6 +40,10 @@ const (
 	// HdrTruncated marks a dead letter whose payload was cut to fit the
 	// server's max payload; the value is the input's size in bytes.
 	HdrTruncated = "Etl-Truncated"
+	// HdrUpdate marks an account that may already be at the target: an
+	// incremental extraction (changes during the cut-over) or one run with
+	// -update. Loaders apply it as an update (upsert), like a replay.
+	HdrUpdate = "Etl-Update"
 	// HdrReplay names the replay (transformer replay) that produced a mapped
 	// user; loaders apply such users as updates (upsert).
 	HdrReplay = "Etl-Replay"

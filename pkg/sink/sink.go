@@ -32,7 +32,9 @@ type Record struct {
 	// Update says the user may already exist at the target: apply the
 	// record as an update (upsert), not as a first import. The loader sets
 	// it for users a replay produced (header Etl-Replay), which re-sends
-	// users the target already holds after a mapping fix.
+	// users the target already holds after a mapping fix, and for accounts
+	// an incremental extraction brought (header Etl-Update): changes made
+	// during the cut-over window.
 	Update bool
 }
 

@@ -188,7 +188,7 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 			if t.replay != nil {
 				msg.Header.Set(message.HdrReplay, t.replay.id)
 			}
-			for _, h := range []string{message.HdrSite, message.HdrLastUpdated, message.HdrRun, message.HdrRedriven} {
+			for _, h := range []string{message.HdrSite, message.HdrLastUpdated, message.HdrRun, message.HdrRedriven, message.HdrUpdate} {
 				if v := in.Headers().Get(h); v != "" {
 					msg.Header.Set(h, v)
 				}

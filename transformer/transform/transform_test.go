@@ -228,3 +228,30 @@ fields:
 		}
 	}
 }
+
+// TestUpdateMarkTravels: an account marked Etl-Update by the extractor (an
+// incremental run) keeps the mark on its mapped user, for the loader.
+func TestUpdateMarkTravels(t *testing.T) {
+	f := setup(t, 30*time.Second)
+	m := nats.NewMsg("gigya.accounts.s1")
+	m.Data = []byte(`{"UID":"u9","profile":{"email":"u9@example.com"}}`)
+	m.Header.Set(message.HdrUID, "u9")
+	m.Header.Set(message.HdrLastUpdated, "1000")
+	m.Header.Set(message.HdrUpdate, "1")
+	if _, err := f.js.PublishMsg(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	f.runUntil(t, func() error {
+		if f.t.mapped.Load() != 1 {
+			return fmt.Errorf("not mapped yet: %+v", f.t.totals())
+		}
+		return nil
+	})
+	out, err := f.top.Mapped.GetLastMsgForSubject(context.Background(), "users.mapped.t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Header.Get(message.HdrUpdate) != "1" {
+		t.Fatalf("mapped user headers %v: the update mark was lost", out.Header)
+	}
+}
