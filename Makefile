@@ -37,9 +37,17 @@ fuzz:
 build:
 	$(GO) build -o $(BIN)/ ./extractor ./transformer ./loader
 
-## bench: the benchmarks (compare ratios measured in one run; the machine is shared)
+## bench: the benchmarks of BENCHMARKS.md, BENCH_COUNT runs each (medians), then rewrite BENCHMARKS.md
+## (about 10 minutes on 2 cores; GM_BENCH_LARGE_ACCOUNTS=0 skips the 1,000,000-account memory run,
+## GM_BENCH_LARGE_RUNS=N repeats it; the raw go test output is kept in BENCH_OUT)
+BENCH_COUNT ?= 3
+BENCH_OUT ?= $(or $(TMPDIR),/tmp)/gigya-migrate-bench.txt
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@start=$$(date +%s); : > $(BENCH_OUT); \
+	$(GO) test -run '^$$' -bench '^BenchmarkMapAuth0$$' -benchmem -count $(BENCH_COUNT) ./transformer/transform 2>&1 | tee -a $(BENCH_OUT); \
+	$(GO) test -run '^$$' -bench '^(BenchmarkPipeline|BenchmarkTransformerScaling|BenchmarkExtractorGigyaRate)$$' \
+		-benchtime 1x -count $(BENCH_COUNT) -timeout 60m ./pkg/quickstart 2>&1 | tee -a $(BENCH_OUT); \
+	$(GO) run ./pkg/quickstart/cmd/benchreport -o BENCHMARKS.md -elapsed $$(( $$(date +%s) - start ))s $(BENCH_OUT)
 
 ## lint: formatting and vet
 lint:
