@@ -16,26 +16,9 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/gigya-migrate/gigya-migrate/pkg/natsconn"
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
 	"github.com/nats-io/nats.go/jetstream"
 )
-
-// Config is the configuration file every binary reads; the dead-letter
-// commands use its shared sections (nats, streams, telemetry) and accept the
-// others unread, so operators point them at the same file.
-type Config struct {
-	stage.Common `yaml:",inline"`
-	Extractor    any `yaml:"extractor"`
-	Transformer  any `yaml:"transformer"`
-	Loader       any `yaml:"loader"`
-}
-
-// DefaultConfig returns the defaults of the shared sections.
-func DefaultConfig() Config { return Config{Common: stage.DefaultCommon()} }
-
-// Validate reports every problem of the shared sections with its key path.
-func (c *Config) Validate() error { return c.Common.Validate() }
 
 const usage = `deadletter inspects the dead-letter stream (ETL_DEADLETTER by default) and
 sends dead letters back to the stage that rejected them once the cause is fixed.
@@ -139,24 +122,19 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // session is a connection to the configured pipeline.
 type session struct {
-	cfg   Config
+	cfg   stage.OpsConfig
 	js    jetstream.JetStream
 	close func()
 }
 
 func connect(ctx context.Context, env stage.Env, cfgPath string) (*session, error) {
-	cfg := DefaultConfig()
-	if err := stage.LoadConfig(cfgPath, &cfg, &cfg.Common, env.Getenv, cfg.Validate); err != nil {
+	cfg, err := stage.LoadOpsConfig(cfgPath, env.Getenv)
+	if err != nil {
 		return nil, err
 	}
 	log := cfg.Telemetry.Logger(env.Stderr).With("command", "deadletter")
-	nc, err := natsconn.Connect(ctx, cfg.NATS, "gigya-migrate-deadletter", log)
+	nc, js, err := stage.Connect(ctx, "gigya-migrate-deadletter", cfg.Common, log)
 	if err != nil {
-		return nil, err
-	}
-	js, err := natsconn.JetStream(ctx, nc)
-	if err != nil {
-		nc.Close()
 		return nil, err
 	}
 	return &session{cfg: cfg, js: js, close: nc.Close}, nil

@@ -138,6 +138,43 @@ func LoadConfig(path string, cfg any, common *Common, getenv func(string) string
 	return nil
 }
 
+// OpsConfig is the configuration file as an operator command (status,
+// deadletter) reads it: the shared sections, with the stages' own accepted
+// unread, so that one file serves every binary and command.
+type OpsConfig struct {
+	Common      `yaml:",inline"`
+	Extractor   any `yaml:"extractor"`
+	Transformer any `yaml:"transformer"`
+	Loader      any `yaml:"loader"`
+}
+
+// LoadOpsConfig loads an operator command's configuration (see [LoadConfig]).
+func LoadOpsConfig(path string, getenv func(string) string) (OpsConfig, error) {
+	cfg := OpsConfig{Common: DefaultCommon()}
+	err := LoadConfig(path, &cfg, &cfg.Common, getenv, cfg.Common.Validate)
+	return cfg, err
+}
+
+// Connect connects to NATS and checks JetStream without touching the
+// topology: what operator commands use, which look at the pipeline but must
+// never create its streams. Close the connection when done.
+func Connect(ctx context.Context, name string, c Common, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	return connect(ctx, name, c, log)
+}
+
+func connect(ctx context.Context, name string, c Common, log *slog.Logger, jsOpts ...jetstream.JetStreamOpt) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := natsconn.Connect(ctx, c.NATS, name, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := natsconn.JetStream(ctx, nc, jsOpts...)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, js, nil
+}
+
 // Runtime is a started binary's connection to the pipeline.
 type Runtime struct {
 	Log      *slog.Logger
@@ -155,13 +192,8 @@ type Runtime struct {
 // Start connects to NATS, checks JetStream, ensures the topology and starts
 // the telemetry endpoint. Close the Runtime when done.
 func Start(ctx context.Context, name string, c Common, log *slog.Logger, jsOpts ...jetstream.JetStreamOpt) (*Runtime, error) {
-	nc, err := natsconn.Connect(ctx, c.NATS, name, log)
+	nc, js, err := connect(ctx, name, c, log, jsOpts...)
 	if err != nil {
-		return nil, err
-	}
-	js, err := natsconn.JetStream(ctx, nc, jsOpts...)
-	if err != nil {
-		nc.Close()
 		return nil, err
 	}
 	top, err := topology.Ensure(ctx, js, c.Streams)

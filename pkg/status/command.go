@@ -9,7 +9,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/gigya-migrate/gigya-migrate/pkg/natsconn"
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
 	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
 	"github.com/nats-io/nats.go/jetstream"
@@ -37,18 +36,6 @@ Rates and ETAs compare two samples: the text and JSON outputs take them
 
 Flags:
 `
-
-// Config is the configuration file every binary reads; status uses the
-// shared sections and accepts the stages' own, so one file serves all.
-type Config struct {
-	stage.Common `yaml:",inline"`
-	Extractor    any `yaml:"extractor"`
-	Transformer  any `yaml:"transformer"`
-	Loader       any `yaml:"loader"`
-}
-
-// Validate reports every problem with its full key path.
-func (c *Config) Validate() error { return c.Common.Validate() }
 
 // DeadLetterSummary summarizes the dead-letter stream of a connected
 // pipeline by stage, target and error code. The binary that wires the
@@ -89,8 +76,8 @@ func (c Command) Run(ctx context.Context, env stage.Env, args []string) error {
 	case *interval == 0 && live && !*once:
 		return stage.Usage(errors.New("the live view needs a positive -interval (or -once)"))
 	}
-	cfg := Config{Common: stage.DefaultCommon()}
-	if err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, cfg.Validate); err != nil {
+	cfg, err := stage.LoadOpsConfig(*cfgPath, env.Getenv)
+	if err != nil {
 		return err
 	}
 	// Info lines ("connected to NATS") would be noise on a one-shot command
@@ -102,15 +89,11 @@ func (c Command) Run(ctx context.Context, env stage.Env, args []string) error {
 	}
 	log := tel.Logger(env.Stderr).With("command", "status")
 
-	nc, err := natsconn.Connect(ctx, cfg.NATS, "gigya-migrate-status", log)
+	nc, js, err := stage.Connect(ctx, "gigya-migrate-status", cfg.Common, log)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := natsconn.JetStream(ctx, nc)
-	if err != nil {
-		return err
-	}
 	collect := c.collector(js, cfg.Streams, max(*interval, 10*time.Second))
 
 	if live {
