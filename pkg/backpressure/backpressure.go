@@ -55,6 +55,7 @@ type Gate struct {
 	cfg      Config
 	stream   Stream
 	subjects []string
+	label    string // the subjects, as the metrics' label
 	log      *slog.Logger
 	onChange func(paused bool, reason string)
 	metrics  *Metrics
@@ -98,7 +99,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // onChange (may be nil) hears every pause and resume, e.g. to publish it in
 // the instance's heartbeat.
 func New(cfg Config, stream Stream, subjects []string, m *Metrics, log *slog.Logger, onChange func(paused bool, reason string)) *Gate {
-	g := &Gate{cfg: cfg, stream: stream, subjects: subjects, log: log, onChange: onChange, metrics: m, open: make(chan struct{})}
+	g := &Gate{cfg: cfg, stream: stream, subjects: subjects, label: strings.Join(subjects, ","), log: log, onChange: onChange, metrics: m, open: make(chan struct{})}
 	close(g.open)
 	return g
 }
@@ -194,9 +195,8 @@ func (g *Gate) Check(ctx context.Context) {
 		}
 		return
 	}
-	label := strings.Join(g.subjects, ",")
 	if g.metrics != nil {
-		g.metrics.lag.WithLabelValues(label).Set(float64(worst))
+		g.metrics.lag.WithLabelValues(g.label).Set(float64(worst))
 	}
 	g.mu.Lock()
 	var change string
@@ -219,19 +219,18 @@ func (g *Gate) Check(ctx context.Context) {
 
 // changed reports a pause or a resume in the log, the metrics and onChange.
 func (g *Gate) changed(paused bool, change string) {
-	label := strings.Join(g.subjects, ",")
 	if paused {
-		g.log.Warn("back-pressure: paused publishing until the consumers downstream catch up", "subject", label, "reason", change)
+		g.log.Warn("back-pressure: paused publishing until the consumers downstream catch up", "subject", g.label, "reason", change)
 	} else {
-		g.log.Info("back-pressure: resumed publishing", "subject", label, "reason", change)
+		g.log.Info("back-pressure: resumed publishing", "subject", g.label, "reason", change)
 	}
 	if g.metrics != nil {
 		v := 0.0
 		if paused {
 			v = 1
-			g.metrics.pauses.WithLabelValues(label).Inc()
+			g.metrics.pauses.WithLabelValues(g.label).Inc()
 		}
-		g.metrics.paused.WithLabelValues(label).Set(v)
+		g.metrics.paused.WithLabelValues(g.label).Set(v)
 	}
 	if g.onChange != nil {
 		g.onChange(paused, change)

@@ -125,17 +125,9 @@ func bmStart(b *testing.B, name, path string, args, env []string, logw io.Writer
 
 // sample records the process's VmHWM so far.
 func (p *bmProc) sample() {
-	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		return
-	}
-	for _, line := range strings.Split(string(st), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err == nil && kb > p.hwm.Load() {
-				p.hwm.Store(kb)
-			}
-		}
+	kb, err := procStatusKiB(p.cmd.Process.Pid, "VmHWM")
+	if err == nil && int64(kb) > p.hwm.Load() {
+		p.hwm.Store(int64(kb))
 	}
 }
 

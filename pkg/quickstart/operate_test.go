@@ -91,17 +91,21 @@ func TestEndToEndThreeTransformers(t *testing.T) {
 }
 
 // rss is the resident set size of a process in KiB, from /proc.
-func rss(pid int) (int, error) {
+func rss(pid int) (int, error) { return procStatusKiB(pid, "VmRSS") }
+
+// procStatusKiB reads a memory field (VmRSS, VmHWM...) of
+// /proc/<pid>/status, in KiB.
+func procStatusKiB(pid int, field string) (int, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
+	return 0, fmt.Errorf("no %s for pid %d", field, pid)
 }
 
 // TestEndToEndBackpressure: a fast extraction of 100,000 accounts into a
@@ -275,11 +279,9 @@ func TestEndToEndFixReplayRedrive(t *testing.T) {
 	p := newPipeline(t, srv.ClientURL(), out, "GM_LOADER_BATCH_MAX_WAIT=100ms", "GM_CONFIG="+cfg)
 	drained := func() {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := contextWithTimeout(2 * time.Minute)
 		defer cancel()
-		if err := quickstart.WaitDrained(ctx, js,
-			quickstart.ConsumerRef{Stream: "GIGYA_ACCOUNTS", Durable: "transformer-auth0"},
-			quickstart.ConsumerRef{Stream: "USERS_MAPPED", Durable: "loader-jsonl"}); err != nil {
+		if err := waitDrainedRefs(ctx, js, "loader-jsonl"); err != nil {
 			t.Fatalf("not drained: %v", err)
 		}
 	}
