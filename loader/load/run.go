@@ -12,6 +12,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/pkg/ops"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/encoding/json"
 	"golang.org/x/time/rate"
@@ -85,7 +86,11 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 	defer rt.Close()
 	rt.Metrics.MustRegister(sinkMetrics...)
 	durable := "loader-" + name
-	cons, err := ls.Consumer.Durable(ctx, rt.Topology.Mapped, durable, message.MappedSubject(ls.Target))
+	var cons jetstream.Consumer
+	err = rt.Retry(ctx, "consumer "+durable, func(ctx context.Context) (err error) {
+		cons, err = ls.Consumer.Durable(ctx, rt.Topology.Mapped, durable, message.MappedSubject(ls.Target))
+		return err
+	})
 	if err != nil {
 		_ = snk.Close(context.WithoutCancel(ctx))
 		return err

@@ -113,6 +113,13 @@ func isTransient(err error) bool {
 		errors.Is(err, syscall.EPIPE):
 		return true
 	}
+	// A 503 from the JetStream API is the system or a stream without a
+	// leader for now (a restart, an election); JetStream switched off for
+	// the account is also a 503, but a configuration matter.
+	var ae *jetstream.APIError
+	if errors.As(err, &ae) && ae.Code == 503 {
+		return ae.ErrorCode != jetstream.JSErrCodeJetStreamNotEnabled && ae.ErrorCode != jetstream.JSErrCodeJetStreamNotEnabledForAccount
+	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return true

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestClassify(t *testing.T) {
@@ -23,6 +24,10 @@ func TestClassify(t *testing.T) {
 		{"deadline", fmt.Errorf("call: %w", context.DeadlineExceeded), KindTransient, "unavailable"},
 		{"nats timeout", nats.ErrTimeout, KindTransient, "unavailable"},
 		{"plain error", errors.New("boom"), KindPermanent, "internal"},
+		{"jetstream temporarily unavailable (restart, election)", fmt.Errorf("stream X: %w", &jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"}), KindTransient, "unavailable"},
+		{"jetstream not enabled is configuration", jetstream.ErrJetStreamNotEnabled, KindPermanent, "internal"},
+		{"jetstream not enabled for the account", jetstream.ErrJetStreamNotEnabledForAccount, KindPermanent, "internal"},
+		{"jetstream bad request", &jetstream.APIError{Code: 400, ErrorCode: 10003}, KindPermanent, "internal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gigya-migrate/gigya-migrate/pkg/backpressure"
 	"github.com/gigya-migrate/gigya-migrate/pkg/config"
+	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 	"github.com/gigya-migrate/gigya-migrate/pkg/heartbeat"
 	"github.com/gigya-migrate/gigya-migrate/pkg/natsconn"
 	"github.com/gigya-migrate/gigya-migrate/pkg/telemetry"
@@ -192,16 +193,31 @@ type Runtime struct {
 // Start connects to NATS, checks JetStream, ensures the topology and starts
 // the telemetry endpoint. Close the Runtime when done.
 func Start(ctx context.Context, name string, c Common, log *slog.Logger, jsOpts ...jetstream.JetStreamOpt) (*Runtime, error) {
-	nc, js, err := connect(ctx, name, c, log, jsOpts...)
+	nc, err := natsconn.Connect(ctx, c.NATS, name, log)
 	if err != nil {
 		return nil, err
 	}
-	top, err := topology.Ensure(ctx, js, c.Streams)
+	rt := &Runtime{Log: log, NC: nc, Metrics: telemetry.NewRegistry(), common: c}
+	// A server that is restarting, or a cluster electing its leaders,
+	// accepts the connection before it can answer JetStream: that is a wait,
+	// not a reason to exit.
+	err = rt.Retry(ctx, "JetStream and the streams", func(ctx context.Context) error {
+		js, err := natsconn.JetStream(ctx, nc, jsOpts...)
+		if err != nil {
+			return err
+		}
+		top, err := topology.Ensure(ctx, js, c.Streams)
+		if err != nil {
+			return err
+		}
+		rt.JS, rt.Topology = js, top
+		return nil
+	})
 	if err != nil {
 		nc.Close()
 		return nil, err
 	}
-	rt := &Runtime{Log: log, NC: nc, JS: js, Topology: top, Metrics: telemetry.NewRegistry(), common: c}
+	js := rt.JS
 	if c.Telemetry.Listen != "" {
 		ready := func() error {
 			if !nc.IsConnected() {
@@ -224,6 +240,29 @@ func Start(ctx context.Context, name string, c Common, log *slog.Logger, jsOpts 
 		}
 	}
 	return rt, nil
+}
+
+// Retry runs fn until it succeeds, fails with an error that is not
+// transient, or nats.connect_retry has passed since the first attempt: the
+// start-up steps (streams, consumers) wait out a restarting server or a
+// cluster electing its leaders, as the first connection does.
+func (r *Runtime) Retry(ctx context.Context, what string, fn func(context.Context) error) error {
+	deadline := time.Now().Add(r.common.NATS.ConnectRetry)
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := fn(actx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !fault.IsTransient(err) || time.Now().After(deadline) {
+			return err
+		}
+		wait := min(100*time.Millisecond<<min(attempt, 5), 2*time.Second)
+		r.Log.Warn(what+" not available yet, retrying", "attempt", attempt, "in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // Gate starts the back-pressure gate of a producer that publishes to

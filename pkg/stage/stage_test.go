@@ -5,8 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestExitCode(t *testing.T) {
@@ -53,5 +57,46 @@ func TestParseFlags(t *testing.T) {
 	fs, _ = Flags("x", "usage\n", env)
 	if err := ParseFlags(fs, []string{"-h"}, true); !errors.Is(err, ErrHelp) {
 		t.Fatalf("-h must return ErrHelp, got %v", err)
+	}
+}
+
+func TestRetryWaitsOutTransientErrorsOnly(t *testing.T) {
+	rt := &Runtime{Log: slog.New(slog.DiscardHandler), common: DefaultCommon()}
+	unavailable := fmt.Errorf("stream X: %w", &jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"})
+
+	calls := 0
+	err := rt.Retry(context.Background(), "streams", func(context.Context) error {
+		calls++
+		if calls < 3 {
+			return unavailable
+		}
+		return nil
+	})
+	if err != nil || calls != 3 {
+		t.Fatalf("transient twice then fine: err %v after %d calls; want nil after 3", err, calls)
+	}
+
+	calls = 0
+	bad := errors.New("stream X: subjects overlap")
+	if err := rt.Retry(context.Background(), "streams", func(context.Context) error { calls++; return bad }); !errors.Is(err, bad) || calls != 1 {
+		t.Fatalf("permanent: err %v after %d calls; want it at once", err, calls)
+	}
+
+	rt.common.NATS.ConnectRetry = 0
+	calls = 0
+	if err := rt.Retry(context.Background(), "streams", func(context.Context) error { calls++; return unavailable }); !errors.Is(err, unavailable) || calls != 1 {
+		t.Fatalf("no retry budget: err %v after %d calls; want the error at once", err, calls)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	rt.common.NATS.ConnectRetry = time.Hour
+	calls = 0
+	err = rt.Retry(ctx, "streams", func(context.Context) error {
+		calls++
+		cancel()
+		return unavailable
+	})
+	if err == nil || calls != 1 {
+		t.Fatalf("cancelled: err %v after %d calls; want an error after 1", err, calls)
 	}
 }

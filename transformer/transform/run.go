@@ -68,7 +68,11 @@ func Run(ctx context.Context, env stage.Env) error {
 	}
 	defer rt.Close()
 	durable := "transformer-" + m.Target()
-	cons, err := cfg.Transformer.Consumer.Durable(ctx, rt.Topology.Raw, durable, rawFilters(cfg.Transformer.Sites)...)
+	var cons jetstream.Consumer
+	err = rt.Retry(ctx, "consumer "+durable, func(ctx context.Context) (err error) {
+		cons, err = cfg.Transformer.Consumer.Durable(ctx, rt.Topology.Raw, durable, rawFilters(cfg.Transformer.Sites)...)
+		return err
+	})
 	if err != nil {
 		return err
 	}
