@@ -23,6 +23,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
 	"github.com/gigya-migrate/gigya-migrate/pkg/telemetry"
 	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
+	"github.com/gigya-migrate/gigya-migrate/pkg/versions"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,7 +37,7 @@ type Totals struct {
 	DeadLettered int64 `json:"dead_lettered"` // users the target refused, stored in ETL_DEADLETTER
 	Retried      int64 `json:"retried"`       // users handed back for a later retry
 	Batches      int64 `json:"batches"`       // sink writes
-	Superseded   int64 `json:"superseded"`    // older versions of a user acked unwritten: a newer one was in the same batch
+	Superseded   int64 `json:"superseded"`    // older versions of a user acked unwritten: a newer one was in the same batch or already written
 }
 
 type publisher interface {
@@ -51,9 +52,10 @@ type loader struct {
 	maxRecords int
 	maxBytes   int
 	maxWait    time.Duration
-	writers    int           // batches in flight at once (1 unless the sink is a ConcurrentWriter)
-	limiter    *rate.Limiter // users per second; nil: unlimited
-	maxPayload int64         // the server's limit on one message; 0: none
+	writers    int                // batches in flight at once (1 unless the sink is a ConcurrentWriter)
+	limiter    *rate.Limiter      // users per second; nil: unlimited
+	maxPayload int64              // the server's limit on one message; 0: none
+	versions   *versions.Register // newest update written per user; nil: none (tests)
 	log        *slog.Logger
 	metrics    *metrics
 
@@ -118,11 +120,14 @@ func (l *loader) run(ctx context.Context, cons jetstream.Consumer) error {
 
 // write stores one batch and settles every message in it.
 func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
-	batch = l.newestOnly(batch)
+	batch = l.notStale(l.newestOnly(batch))
+	if len(batch) == 0 {
+		return
+	}
 	recs := make([]sink.Record, len(batch))
 	for i, m := range batch {
 		recs[i] = sink.Record{UID: m.Headers().Get(message.HdrUID), MsgID: m.Headers().Get(message.HdrMsgID), Data: m.Data(),
-			Update: m.Headers().Get(message.HdrReplay) != "" || m.Headers().Get(message.HdrUpdate) != ""}
+			Update: isUpdate(m)}
 	}
 	// A graceful stop still finishes the write in flight: the target may
 	// have stored part of it already, and acking is what stops repeats.
@@ -140,6 +145,7 @@ func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 	var rejected *sink.RejectedError
 	switch {
 	case err == nil:
+		l.recordVersions(wctx, batch, nil)
 		for _, m := range batch {
 			l.settle(m, true)
 		}
@@ -148,6 +154,7 @@ func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 		for _, r := range rejected.Rejections {
 			refused[r.Index] = r
 		}
+		l.recordVersions(wctx, batch, func(i int) bool { _, no := refused[i]; return !no })
 		for i, m := range batch {
 			if r, ok := refused[i]; ok {
 				l.deadLetter(wctx, m, r.Code, r.Reason)
@@ -188,15 +195,11 @@ func (l *loader) newestOnly(batch []jetstream.Msg) []jetstream.Msg {
 	newest := make(map[string]version, len(batch))
 	superseded := 0
 	for i, m := range batch {
-		key := m.Headers().Get(message.HdrUID)
+		key := userKey(m)
 		if key == "" {
 			continue
 		}
-		if id := m.Headers().Get(message.HdrMsgID); strings.Contains(id, "#") {
-			key += id[strings.LastIndex(id, "#"):]
-		}
-		v := version{at: i}
-		v.updated, _ = strconv.ParseInt(m.Headers().Get(message.HdrLastUpdated), 10, 64)
+		v := version{at: i, updated: lastUpdated(m)}
 		if meta, err := m.Metadata(); err == nil {
 			v.seq = meta.Sequence.Stream
 		}
@@ -223,14 +226,87 @@ func (l *loader) newestOnly(batch []jetstream.Msg) []jetstream.Msg {
 			out = append(out, m)
 			continue
 		}
-		if err := m.Ack(); err != nil {
-			l.log.Warn("ack of a superseded version failed; it will be redelivered", "uid", m.Headers().Get(message.HdrUID), "err", err)
-		}
-		l.consumed.Add(1)
-		l.superseded.Add(1)
-		l.metrics.records.WithLabelValues("superseded").Inc()
+		l.supersede(m)
 	}
 	return out
+}
+
+// notStale acks as superseded the users of which a newer version was
+// already written (see package versions): a redelivery after a crash or a
+// restart, or a version a parallel transformer published late.
+func (l *loader) notStale(batch []jetstream.Msg) []jetstream.Msg {
+	if l.versions == nil || l.versions.Len() == 0 {
+		return batch
+	}
+	out := batch[:0:0]
+	for _, m := range batch {
+		if key := userKey(m); key != "" && l.versions.Stale(key, lastUpdated(m)) {
+			l.log.Debug("a newer version of this user was already written; skipping this one", "uid", m.Headers().Get(message.HdrUID))
+			l.supersede(m)
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (l *loader) supersede(m jetstream.Msg) {
+	if err := m.Ack(); err != nil {
+		l.log.Warn("ack of a superseded version failed; it will be redelivered", "uid", m.Headers().Get(message.HdrUID), "err", err)
+	}
+	l.consumed.Add(1)
+	l.superseded.Add(1)
+	l.metrics.records.WithLabelValues("superseded").Inc()
+}
+
+// recordVersions registers the updates and replays of batch that the sink
+// stored (stored(i); nil: all), before they are acked: once acked, an older
+// version may come and must find them. A failure to record is logged, not
+// fatal: this instance still knows them, and the write is done.
+func (l *loader) recordVersions(ctx context.Context, batch []jetstream.Msg, stored func(int) bool) {
+	if l.versions == nil {
+		return
+	}
+	var entries []versions.Entry
+	for i, m := range batch {
+		if !isUpdate(m) || (stored != nil && !stored(i)) {
+			continue
+		}
+		if v := lastUpdated(m); v > 0 {
+			entries = append(entries, versions.Entry{Key: userKey(m), Version: v})
+		}
+	}
+	if len(entries) == 0 {
+		return
+	}
+	if err := l.versions.Wrote(ctx, entries); err != nil {
+		l.log.Warn("could not record the versions written; a restarted loader may write an older version of these users again", "users", len(entries), "err", err)
+	}
+}
+
+// userKey identifies a user at the target: its UID, and for the outputs
+// of an exploded record (msg ids ending #i) the output, which is a
+// different record rather than a version.
+func userKey(m jetstream.Msg) string {
+	key := m.Headers().Get(message.HdrUID)
+	if key == "" {
+		return ""
+	}
+	if id := m.Headers().Get(message.HdrMsgID); strings.Contains(id, "#") {
+		key += id[strings.LastIndex(id, "#"):]
+	}
+	return key
+}
+
+func lastUpdated(m jetstream.Msg) int64 {
+	v, _ := strconv.ParseInt(m.Headers().Get(message.HdrLastUpdated), 10, 64)
+	return v
+}
+
+// isUpdate: the user may already be at the target (a change during the
+// cut-over, a replay), so the sink must update rather than create it.
+func isUpdate(m jetstream.Msg) bool {
+	return m.Headers().Get(message.HdrReplay) != "" || m.Headers().Get(message.HdrUpdate) != ""
 }
 
 // settle acks a message whose user is stored (loaded) or dead-lettered.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
 	"github.com/gigya-migrate/gigya-migrate/pkg/telemetry"
 	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
+	"github.com/gigya-migrate/gigya-migrate/pkg/versions"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -94,8 +96,14 @@ func setup(t *testing.T, maxAckPending int, write func(int, []sink.Record) error
 		t.Fatal(err)
 	}
 	fs := &fakeSink{stored: map[string]int{}, write: write}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg, err := versions.Open(ctx, top.Versions, js, "test", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(reg.Close)
 	l := &loader{sink: fs, pub: js, target: "auth0", consumer: cc, maxRecords: 10, maxBytes: 1 << 20, maxWait: 20 * time.Millisecond,
-		log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: newMetrics(telemetry.NewRegistry())}
+		log: log, metrics: newMetrics(telemetry.NewRegistry()), versions: reg}
 	return &fixture{js: js, top: top, cons: cons, l: l, sink: fs}
 }
 
@@ -351,5 +359,76 @@ func TestNewestVersionPerBatchAndUpdates(t *testing.T) {
 	}
 	if tot := f.l.totals(); tot.Superseded != 2 || tot.Loaded != 4 || tot.Consumed != 6 {
 		t.Fatalf("totals %+v", tot)
+	}
+}
+
+func TestOlderVersionAfterANewerOneWasWrittenIsSuperseded(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	f := setup(t, 100, func(_ int, recs []sink.Record) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range recs {
+			got = append(got, r.MsgID)
+		}
+		return nil
+	})
+	pub := func(uid, updated string, hdr ...string) {
+		t.Helper()
+		m := nats.NewMsg("users.mapped.auth0")
+		m.Data = fmt.Appendf(nil, `{"user_id":%q,"updated":%s}`, uid, updated)
+		m.Header.Set(message.HdrUID, uid)
+		m.Header.Set(message.HdrMsgID, "auth0:"+uid+":"+updated)
+		m.Header.Set(message.HdrLastUpdated, updated)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			m.Header.Set(hdr[i], hdr[i+1])
+		}
+		if _, err := f.js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loaded := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(got)
+	}
+
+	// An update is written and recorded; a bulk user is written, not recorded.
+	pub("u1", "200", message.HdrUpdate, "1")
+	pub("u2", "100")
+	stop := f.start(t)
+	natstest.Eventually(t, 10*time.Second, f.settled(2))
+	// In later batches: the bulk version of u1 that a crash or a parallel
+	// transformer delivers late, the update again (a redelivery: the same
+	// version is written again), an older update, and an older u2, which is
+	// written since first imports are not recorded.
+	pub("u1", "100")
+	natstest.Eventually(t, 10*time.Second, f.settled(3))
+	pub("u1", "200", message.HdrUpdate, "1", message.HdrReplay, "r1", message.HdrMsgID, "auth0:u1:200:r1")
+	natstest.Eventually(t, 10*time.Second, f.settled(4))
+	pub("u1", "150", message.HdrUpdate, "1")
+	pub("u2", "50")
+	natstest.Eventually(t, 10*time.Second, f.settled(6))
+	stop()
+	want := []string{"auth0:u1:200", "auth0:u2:100", "auth0:u1:200:r1", "auth0:u2:50"}
+	if g := loaded(); !slices.Equal(g, want) {
+		t.Fatalf("written %v, want %v", g, want)
+	}
+	if tot := f.l.totals(); tot.Superseded != 2 || tot.Loaded != 4 {
+		t.Fatalf("totals %+v, want 2 superseded, 4 loaded", tot)
+	}
+	if n := f.l.versions.Len(); n != 1 {
+		t.Fatalf("register holds %d users, want 1 (only u1 came as an update)", n)
+	}
+
+	// A restarted loader (a new register on the same bucket) knows u1's
+	// version without having written it.
+	reg, err := versions.Open(context.Background(), f.top.Versions, f.js, "test", f.l.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	if !reg.Stale("u1", 199) || reg.Stale("u1", 200) || reg.Stale("u2", 1) {
+		t.Fatalf("restarted register: u1@199 stale %v (want true), u1@200 %v, u2@1 %v (want false)", reg.Stale("u1", 199), reg.Stale("u1", 200), reg.Stale("u2", 1))
 	}
 }

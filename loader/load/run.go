@@ -12,6 +12,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/pkg/ops"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
+	"github.com/gigya-migrate/gigya-migrate/pkg/versions"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/encoding/json"
@@ -101,8 +102,14 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		return err
 	}
 	defer func() { _ = watch.Unsubscribe() }()
+	reg, err := versions.Open(ctx, rt.Topology.Versions, rt.JS, name, log)
+	if err != nil {
+		_ = snk.Close(context.WithoutCancel(ctx))
+		return err
+	}
+	defer reg.Close()
 	l := &loader{
-		sink: snk, pub: rt.JS, target: ls.Target, consumer: ls.Consumer,
+		sink: snk, pub: rt.JS, target: ls.Target, consumer: ls.Consumer, versions: reg,
 		maxRecords: ls.Batch.MaxRecords, maxBytes: ls.Batch.MaxBytes, maxWait: ls.Batch.MaxWait,
 		log: log, metrics: newMetrics(rt.Metrics), maxPayload: rt.NC.MaxPayload(),
 	}

@@ -1,5 +1,5 @@
 // Package topology creates or updates, idempotently, the JetStream streams and
-// the KV bucket the pipeline uses, and builds the consumer configurations of
+// the KV buckets the pipeline uses, and builds the consumer configurations of
 // its stages. Every binary calls [Ensure] at start-up with the same
 // configuration, so whichever starts first creates what the others need.
 package topology
@@ -40,6 +40,9 @@ type Config struct {
 		Bucket  string `yaml:"bucket" doc:"KV bucket of extractor checkpoints and run records"`
 		History int    `yaml:"history" doc:"revisions kept per key"`
 	} `yaml:"state"`
+	Versions struct {
+		Bucket string `yaml:"bucket" doc:"KV bucket where loaders record the newest version written of each user that arrived as an update or replay, so that an older version delivered later is not written over it"`
+	} `yaml:"versions"`
 }
 
 // Default returns the topology of DESIGN §1.
@@ -53,6 +56,7 @@ func Default() Config {
 	}
 	c.State.Bucket = "etl_state"
 	c.State.History = 5
+	c.Versions.Bucket = "etl_versions"
 	return c
 }
 
@@ -73,6 +77,7 @@ func (c Config) Validate() error {
 	p.Check(c.Raw.Name != c.Mapped.Name && c.Raw.Name != c.DeadLetter.Name && c.Mapped.Name != c.DeadLetter.Name, "raw.name/mapped.name/deadletter.name", "must differ")
 	p.Check(c.State.Bucket != "", "state.bucket", "is required")
 	p.Check(c.State.History >= 1 && c.State.History <= 64, "state.history", "must be between 1 and 64")
+	p.Check(c.Versions.Bucket != "" && c.Versions.Bucket != c.State.Bucket, "versions.bucket", "is required and must differ from state.bucket")
 	return p.Err()
 }
 
@@ -95,9 +100,10 @@ const errCodeSubjectOverlap jetstream.ErrorCode = 10065
 type Topology struct {
 	Raw, Mapped, DeadLetter jetstream.Stream
 	State                   jetstream.KeyValue
+	Versions                jetstream.KeyValue
 }
 
-// Ensure creates the streams and the KV bucket, or updates them to match c.
+// Ensure creates the streams and the KV buckets, or updates them to match c.
 // A server-side conflict (another stream already owns the subjects, a limit
 // the server refuses) is returned with the stream's name and what to check.
 func Ensure(ctx context.Context, js jetstream.JetStream, c Config) (*Topology, error) {
@@ -121,6 +127,16 @@ func Ensure(ctx context.Context, js jetstream.JetStream, c Config) (*Topology, e
 	})
 	if err != nil {
 		return nil, fmt.Errorf("KV bucket %s: %w", c.State.Bucket, err)
+	}
+	t.Versions, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      c.Versions.Bucket,
+		Description: "gigya-migrate: newest version written per loader and user, for updates and replays",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("KV bucket %s: %w", c.Versions.Bucket, err)
 	}
 	return &t, nil
 }

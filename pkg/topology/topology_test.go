@@ -37,11 +37,13 @@ func TestEnsureIsIdempotentAndUpdates(t *testing.T) {
 	for n := range names.Name() {
 		got = append(got, n)
 	}
-	if len(got) != 4 { // three streams + the KV bucket's
+	if len(got) != 5 { // three streams + the two KV buckets'
 		t.Fatalf("streams = %v", got)
 	}
-	if _, err := js.KeyValue(ctx, "etl_state"); err != nil {
-		t.Fatal(err)
+	for _, b := range []string{"etl_state", "etl_versions"} {
+		if _, err := js.KeyValue(ctx, b); err != nil {
+			t.Fatal(b, err)
+		}
 	}
 }
 
