@@ -4,7 +4,7 @@ BIN ?= bin
 OUT ?= out
 SAMPLE := configs/sample/accounts.jsonl.gz
 
-.PHONY: run test fuzz build bench lint sample clean
+.PHONY: run test test-faults fuzz build bench lint sample clean
 
 ACCOUNTS ?= 1000
 
@@ -19,6 +19,12 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/pkg/quickstart$$')
 	$(GO) test -count=1 ./pkg/quickstart
+
+## test-faults: the fault-injection suite with its full trial count (GM_FAULT_TRIALS per kind, default 10;
+## GM_FAULT_SEED=N reruns the seed a failure printed); make test runs it with 2 trials per kind
+GM_FAULT_TRIALS ?= 10
+test-faults:
+	GM_FAULT_TRIALS=$(GM_FAULT_TRIALS) $(GO) test -count=1 -timeout 60m -run '^TestFaults$$' -v ./pkg/quickstart
 
 ## fuzz: a short run of every fuzz test (FUZZTIME each: an exec count, or a duration such as 2m)
 FUZZTIME ?= 20000x

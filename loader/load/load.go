@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +57,7 @@ type loader struct {
 	limiter    *rate.Limiter      // users per second; nil: unlimited
 	maxPayload int64              // the server's limit on one message; 0: none
 	versions   *versions.Register // newest update written per user; nil: none (tests)
+	users      *userLocks         // users of the batches being written (run)
 	log        *slog.Logger
 	metrics    *metrics
 
@@ -76,6 +78,10 @@ func (l *loader) run(ctx context.Context, cons jetstream.Consumer) error {
 	// batcher wait for a free writer, which is the back-pressure.
 	slots := make(chan struct{}, max(l.writers, 1))
 	var writing sync.WaitGroup
+	if l.users == nil {
+		l.users = newUserLocks()
+	}
+	users := l.users
 	flush := func() {
 		timer.Stop()
 		if len(batch) > 0 {
@@ -85,9 +91,18 @@ func (l *loader) run(ctx context.Context, cons jetstream.Consumer) error {
 			// redelivered meanwhile.
 			stop := l.keepAlive(full)
 			slots <- struct{}{}
+			// Two versions of a user in batches written at once would
+			// reach the target in the order the writes finish. The later
+			// batch waits for the earlier one, then finds its versions in
+			// the register (notStale).
+			var keys []string
+			if l.writers > 1 {
+				keys = batchKeys(full)
+				users.lock(keys)
+			}
 			writing.Add(1)
 			go func() {
-				defer func() { stop(); <-slots; writing.Done() }()
+				defer func() { users.unlock(keys); stop(); <-slots; writing.Done() }()
 				l.write(ctx, full)
 			}()
 		}
@@ -282,6 +297,66 @@ func (l *loader) recordVersions(ctx context.Context, batch []jetstream.Msg, stor
 	if err := l.versions.Wrote(ctx, entries); err != nil {
 		l.log.Warn("could not record the versions written; a restarted loader may write an older version of these users again", "users", len(entries), "err", err)
 	}
+}
+
+// userLocks are the users of the batches being written.
+type userLocks struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	held    map[string]bool
+	waiting int // batches waiting for another's users
+}
+
+func newUserLocks() *userLocks {
+	u := &userLocks{held: map[string]bool{}}
+	u.cond = sync.NewCond(&u.mu)
+	return u
+}
+
+// lock waits until no batch being written holds one of keys, then holds
+// them all. Only the batcher locks, so there is no lock-order deadlock.
+func (u *userLocks) lock(keys []string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for slices.ContainsFunc(keys, func(k string) bool { return u.held[k] }) {
+		u.waiting++
+		u.cond.Wait()
+		u.waiting--
+	}
+	for _, k := range keys {
+		u.held[k] = true
+	}
+}
+
+func (u *userLocks) waiters() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.waiting
+}
+
+func (u *userLocks) unlock(keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	u.mu.Lock()
+	for _, k := range keys {
+		delete(u.held, k)
+	}
+	u.mu.Unlock()
+	u.cond.Broadcast()
+}
+
+// batchKeys are the distinct users of a batch.
+func batchKeys(batch []jetstream.Msg) []string {
+	keys := make([]string, 0, len(batch))
+	seen := make(map[string]bool, len(batch))
+	for _, m := range batch {
+		if k := userKey(m); k != "" && !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // userKey identifies a user at the target: its UID, and for the outputs

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/segmentio/encoding/json"
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -430,5 +433,95 @@ func TestOlderVersionAfterANewerOneWasWrittenIsSuperseded(t *testing.T) {
 	defer reg.Close()
 	if !reg.Stale("u1", 199) || reg.Stale("u1", 200) || reg.Stale("u2", 1) {
 		t.Fatalf("restarted register: u1@199 stale %v (want true), u1@200 %v, u2@1 %v (want false)", reg.Stale("u1", 199), reg.Stale("u1", 200), reg.Stale("u2", 1))
+	}
+}
+
+// orderSink lets two writes run at once; the first blocks until released,
+// and the users are recorded in the order the writes finish.
+type orderSink struct {
+	mu      sync.Mutex
+	calls   int
+	done    []string // "uid@version" in the order of the finished writes
+	release chan struct{}
+}
+
+func (o *orderSink) MaxConcurrentWrites() int    { return 2 }
+func (o *orderSink) Close(context.Context) error { return nil }
+
+func (o *orderSink) Write(_ context.Context, recs []sink.Record) error {
+	o.mu.Lock()
+	o.calls++
+	first := o.calls == 1
+	o.mu.Unlock()
+	if first {
+		<-o.release
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, r := range recs {
+		var u struct{ Updated int64 }
+		_ = json.Unmarshal(r.Data, &u)
+		o.done = append(o.done, fmt.Sprintf("%s@%d", r.UID, u.Updated))
+	}
+	return nil
+}
+
+func (o *orderSink) finished() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.done)
+}
+
+// Two versions of a user in two batches written at once: the later batch
+// waits for the earlier, so the target does not end with whichever write
+// finished last.
+func TestConcurrentBatchesKeepTheOrderOfAUsersVersions(t *testing.T) {
+	f := setup(t, 100, nil)
+	os := &orderSink{release: make(chan struct{})}
+	f.l.sink, f.l.writers, f.l.users = os, 2, newUserLocks()
+	pub := func(uid string, updated int, update bool) {
+		t.Helper()
+		m := nats.NewMsg("users.mapped.auth0")
+		m.Data = fmt.Appendf(nil, `{"user_id":%q,"updated":%d}`, uid, updated)
+		m.Header.Set(message.HdrUID, uid)
+		m.Header.Set(message.HdrMsgID, fmt.Sprintf("auth0:%s:%d", uid, updated))
+		m.Header.Set(message.HdrLastUpdated, strconv.Itoa(updated))
+		if update {
+			m.Header.Set(message.HdrUpdate, "1")
+		}
+		if _, err := f.js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Batches of 10 (maxRecords): u1's bulk version in the first, its
+	// update in the second.
+	pub("u1", 100, false)
+	for i := range 9 {
+		pub(fmt.Sprintf("a%d", i), 1, false)
+	}
+	pub("u1", 200, true)
+	for i := range 9 {
+		pub(fmt.Sprintf("b%d", i), 1, false)
+	}
+	stop := f.start(t)
+	// The first write is held: the second batch either waits for it (the
+	// fix) or is written meanwhile (the bug).
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if f.l.users.waiters() > 0 || len(os.finished()) > 0 {
+			return nil
+		}
+		return errors.New("the second batch neither waits nor is written")
+	})
+	close(os.release)
+	natstest.Eventually(t, 10*time.Second, f.settled(20))
+	stop()
+	var u1 []string
+	for _, d := range os.finished() {
+		if strings.HasPrefix(d, "u1@") {
+			u1 = append(u1, d)
+		}
+	}
+	if !slices.Equal(u1, []string{"u1@100", "u1@200"}) {
+		t.Fatalf("u1 written in the order %v, want [u1@100 u1@200]: the target keeps the last", u1)
 	}
 }
