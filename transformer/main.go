@@ -3,13 +3,8 @@
 package main
 
 import (
-	"os"
-
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
 	"github.com/gigya-migrate/gigya-migrate/transformer/transform"
 )
 
-func main() {
-	stage.TuneGC(os.Getenv, stage.DefaultGCPercent, stage.DefaultMemoryLimit)
-	stage.Main("transformer", transform.Run)
-}
+func main() { stage.Main("transformer", transform.Run) }

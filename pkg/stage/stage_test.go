@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -54,28 +53,5 @@ func TestParseFlags(t *testing.T) {
 	fs, _ = Flags("x", "usage\n", env)
 	if err := ParseFlags(fs, []string{"-h"}, true); !errors.Is(err, ErrHelp) {
 		t.Fatalf("-h must return ErrHelp, got %v", err)
-	}
-}
-
-// TestTuneGCLeavesTheOperatorsSettings: GOGC and GOMEMLIMIT, when set, win
-// over the binary's defaults.
-func TestTuneGCLeavesTheOperatorsSettings(t *testing.T) {
-	before, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1)
-	defer func() { debug.SetGCPercent(before); debug.SetMemoryLimit(limit) }()
-
-	set := map[string]string{"GOGC": "100", "GOMEMLIMIT": "1GiB"}
-	TuneGC(func(k string) string { return set[k] }, 400, 64<<20)
-	if got := debug.SetGCPercent(100); got != 100 {
-		t.Errorf("GOGC set: percent %d, want 100 (unchanged)", got)
-	}
-	if got := debug.SetMemoryLimit(-1); got != limit {
-		t.Errorf("GOMEMLIMIT set: limit %d, want %d (unchanged)", got, limit)
-	}
-	TuneGC(func(string) string { return "" }, 400, 64<<20)
-	if got := debug.SetGCPercent(100); got != 400 {
-		t.Errorf("GOGC unset: percent %d, want 400", got)
-	}
-	if got := debug.SetMemoryLimit(-1); got != 64<<20 {
-		t.Errorf("GOMEMLIMIT unset: limit %d, want %d", got, 64<<20)
 	}
 }
