@@ -183,7 +183,11 @@ func (x *extraction) execute(ctx context.Context, src Source, restart bool) (Tot
 // message builds the RAW message for a usable account, or the dead letter.
 func (x *extraction) message(it Item) (*nats.Msg, kind) {
 	if it.Err == nil {
-		key, err := gigya.Identify(it.Data)
+		identify := gigya.Identify
+		if it.Valid {
+			identify = gigya.IdentifyValid
+		}
+		key, err := identify(it.Data)
 		if err == nil {
 			m := nats.NewMsg(message.RawSubject(x.site))
 			m.Data = it.Data

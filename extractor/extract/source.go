@@ -31,6 +31,9 @@ type Item struct {
 	// Resumed marks an item a previous run already stored: counted, not
 	// published.
 	Resumed bool
+	// Valid marks Data as validated JSON already (the file source checks
+	// every record it reads), so identifying it need not check it again.
+	Valid bool
 }
 
 // Checkpoint is what the KV bucket holds for one input (checkpointKey).
@@ -159,6 +162,7 @@ func (f *fileSource) Read(ctx context.Context, from Checkpoint, emit func(Item) 
 		if r.Err != nil {
 			it.Code = filesource.Code(r.Err)
 		}
+		it.Valid = r.Err == nil
 		return emit(it)
 	})
 }

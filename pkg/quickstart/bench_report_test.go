@@ -131,6 +131,11 @@ func (p *bmProc) sample() {
 	}
 }
 
+// cpu is the user+system CPU time of a process that exited.
+func (p *bmProc) cpu() time.Duration {
+	return p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
+}
+
 // peakMiB is the peak RSS seen, in MiB.
 func (p *bmProc) peakMiB() float64 { return float64(p.hwm.Load()) / 1024 }
 
@@ -374,12 +379,19 @@ func bmGeneratePart(path string, seed int64, n int) error {
 type bmRun struct {
 	records  int
 	elapsed  time.Duration
+	trCPU    time.Duration      // the transformer's CPU time (real runs)
 	peakMiB  map[string]float64 // by binary
 	rawFull  *bmServer          // the server of a real run, RAW filled
 	rawCount int
 }
 
 func (r bmRun) rate() float64 { return float64(r.records) / r.elapsed.Seconds() }
+
+// bmMicros is CPU time per record in µs: on a shared machine it moves less
+// than the rates do.
+func bmMicros(d time.Duration, records int) float64 {
+	return float64(d.Microseconds()) / float64(records)
+}
 
 // bmRealPipeline runs extractor, transformer and loader (default auth0
 // mapping, auth0-file sink) over input on a fresh server; the clock runs
@@ -427,10 +439,10 @@ func bmRealPipeline(b *testing.B, owner testing.TB, input string, records int, l
 		ts.Mapped+ts.Filtered+ts.DeadLettered != ts.Consumed || ls.Loaded != ts.Mapped || ts.Mapped == 0 {
 		b.Fatalf("counts do not add up: extractor %+v, transformer %+v, loader %+v, want %d records", es, ts, ls, records)
 	}
-	b.Logf("real pipeline, %d accounts: %v, %.0f records/s (mapped %d, filtered %d, dead-lettered %d; peak RSS extractor %.0f, transformer %.0f, loader %.0f MiB)",
+	b.Logf("real pipeline, %d accounts: %v, %.0f records/s (mapped %d, filtered %d, dead-lettered %d; peak RSS extractor %.0f, transformer %.0f, loader %.0f MiB; CPU per record extractor %.1f, transformer %.1f, loader %.1f µs)",
 		records, elapsed.Round(time.Millisecond), float64(records)/elapsed.Seconds(), ts.Mapped, ts.Filtered, ts.DeadLettered,
-		ex.peakMiB(), tr.peakMiB(), ld.peakMiB())
-	return bmRun{records: records, elapsed: elapsed, rawFull: s, rawCount: records,
+		ex.peakMiB(), tr.peakMiB(), ld.peakMiB(), bmMicros(ex.cpu(), records), bmMicros(tr.cpu(), records), bmMicros(ld.cpu(), records))
+	return bmRun{records: records, elapsed: elapsed, trCPU: tr.cpu(), rawFull: s, rawCount: records,
 		peakMiB: map[string]float64{"extractor": ex.peakMiB(), "transformer": tr.peakMiB(), "loader": ld.peakMiB()}}
 }
 
@@ -470,7 +482,7 @@ func bmPassThroughPipeline(b *testing.B, input string, records int, logw io.Writ
 // bmTransformerHop drains the filled RAW stream of s into a fresh
 // USERS_MAPPED with one transformer (the binary, or the pass-through helper
 // when pass is set), from its start until its consumer is drained.
-func bmTransformerHop(b *testing.B, s *bmServer, records int, pass bool, logw io.Writer) time.Duration {
+func bmTransformerHop(b *testing.B, s *bmServer, records int, pass bool, logw io.Writer) (elapsed, cpu time.Duration) {
 	b.Helper()
 	resetTransformerRun(b, s.js)
 	env := []string{"NATS_URL=" + s.url}
@@ -487,7 +499,7 @@ func bmTransformerHop(b *testing.B, s *bmServer, records int, pass bool, logw io
 	}
 	s.waitConsumers(b, []quickstart.ConsumerRef{{Stream: "GIGYA_ACCOUNTS", Durable: bmTransformer}}, tr)
 	s.drained(b, 30*time.Minute, quickstart.ConsumerRef{Stream: "GIGYA_ACCOUNTS", Durable: bmTransformer})
-	elapsed := time.Since(start)
+	elapsed = time.Since(start)
 	tr.stop(b)
 	if pass {
 		var sum bmPassSummary
@@ -502,7 +514,7 @@ func bmTransformerHop(b *testing.B, s *bmServer, records int, pass bool, logw io
 			b.Fatalf("transformer %+v, want %d records", ts, records)
 		}
 	}
-	return elapsed
+	return elapsed, tr.cpu()
 }
 
 var bmOrder atomic.Int64 // alternates which of a pair runs first
@@ -559,6 +571,7 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportMetric(real.rate(), "records/s")
 			b.ReportMetric(pass.rate(), "passthrough-records/s")
 			b.ReportMetric(real.rate()/pass.rate(), "ratio")
+			b.ReportMetric(bmMicros(real.trCPU, accounts), "transformer-CPU-us/record")
 			for _, name := range []string{"extractor", "transformer", "loader"} {
 				b.ReportMetric(real.peakMiB[name], name+"-peak-RSS-MiB")
 			}
@@ -570,16 +583,18 @@ func BenchmarkPipeline(b *testing.B) {
 	b.Run(fmt.Sprintf("transformer-hop/accounts=%d", accounts), func(b *testing.B) {
 		b.StopTimer()
 		for range b.N {
-			var real, pass time.Duration
+			var real, pass, realCPU, passCPU time.Duration
 			if bmOrder.Add(1)%2 == 1 {
-				real = bmTransformerHop(b, filled, accounts, false, logw)
-				pass = bmTransformerHop(b, filled, accounts, true, logw)
+				real, realCPU = bmTransformerHop(b, filled, accounts, false, logw)
+				pass, passCPU = bmTransformerHop(b, filled, accounts, true, logw)
 			} else {
-				pass = bmTransformerHop(b, filled, accounts, true, logw)
-				real = bmTransformerHop(b, filled, accounts, false, logw)
+				pass, passCPU = bmTransformerHop(b, filled, accounts, true, logw)
+				real, realCPU = bmTransformerHop(b, filled, accounts, false, logw)
 			}
 			rr, pr := float64(accounts)/real.Seconds(), float64(accounts)/pass.Seconds()
-			b.Logf("transformer hop: %.0f records/s, pass-through %.0f records/s", rr, pr)
+			b.Logf("transformer hop: %.0f records/s, pass-through %.0f records/s; CPU per record: transformer %.1f µs, pass-through %.1f µs",
+				rr, pr, bmMicros(realCPU, accounts), bmMicros(passCPU, accounts))
+			b.ReportMetric(bmMicros(realCPU, accounts), "transformer-CPU-us/record")
 			b.ReportMetric(rr, "records/s")
 			b.ReportMetric(pr, "passthrough-records/s")
 			b.ReportMetric(rr/pr, "ratio")

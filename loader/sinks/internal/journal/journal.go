@@ -27,6 +27,7 @@
 package journal
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -81,9 +82,9 @@ type Journal struct {
 	inFile    int   // IDs in the file
 	last      Entry // the last entry appended, without IDs
 	hasLast   bool
-	broken    error // set when the file could not be restored after a failed append
-	pinned    map[uint64]struct{}
-	recent    map[uint64]struct{}
+	broken    error    // set when the file could not be restored after a failed append
+	pinned    idSet    // the last window found on open; never grows
+	recent    idSet    // the IDs in ring, sized for the window at open
 	ring      []uint64 // recent, oldest first from next once full
 	next      int
 	scratch   []byte
@@ -99,8 +100,12 @@ func Open(path string, window int, sync bool, valid func(Entry) bool) (*Journal,
 	if window <= 0 {
 		window = DefaultWindow
 	}
+	// Both the ring and the set are made at their final size: the set's
+	// table is touched all over from the first users on, so its footprint
+	// is the same whether the run stores 100,000 users or millions; the
+	// ring's pages become resident only as it fills.
 	j := &Journal{path: path, sync: sync, window: window, compactAt: 3 * window,
-		pinned: map[uint64]struct{}{}, recent: map[uint64]struct{}{}}
+		recent: newIDSet(window), ring: make([]uint64, 0, window)}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
@@ -112,7 +117,8 @@ func Open(path string, window int, sync bool, valid func(Entry) bool) (*Journal,
 		return nil, err
 	}
 	// The most recent window of IDs (an entry lists its IDs oldest first).
-	n := 0
+	var keep [][]uint64
+	n, kept := 0, 0
 	for i := len(entries) - 1; i >= 0 && n < window; i-- {
 		e := entries[i]
 		ids := e.IDs[len(e.IDs)-min(len(e.IDs), window-n):]
@@ -120,8 +126,13 @@ func Open(path string, window int, sync bool, valid func(Entry) bool) (*Journal,
 		if valid != nil && !valid(e) {
 			continue
 		}
+		keep = append(keep, ids)
+		kept += len(ids)
+	}
+	j.pinned = newIDSet(kept)
+	for _, ids := range keep {
 		for _, id := range ids {
-			j.pinned[id] = struct{}{}
+			j.pinned.add(id)
 		}
 	}
 	if j.inFile > j.compactAt {
@@ -257,11 +268,7 @@ func (j *Journal) Last() (Entry, bool) { return j.last, j.hasLast }
 
 // Seen reports whether id is remembered as stored.
 func (j *Journal) Seen(id uint64) bool {
-	if _, ok := j.recent[id]; ok {
-		return true
-	}
-	_, ok := j.pinned[id]
-	return ok
+	return j.recent.has(id) || j.pinned.has(id)
 }
 
 // Append makes e durable (with sync) after the data it describes is. It
@@ -297,17 +304,17 @@ func (j *Journal) Append(e Entry) error {
 // an error then leaves the journal as it was, still correct, only larger.
 func (j *Journal) Remember(ids []uint64) error {
 	for _, id := range ids {
-		if _, ok := j.recent[id]; ok {
+		if j.recent.has(id) {
 			continue
 		}
 		if len(j.ring) < j.window {
 			j.ring = append(j.ring, id)
 		} else {
-			delete(j.recent, j.ring[j.next])
+			j.recent.remove(j.ring[j.next])
 			j.ring[j.next] = id
 			j.next = (j.next + 1) % j.window
 		}
-		j.recent[id] = struct{}{}
+		j.recent.add(id)
 	}
 	if j.inFile > j.compactAt && j.broken == nil {
 		return j.compact()
@@ -316,22 +323,28 @@ func (j *Journal) Remember(ids []uint64) error {
 }
 
 // compact replaces the file by one entry holding what is remembered, with
-// the last entry's Length: written beside it, fsynced, renamed over it.
+// the last entry's Length: written beside it, fsynced, renamed over it. The
+// entry is streamed in two passes over the IDs (checksum, then write)
+// rather than built in memory: it holds up to two windows of IDs, and a
+// buffer that size at every rewrite would be the sink's largest allocation.
 func (j *Journal) compact() error {
-	ids := make([]uint64, 0, len(j.pinned)+len(j.ring))
-	for id := range j.pinned {
-		if _, ok := j.recent[id]; !ok {
-			ids = append(ids, id)
+	ids := func(yield func(uint64)) {
+		j.pinned.each(func(id uint64) {
+			if !j.recent.has(id) {
+				yield(id)
+			}
+		})
+		for _, id := range j.ring[j.next:] {
+			yield(id)
+		}
+		for _, id := range j.ring[:j.next] {
+			yield(id)
 		}
 	}
-	ids = append(ids, j.ring[j.next:]...)
-	ids = append(ids, j.ring[:j.next]...)
-	buf := encode([]byte(magic), Entry{Length: j.last.Length, IDs: ids})
+	count := 0
+	ids(func(uint64) { count++ })
 	tmp := j.path + ".tmp"
-	err := os.WriteFile(tmp, buf, 0o600)
-	if err == nil {
-		err = syncFile(tmp)
-	}
+	size, err := writeSummary(tmp, j.last.Length, count, ids)
 	if err == nil {
 		err = os.Rename(tmp, j.path)
 	}
@@ -349,9 +362,57 @@ func (j *Journal) compact() error {
 		return j.broken
 	}
 	j.f.Close()
-	j.f, j.size, j.inFile = f, int64(len(buf)), len(ids)
+	j.f, j.size, j.inFile = f, size, count
 	j.last.Name = ""
 	return nil
+}
+
+// writeSummary writes a journal file at path holding one nameless entry
+// (the format of [encode]) with length and the count IDs that ids yields,
+// fsynced, and returns its size.
+func writeSummary(path string, length int64, count int, ids func(yield func(uint64))) (int64, error) {
+	head := binary.LittleEndian.AppendUint64(nil, uint64(length))
+	head = binary.LittleEndian.AppendUint16(head, 0)
+	head = binary.LittleEndian.AppendUint32(head, uint32(count))
+	table := crc32.MakeTable(crc32.Castagnoli)
+	sum := crc32.Update(0, table, head)
+	var chunk []byte
+	ids(func(id uint64) {
+		chunk = binary.LittleEndian.AppendUint64(chunk, id)
+		if len(chunk) >= 64<<10 {
+			sum = crc32.Update(sum, table, chunk)
+			chunk = chunk[:0]
+		}
+	})
+	sum = crc32.Update(sum, table, chunk)
+
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 64<<10)
+	w.WriteString(magic)
+	var frameHead [frame]byte
+	binary.LittleEndian.PutUint32(frameHead[:], uint32(len(head)+8*count))
+	binary.LittleEndian.PutUint32(frameHead[4:], sum)
+	w.Write(frameHead[:])
+	w.Write(head)
+	var b [8]byte
+	ids(func(id uint64) {
+		binary.LittleEndian.PutUint64(b[:], id)
+		w.Write(b[:]) // a write error is kept by w and returned by Flush
+	})
+	if err := w.Flush(); err != nil {
+		return 0, err
+	}
+	if err := f.Sync(); err != nil {
+		return 0, err
+	}
+	if err := f.Close(); err != nil {
+		return 0, err
+	}
+	return int64(len(magic) + frame + len(head) + 8*count), nil
 }
 
 // syncNew makes a new journal's header and directory entry durable.
@@ -363,15 +424,6 @@ func (j *Journal) syncNew() error {
 		return fmt.Errorf("journal %s: %w", j.path, err)
 	}
 	return SyncDir(filepath.Dir(j.path))
-}
-
-func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }
 
 // SyncDir makes the entries of dir durable (a new, renamed or linked file),
