@@ -261,7 +261,13 @@ func (x *extraction) await(p inflight, retry bool) error {
 	deadline := time.Now().Add(retryFor)
 	for attempt := 1; retry && fault.IsTransient(err) && time.Now().Before(deadline); attempt++ {
 		x.log.Warn("publish failed, retrying", "subject", p.msg.Subject, "msg_id", p.msg.Header.Get(message.HdrMsgID), "attempt", attempt, "err", err)
-		time.Sleep(min(time.Duration(attempt)*200*time.Millisecond, 5*time.Second))
+		// The first retry goes at once: a lost ack (a stream leader gone)
+		// fails every pending publish after stage.PubAckTimeout together,
+		// and this loop is serial, so a pause each would add up to minutes.
+		// PublishMsg itself waits out a stream that has no leader yet.
+		if attempt > 1 {
+			time.Sleep(min(time.Duration(attempt-1)*200*time.Millisecond, 5*time.Second))
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		var ack *jetstream.PubAck
 		ack, err = x.pub.PublishMsg(ctx, p.msg)

@@ -108,10 +108,20 @@ func isTransient(err error) bool {
 		errors.Is(err, jetstream.ErrNoHeartbeat),
 		errors.Is(err, jetstream.ErrJetStreamPublisherClosed),
 		errors.Is(err, jetstream.ErrTooManyStalledMsgs),
+		// In a cluster, a stream without a leader (an election after a
+		// node loss) does not answer, and an ack lost with its leader
+		// times out: both pass once a new leader is elected.
+		errors.Is(err, jetstream.ErrNoStreamResponse),
+		errors.Is(err, jetstream.ErrAsyncPublishTimeout),
 		errors.Is(err, syscall.ECONNREFUSED),
 		errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, syscall.EPIPE):
 		return true
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.Code == 503 &&
+		apiErr.ErrorCode != jetstream.JSErrCodeJetStreamNotEnabled && apiErr.ErrorCode != jetstream.JSErrCodeJetStreamNotEnabledForAccount {
+		return true // "JetStream system temporarily unavailable": the cluster is electing
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestClassify(t *testing.T) {
@@ -23,6 +24,10 @@ func TestClassify(t *testing.T) {
 		{"deadline", fmt.Errorf("call: %w", context.DeadlineExceeded), KindTransient, "unavailable"},
 		{"nats timeout", nats.ErrTimeout, KindTransient, "unavailable"},
 		{"plain error", errors.New("boom"), KindPermanent, "internal"},
+		{"stream without leader", fmt.Errorf("publish: %w", jetstream.ErrNoStreamResponse), KindTransient, "unavailable"},
+		{"lost pub ack", jetstream.ErrAsyncPublishTimeout, KindTransient, "unavailable"},
+		{"cluster electing", &jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"}, KindTransient, "unavailable"},
+		{"jetstream off", jetstream.ErrJetStreamNotEnabled, KindPermanent, "internal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
