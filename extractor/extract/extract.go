@@ -368,15 +368,18 @@ func (w *checkpointWriter) save(complete bool) error {
 	b, _ := json.Marshal(cp)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var rev uint64
-	var err error
-	if w.rev == 0 {
-		rev, err = w.x.kv.Create(ctx, w.key, b)
-	} else {
-		rev, err = w.x.kv.Update(ctx, w.key, b, w.rev)
+	rev, err := w.write(ctx, b)
+	if conflict(err) {
+		// A write whose reply was lost (its stream leader died, in a
+		// cluster) may have landed: if the stored checkpoint is this run's
+		// own, continue from its revision; only another run's is a conflict.
+		if own, ok := w.ownRevision(ctx); ok {
+			w.rev = own
+			rev, err = w.write(ctx, b)
+		}
 	}
 	if err != nil {
-		if errors.Is(err, jetstream.ErrKeyExists) || isWrongRevision(err) {
+		if conflict(err) {
 			return fmt.Errorf("checkpoint %s was changed by someone else: is another extractor reading the same input for site %s? Stop it, then rerun: %w", w.key, w.x.site, err)
 		}
 		w.x.log.Warn("checkpoint not saved; a restart may re-read more records (duplicates are dropped by Nats-Msg-Id)", "err", err)
@@ -384,6 +387,31 @@ func (w *checkpointWriter) save(complete bool) error {
 	}
 	w.rev = rev
 	return nil
+}
+
+func (w *checkpointWriter) write(ctx context.Context, b []byte) (uint64, error) {
+	if w.rev == 0 {
+		return w.x.kv.Create(ctx, w.key, b)
+	}
+	return w.x.kv.Update(ctx, w.key, b, w.rev)
+}
+
+// ownRevision returns the revision of the stored checkpoint if this run
+// wrote it.
+func (w *checkpointWriter) ownRevision(ctx context.Context) (uint64, bool) {
+	e, err := w.x.kv.Get(ctx, w.key)
+	if err != nil {
+		return 0, false
+	}
+	var cp Checkpoint
+	if json.Unmarshal(e.Value(), &cp) != nil || cp.Run != w.x.run || w.x.run == "" {
+		return 0, false
+	}
+	return e.Revision(), true
+}
+
+func conflict(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyExists) || isWrongRevision(err)
 }
 
 func isWrongRevision(err error) bool {

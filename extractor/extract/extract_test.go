@@ -234,6 +234,26 @@ func TestCheckpointRevisionCheck(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "another extractor") {
 		t.Fatalf("want a conflict error, got %v", err)
 	}
+	// A save whose reply was lost (a stream leader gone in a cluster) but
+	// which landed leaves this run's own checkpoint at a newer revision:
+	// that is no conflict.
+	own := &checkpointWriter{x: x, key: checkpointKey("file:c"), input: "file:c"}
+	own.advance(filePosition{Done: 1})
+	if err := own.save(false); err != nil {
+		t.Fatal(err)
+	}
+	landed, _ := json.Marshal(Checkpoint{Input: "file:c", Site: "s1", Run: "r1", State: json.RawMessage(`{"done":2}`)})
+	if _, err := kv.Update(ctx, own.key, landed, own.rev); err != nil {
+		t.Fatal(err)
+	}
+	own.advance(filePosition{Done: 3})
+	if err := own.save(false); err != nil {
+		t.Fatalf("this run's own landed write taken for a conflict: %v", err)
+	}
+	if cp, _ := x.loadCheckpoint(ctx, own.key); string(cp.State) != `{"done":3}` {
+		t.Fatalf("stored %s", cp.State)
+	}
+
 	fresh := &checkpointWriter{x: x, key: checkpointKey("file:b"), input: "file:b"}
 	fresh.advance(filePosition{Done: 1})
 	if err := fresh.save(true); err != nil {
