@@ -225,15 +225,27 @@ func (x *extraction) message(it Item) (*nats.Msg, kind) {
 }
 
 // publishAsync waits while too many acks are pending: that is the
-// back-pressure from a slow server.
+// back-pressure from a slow server. A transient failure to send (the
+// connection dropped with a lost node; the client reconnects to another
+// seed) is retried for up to retryFor; the same Nats-Msg-Id makes a message
+// that did go out before the drop harmless.
 func (x *extraction) publishAsync(ctx context.Context, msg *nats.Msg) (jetstream.PubAckFuture, error) {
-	for {
+	deadline := time.Now().Add(retryFor)
+	for attempt := 1; ; attempt++ {
 		fut, err := x.pub.PublishMsgAsync(msg)
-		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
-			if err != nil {
-				return nil, fmt.Errorf("publish to %s: %w", msg.Subject, err)
-			}
+		switch {
+		case err == nil:
 			return fut, nil
+		case errors.Is(err, jetstream.ErrTooManyStalledMsgs):
+			// PublishMsgAsync waited for acks already: go again at once.
+		case fault.IsTransient(err) && time.Now().Before(deadline):
+			x.log.Warn("publish failed, retrying", "subject", msg.Subject, "msg_id", msg.Header.Get(message.HdrMsgID), "attempt", attempt, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(min(time.Duration(attempt)*100*time.Millisecond, 2*time.Second)):
+			}
+		default:
+			return nil, fmt.Errorf("publish to %s: %w", msg.Subject, err)
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
