@@ -179,9 +179,11 @@ func connect(ctx context.Context, name string, c Common, log *slog.Logger, jsOpt
 // Without it, a message whose stream leader died before acknowledging it (a
 // node lost in a cluster) would wait forever; with it, the publisher gets
 // jetstream.ErrAsyncPublishTimeout, a transient error, and publishes again
-// under the same Nats-Msg-Id, which the new leader deduplicates. It is well
-// above an election (a few seconds) so a slow ack is not resent needlessly.
-const PubAckTimeout = 10 * time.Second
+// under the same Nats-Msg-Id, which the new leader deduplicates. It is the
+// client's default JetStream request timeout: an ack slower than that is
+// resent, harmlessly. Consumers' ack_wait must exceed it (the default 30s
+// does), or inputs are redelivered while their output waits.
+const PubAckTimeout = 5 * time.Second
 
 // Runtime is a started binary's connection to the pipeline.
 type Runtime struct {
