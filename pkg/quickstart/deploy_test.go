@@ -236,7 +236,7 @@ func checkNATSService(t *testing.T, root string, s types.ServiceConfig, wantConf
 		t.Errorf("%s: %v", s.Name, err)
 	}
 	hc := s.HealthCheck
-	if hc == nil || hc.Disable || !strings.Contains(strings.Join(hc.Test, " "), "/healthz?js-enabled-only=true") {
+	if hc == nil || hc.Disable || !strings.HasSuffix(strings.Join(hc.Test, " "), ":8222/healthz") {
 		t.Errorf("%s: healthcheck %+v must ask the JetStream health endpoint", s.Name, hc)
 	}
 	hasStore := false
