@@ -229,15 +229,27 @@ func (x *extraction) message(it Item) (*nats.Msg, kind) {
 }
 
 // publishAsync waits while too many acks are pending: that is the
-// back-pressure from a slow server.
+// back-pressure from a slow server. A transient failure to send (the
+// connection dropped with a lost node; the client reconnects to another
+// seed) is retried for up to retryFor; the same Nats-Msg-Id makes a message
+// that did go out before the drop harmless.
 func (x *extraction) publishAsync(ctx context.Context, msg *nats.Msg) (jetstream.PubAckFuture, error) {
-	for {
+	deadline := time.Now().Add(retryFor)
+	for attempt := 1; ; attempt++ {
 		fut, err := x.pub.PublishMsgAsync(msg)
-		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
-			if err != nil {
-				return nil, fmt.Errorf("publish to %s: %w", msg.Subject, err)
-			}
+		switch {
+		case err == nil:
 			return fut, nil
+		case errors.Is(err, jetstream.ErrTooManyStalledMsgs):
+			// PublishMsgAsync waited for acks already: go again at once.
+		case fault.IsTransient(err) && time.Now().Before(deadline):
+			x.log.Warn("publish failed, retrying", "subject", msg.Subject, "msg_id", msg.Header.Get(message.HdrMsgID), "attempt", attempt, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(min(time.Duration(attempt)*100*time.Millisecond, 2*time.Second)):
+			}
+		default:
+			return nil, fmt.Errorf("publish to %s: %w", msg.Subject, err)
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -265,7 +277,13 @@ func (x *extraction) await(p inflight, retry bool) error {
 	deadline := time.Now().Add(retryFor)
 	for attempt := 1; retry && fault.IsTransient(err) && time.Now().Before(deadline); attempt++ {
 		x.log.Warn("publish failed, retrying", "subject", p.msg.Subject, "msg_id", p.msg.Header.Get(message.HdrMsgID), "attempt", attempt, "err", err)
-		time.Sleep(min(time.Duration(attempt)*200*time.Millisecond, 5*time.Second))
+		// The first retry goes at once: a lost ack (a stream leader gone)
+		// fails every pending publish after stage.PubAckTimeout together,
+		// and this loop is serial, so a pause each would add up to minutes.
+		// PublishMsg itself waits out a stream that has no leader yet.
+		if attempt > 1 {
+			time.Sleep(min(time.Duration(attempt-1)*200*time.Millisecond, 5*time.Second))
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		var ack *jetstream.PubAck
 		ack, err = x.pub.PublishMsg(ctx, p.msg)
@@ -366,15 +384,18 @@ func (w *checkpointWriter) save(complete bool) error {
 	b, _ := json.Marshal(cp)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var rev uint64
-	var err error
-	if w.rev == 0 {
-		rev, err = w.x.kv.Create(ctx, w.key, b)
-	} else {
-		rev, err = w.x.kv.Update(ctx, w.key, b, w.rev)
+	rev, err := w.write(ctx, b)
+	if conflict(err) {
+		// A write whose reply was lost (its stream leader died, in a
+		// cluster) may have landed: if the stored checkpoint is this run's
+		// own, continue from its revision; only another run's is a conflict.
+		if own, ok := w.ownRevision(ctx); ok {
+			w.rev = own
+			rev, err = w.write(ctx, b)
+		}
 	}
 	if err != nil {
-		if errors.Is(err, jetstream.ErrKeyExists) || isWrongRevision(err) {
+		if conflict(err) {
 			return fmt.Errorf("checkpoint %s was changed by someone else: is another extractor reading the same input for site %s? Stop it, then rerun: %w", w.key, w.x.site, err)
 		}
 		w.x.log.Warn("checkpoint not saved; a restart may re-read more records (duplicates are dropped by Nats-Msg-Id)", "err", err)
@@ -382,6 +403,31 @@ func (w *checkpointWriter) save(complete bool) error {
 	}
 	w.rev = rev
 	return nil
+}
+
+func (w *checkpointWriter) write(ctx context.Context, b []byte) (uint64, error) {
+	if w.rev == 0 {
+		return w.x.kv.Create(ctx, w.key, b)
+	}
+	return w.x.kv.Update(ctx, w.key, b, w.rev)
+}
+
+// ownRevision returns the revision of the stored checkpoint if this run
+// wrote it.
+func (w *checkpointWriter) ownRevision(ctx context.Context) (uint64, bool) {
+	e, err := w.x.kv.Get(ctx, w.key)
+	if err != nil {
+		return 0, false
+	}
+	var cp Checkpoint
+	if json.Unmarshal(e.Value(), &cp) != nil || cp.Run != w.x.run || w.x.run == "" {
+		return 0, false
+	}
+	return e.Revision(), true
+}
+
+func conflict(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyExists) || isWrongRevision(err)
 }
 
 func isWrongRevision(err error) bool {

@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gigya-migrate/gigya-migrate/pkg/message"
 	"github.com/gigya-migrate/gigya-migrate/pkg/natstest"
 	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
 )
@@ -234,6 +239,26 @@ func TestCheckpointRevisionCheck(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "another extractor") {
 		t.Fatalf("want a conflict error, got %v", err)
 	}
+	// A save whose reply was lost (a stream leader gone in a cluster) but
+	// which landed leaves this run's own checkpoint at a newer revision:
+	// that is no conflict.
+	own := &checkpointWriter{x: x, key: checkpointKey("file:c"), input: "file:c"}
+	own.advance(filePosition{Done: 1})
+	if err := own.save(false); err != nil {
+		t.Fatal(err)
+	}
+	landed, _ := json.Marshal(Checkpoint{Input: "file:c", Site: "s1", Run: "r1", State: json.RawMessage(`{"done":2}`)})
+	if _, err := kv.Update(ctx, own.key, landed, own.rev); err != nil {
+		t.Fatal(err)
+	}
+	own.advance(filePosition{Done: 3})
+	if err := own.save(false); err != nil {
+		t.Fatalf("this run's own landed write taken for a conflict: %v", err)
+	}
+	if cp, _ := x.loadCheckpoint(ctx, own.key); string(cp.State) != `{"done":3}` {
+		t.Fatalf("stored %s", cp.State)
+	}
+
 	fresh := &checkpointWriter{x: x, key: checkpointKey("file:b"), input: "file:b"}
 	fresh.advance(filePosition{Done: 1})
 	if err := fresh.save(true); err != nil {
@@ -270,5 +295,42 @@ func TestUpdateMarksTheAccounts(t *testing.T) {
 		if got := m.Header.Get(message.HdrUpdate); got != want {
 			t.Errorf("message %d: %s = %q, want %q", seq, message.HdrUpdate, got, want)
 		}
+	}
+}
+
+// flakyPublisher fails the first sends as a dropped connection does.
+type flakyPublisher struct {
+	failures int
+	err      error
+	calls    int
+}
+
+func (p *flakyPublisher) PublishMsgAsync(*nats.Msg, ...jetstream.PublishOpt) (jetstream.PubAckFuture, error) {
+	p.calls++
+	if p.calls <= p.failures {
+		return nil, p.err
+	}
+	return nil, nil
+}
+
+func (p *flakyPublisher) PublishMsg(context.Context, *nats.Msg, ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	return nil, errors.New("not used")
+}
+
+// TestPublishAsyncRetriesADroppedConnection: a send that fails because the
+// connection to a (lost) node dropped is sent again once the client has
+// reconnected; a permanent failure still ends the run at once.
+func TestPublishAsyncRetriesADroppedConnection(t *testing.T) {
+	reset := &net.OpError{Op: "write", Net: "tcp", Err: syscall.ECONNRESET}
+	pub := &flakyPublisher{failures: 2, err: reset}
+	x := &extraction{pub: pub, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	msg := nats.NewMsg("gigya.accounts.s")
+	if _, err := x.publishAsync(context.Background(), msg); err != nil || pub.calls != 3 {
+		t.Fatalf("err %v after %d calls, want success on the third", err, pub.calls)
+	}
+	bad := &flakyPublisher{failures: 1, err: nats.ErrMaxPayload}
+	x.pub = bad
+	if _, err := x.publishAsync(context.Background(), msg); !errors.Is(err, nats.ErrMaxPayload) || bad.calls != 1 {
+		t.Fatalf("err %v after %d calls, want the permanent error at once", err, bad.calls)
 	}
 }

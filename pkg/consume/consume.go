@@ -62,10 +62,7 @@ func PullGated(ctx context.Context, cons jetstream.Consumer, buffer int, out cha
 			// The server restarted or a leader election is under way; the
 			// next fetch usually works.
 			log.Warn("pulling messages", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(100 * time.Millisecond):
-			}
+			pause(ctx)
 			continue
 		}
 		for msg := range batch.Messages() {
@@ -75,8 +72,20 @@ func PullGated(ctx context.Context, cons jetstream.Consumer, buffer int, out cha
 			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) && ctx.Err() == nil {
+			// A consumer without a leader (an election after a node loss)
+			// fails the request at once: without a pause every instance
+			// would spin, starving the servers that are electing.
 			log.Warn("pulling messages", "err", err)
+			pause(ctx)
 		}
 	}
 	return nil
+}
+
+// pause waits a moment before the next pull request after a failed one.
+func pause(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(100 * time.Millisecond):
+	}
 }

@@ -232,3 +232,47 @@ func TestPullGatedStopsPullingWhilePaused(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// failingConsumer answers every pull with a batch that failed at once, as a
+// consumer without a leader does during a cluster election.
+type failingConsumer struct {
+	jetstream.Consumer
+	mu      sync.Mutex
+	fetches int
+}
+
+type failedBatch struct{ msgs chan jetstream.Msg }
+
+func (b failedBatch) Messages() <-chan jetstream.Msg { return b.msgs }
+func (b failedBatch) Error() error                   { return nats.ErrNoResponders }
+
+func (c *failingConsumer) Fetch(int, ...jetstream.FetchOpt) (jetstream.MessageBatch, error) {
+	c.mu.Lock()
+	c.fetches++
+	c.mu.Unlock()
+	msgs := make(chan jetstream.Msg)
+	close(msgs)
+	return failedBatch{msgs: msgs}, nil
+}
+
+// TestPullPausesAfterAFailedBatch: while the consumer has no leader, Pull
+// retries at a modest pace instead of spinning (which starved the servers
+// electing one on a small machine).
+func TestPullPausesAfterAFailedBatch(t *testing.T) {
+	cons := &failingConsumer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	out := make(chan jetstream.Msg)
+	go func() {
+		for range out {
+		}
+	}()
+	if err := consume.Pull(ctx, cons, 10, out, discard); err != nil {
+		t.Fatal(err)
+	}
+	cons.mu.Lock()
+	defer cons.mu.Unlock()
+	if cons.fetches < 2 || cons.fetches > 10 {
+		t.Fatalf("%d pull requests in 500ms, want a few (one per 100ms pause)", cons.fetches)
+	}
+}

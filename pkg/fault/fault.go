@@ -108,6 +108,11 @@ func isTransient(err error) bool {
 		errors.Is(err, jetstream.ErrNoHeartbeat),
 		errors.Is(err, jetstream.ErrJetStreamPublisherClosed),
 		errors.Is(err, jetstream.ErrTooManyStalledMsgs),
+		// In a cluster, a stream without a leader (an election after a
+		// node loss) does not answer, and an ack lost with its leader
+		// times out: both pass once a new leader is elected.
+		errors.Is(err, jetstream.ErrNoStreamResponse),
+		errors.Is(err, jetstream.ErrAsyncPublishTimeout),
 		errors.Is(err, syscall.ECONNREFUSED),
 		errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, syscall.EPIPE):

@@ -28,6 +28,8 @@ func TestClassify(t *testing.T) {
 		{"jetstream not enabled is configuration", jetstream.ErrJetStreamNotEnabled, KindPermanent, "internal"},
 		{"jetstream not enabled for the account", jetstream.ErrJetStreamNotEnabledForAccount, KindPermanent, "internal"},
 		{"jetstream bad request", &jetstream.APIError{Code: 400, ErrorCode: 10003}, KindPermanent, "internal"},
+		{"stream without leader", fmt.Errorf("publish: %w", jetstream.ErrNoStreamResponse), KindTransient, "unavailable"},
+		{"lost pub ack", jetstream.ErrAsyncPublishTimeout, KindTransient, "unavailable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

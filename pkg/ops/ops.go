@@ -1,6 +1,7 @@
 // Package ops holds the operator commands every binary offers besides its
-// own work: `status` (the whole pipeline at a glance, live on a terminal)
-// and `deadletter` (list, show and redrive dead letters). They are part of
+// own work: `status` (the whole pipeline at a glance, live on a terminal),
+// `deadletter` (list, show and redrive dead letters) and `healthz` (a
+// container health check that needs no shell). They are part of
 // each binary so that wherever one stage runs, an operator can inspect the
 // pipeline with the same config file, without another tool.
 package ops
@@ -22,6 +23,7 @@ func Help(name string) string {
 Operator commands (any binary; same config file):
   %[1]s status [-json] [-once] [-interval D]   streams, consumers, progress and ETA, dead letters
   %[1]s deadletter list|show|redrive ...       inspect dead letters; send them back after a fix
+  %[1]s healthz [-addr HOST:PORT] [-path P]    exit 0 if a running binary's /healthz (or /readyz) answers 200
 `, name)
 }
 
@@ -36,6 +38,8 @@ func Dispatch(ctx context.Context, env stage.Env) (bool, error) {
 		return true, status.Command{DeadLetters: deadLetterSummary}.Run(ctx, env, env.Args[1:])
 	case "deadletter", "deadletters":
 		return true, deadletter.Run(ctx, env, env.Args[1:])
+	case "healthz":
+		return true, healthz(ctx, env, env.Args[1:])
 	}
 	return false, nil
 }

@@ -63,15 +63,13 @@ type Server struct {
 // StartServer runs `go tool nats-server` (pinned in go.mod) with JetStream,
 // on a free loopback port, storing into dir.
 func StartServer(ctx context.Context, root, dir string, log io.Writer) (*Server, error) {
-	tool := exec.CommandContext(ctx, "go", "tool", "-n", "nats-server")
-	tool.Dir = root
-	path, err := tool.Output()
+	path, err := ServerBinary(ctx, root)
 	if err != nil {
-		return nil, fmt.Errorf("go tool -n nats-server: %w", err)
+		return nil, err
 	}
 	// Not CommandContext: the server must outlive a cancelled ctx long enough
 	// for the binaries to drain; Stop ends it.
-	cmd := exec.Command(strings.TrimSpace(string(path)), "-a", "127.0.0.1", "-p", "-1", "-js",
+	cmd := exec.Command(path, "-a", "127.0.0.1", "-p", "-1", "-js",
 		"-sd", filepath.Join(dir, "store"), "--ports_file_dir", dir)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = ownGroup()
@@ -95,6 +93,19 @@ func StartServer(ctx context.Context, root, dir string, log io.Writer) (*Server,
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// ServerBinary returns the path of the nats-server pinned in go.mod as a Go
+// tool, building it if needed, so that tests and `make run` use the version
+// the module was tested with rather than whatever is installed.
+func ServerBinary(ctx context.Context, root string) (string, error) {
+	tool := exec.CommandContext(ctx, "go", "tool", "-n", "nats-server")
+	tool.Dir = root
+	path, err := tool.Output()
+	if err != nil {
+		return "", fmt.Errorf("go tool -n nats-server: %w", err)
+	}
+	return strings.TrimSpace(string(path)), nil
 }
 
 // Stop terminates the server and waits for it.
@@ -213,7 +224,11 @@ func WaitDrained(ctx context.Context, js jetstream.JetStream, refs ...ConsumerRe
 	for {
 		drained := true
 		for _, r := range refs {
-			c, err := js.Consumer(ctx, r.Stream, r.Durable)
+			// Each request has its own deadline: one lost with a server
+			// that died (a cluster node) would otherwise wait out ctx.
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			c, err := js.Consumer(rctx, r.Stream, r.Durable)
+			cancel()
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()

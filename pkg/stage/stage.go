@@ -176,6 +176,16 @@ func connect(ctx context.Context, name string, c Common, log *slog.Logger, jsOpt
 	return nc, js, nil
 }
 
+// PubAckTimeout bounds the wait for the PubAck of an asynchronous publish.
+// Without it, a message whose stream leader died before acknowledging it (a
+// node lost in a cluster) would wait forever; with it, the publisher gets
+// jetstream.ErrAsyncPublishTimeout, a transient error, and publishes again
+// under the same Nats-Msg-Id, which the new leader deduplicates. It is the
+// client's default JetStream request timeout: an ack slower than that is
+// resent, harmlessly. Consumers' ack_wait must exceed it (the default 30s
+// does), or inputs are redelivered while their output waits.
+const PubAckTimeout = 5 * time.Second
+
 // Runtime is a started binary's connection to the pipeline.
 type Runtime struct {
 	Log      *slog.Logger
@@ -193,6 +203,8 @@ type Runtime struct {
 // Start connects to NATS, checks JetStream, ensures the topology and starts
 // the telemetry endpoint. Close the Runtime when done.
 func Start(ctx context.Context, name string, c Common, log *slog.Logger, jsOpts ...jetstream.JetStreamOpt) (*Runtime, error) {
+	// First, so that a caller's own timeout wins.
+	jsOpts = append([]jetstream.JetStreamOpt{jetstream.WithPublishAsyncTimeout(PubAckTimeout)}, jsOpts...)
 	nc, err := natsconn.Connect(ctx, c.NATS, name, log)
 	if err != nil {
 		return nil, err

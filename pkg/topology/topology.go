@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/pkg/config"
@@ -30,9 +31,26 @@ type StreamConfig struct {
 	Duplicates time.Duration `yaml:"duplicates" doc:"window in which a repeated Nats-Msg-Id is dropped; must not exceed max_age"`
 }
 
+// Placement says which servers of a JetStream cluster (or super-cluster)
+// hold the replicas; the server picks among those that match.
+type Placement struct {
+	Cluster string   `yaml:"cluster" doc:"name of the NATS cluster to place every stream and the KV bucket in (empty: the one the client is connected to)"`
+	Tags    []string `yaml:"tags" doc:"server tags every replica's server must have, e.g. [ssd, az:eu-1] (empty: any server)"`
+}
+
+// jetstream returns the placement in the server's form; nil when none is
+// set, so that the stream config stays what an unplaced stream reports.
+func (p Placement) jetstream() *jetstream.Placement {
+	if p.Cluster == "" && len(p.Tags) == 0 {
+		return nil
+	}
+	return &jetstream.Placement{Cluster: p.Cluster, Tags: p.Tags}
+}
+
 // Config is the whole topology.
 type Config struct {
 	Replicas   int          `yaml:"replicas" doc:"replicas of every stream and of the KV bucket (1 on one server, 3 in a cluster)"`
+	Placement  Placement    `yaml:"placement"`
 	Raw        StreamConfig `yaml:"raw"`
 	Mapped     StreamConfig `yaml:"mapped"`
 	DeadLetter StreamConfig `yaml:"deadletter"`
@@ -75,6 +93,9 @@ func (c Config) Validate() error {
 		p.Check(s.cfg.MaxAge == 0 || s.cfg.Duplicates <= s.cfg.MaxAge, s.key+".duplicates", "must not exceed max_age")
 	}
 	p.Check(c.Raw.Name != c.Mapped.Name && c.Raw.Name != c.DeadLetter.Name && c.Mapped.Name != c.DeadLetter.Name, "raw.name/mapped.name/deadletter.name", "must differ")
+	for i, tag := range c.Placement.Tags {
+		p.Check(strings.TrimSpace(tag) != "", fmt.Sprintf("placement.tags[%d]", i), "must not be empty")
+	}
 	p.Check(c.State.Bucket != "", "state.bucket", "is required")
 	p.Check(c.State.History >= 1 && c.State.History <= 64, "state.history", "must be between 1 and 64")
 	p.Check(c.Versions.Bucket != "" && c.Versions.Bucket != c.State.Bucket, "versions.bucket", "is required and must differ from state.bucket")
@@ -109,13 +130,13 @@ type Topology struct {
 func Ensure(ctx context.Context, js jetstream.JetStream, c Config) (*Topology, error) {
 	var t Topology
 	var err error
-	if t.Raw, err = ensureStream(ctx, js, c.Raw, RawSubjects, c.Replicas); err != nil {
+	if t.Raw, err = ensureStream(ctx, js, c.Raw, RawSubjects, c.Replicas, c.Placement); err != nil {
 		return nil, err
 	}
-	if t.Mapped, err = ensureStream(ctx, js, c.Mapped, MappedSubjects, c.Replicas); err != nil {
+	if t.Mapped, err = ensureStream(ctx, js, c.Mapped, MappedSubjects, c.Replicas, c.Placement); err != nil {
 		return nil, err
 	}
-	if t.DeadLetter, err = ensureStream(ctx, js, c.DeadLetter, DeadLetterSubjects, c.Replicas); err != nil {
+	if t.DeadLetter, err = ensureStream(ctx, js, c.DeadLetter, DeadLetterSubjects, c.Replicas, c.Placement); err != nil {
 		return nil, err
 	}
 	t.State, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
@@ -124,6 +145,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, c Config) (*Topology, e
 		History:     uint8(c.State.History),
 		Storage:     jetstream.FileStorage,
 		Replicas:    c.Replicas,
+		Placement:   c.Placement.jetstream(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("KV bucket %s: %w", c.State.Bucket, err)
@@ -134,6 +156,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, c Config) (*Topology, e
 		History:     1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    c.Replicas,
+		Placement:   c.Placement.jetstream(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("KV bucket %s: %w", c.Versions.Bucket, err)
@@ -141,7 +164,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, c Config) (*Topology, e
 	return &t, nil
 }
 
-func ensureStream(ctx context.Context, js jetstream.JetStream, s StreamConfig, subjects string, replicas int) (jetstream.Stream, error) {
+func ensureStream(ctx context.Context, js jetstream.JetStream, s StreamConfig, subjects string, replicas int, place Placement) (jetstream.Stream, error) {
 	cfg := jetstream.StreamConfig{
 		Name:       s.Name,
 		Subjects:   []string{subjects},
@@ -153,6 +176,7 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, s StreamConfig, s
 		MaxMsgs:    -1,
 		Duplicates: s.Duplicates,
 		Replicas:   replicas,
+		Placement:  place.jetstream(),
 	}
 	st, err := js.CreateOrUpdateStream(ctx, cfg)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/gigya-migrate/gigya-migrate/pkg/natstest"
 	"github.com/gigya-migrate/gigya-migrate/pkg/topology"
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -59,13 +61,41 @@ func TestEnsureReportsSubjectConflict(t *testing.T) {
 	}
 }
 
+// TestEnsurePlacement passes the placement to every stream and the KV
+// bucket. (A single server does not enforce it; a cluster picks the servers
+// by it, which is the server's own, tested behaviour.)
+func TestEnsurePlacement(t *testing.T) {
+	ctx := context.Background()
+	js := natstest.StartWith(t, func(o *server.Options) { o.Tags = jwt.TagList{"ssd", "az:eu-1"} }).JetStream()
+	cfg := topology.Default()
+	cfg.Placement.Tags = []string{"ssd"}
+	top, err := topology.Ensure(ctx, js, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []jetstream.Stream{top.Raw, top.Mapped, top.DeadLetter} {
+		if p := s.CachedInfo().Config.Placement; p == nil || len(p.Tags) != 1 || p.Tags[0] != "ssd" {
+			t.Fatalf("stream %s placement %+v", s.CachedInfo().Config.Name, p)
+		}
+	}
+	kv, err := js.Stream(ctx, "KV_etl_state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := kv.CachedInfo().Config.Placement; p == nil || p.Tags[0] != "ssd" {
+		t.Fatalf("KV placement %+v", p)
+	}
+
+}
+
 func TestValidate(t *testing.T) {
 	c := topology.Default()
 	c.Raw.Name = "bad.name"
 	c.Mapped.Duplicates = time.Hour * 24 * 30
 	c.State.History = 0
+	c.Placement.Tags = []string{"ssd", " "}
 	err := c.Validate()
-	for _, want := range []string{"raw.name", "mapped.duplicates", "state.history"} {
+	for _, want := range []string{"raw.name", "mapped.duplicates", "state.history", "placement.tags[1]"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("error %v does not name %s", err, want)
 		}
