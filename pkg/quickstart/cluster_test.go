@@ -273,12 +273,12 @@ func TestEndToEndClusterNodeLoss(t *testing.T) {
 func clusterTrial(t *testing.T, input string, exp expectation, second bool) {
 	c := startCluster(t)
 	js := c.connect()
-	// The binaries start on a cluster that is up: a stage whose start-up
-	// meets a cluster still electing its meta leader may exit 1 (see the
-	// JetStream account check in natsconn), which is not what this tests.
+	// The streams exist before the binaries start, as an operator would
+	// create them; a stage starting during an election waits for it
+	// (stage.Start retries within nats.connect_retry).
 	c.ensureR3(js)
 	out := filepath.Join(t.TempDir(), "out")
-	p := newPipeline(t, c.urls(), out, "GM_STREAMS_REPLICAS=3", "GM_TRANSFORMER_WORKERS=2",
+	env := []string{"GM_STREAMS_REPLICAS=3", "GM_TRANSFORMER_WORKERS=2",
 		"GM_NATS_RECONNECT_WAIT=500ms", "GM_LOADER_BATCH_MAX_RECORDS=500",
 		// An ack lost with a killed node redelivers after ack_wait: keep
 		// the wait short so the drain does not sit out the default minute.
@@ -291,7 +291,14 @@ func clusterTrial(t *testing.T, input string, exp expectation, second bool) {
 		// of the other tests, a publish waiting out a lost PubAck lets the
 		// input be redelivered until max_deliver gives it up as a dead
 		// letter while the first delivery still completes.
-		"GM_TRANSFORMER_CONSUMER_ACK_WAIT=8s")
+		"GM_TRANSFORMER_CONSUMER_ACK_WAIT=8s"}
+	if second {
+		// The killed node's restart and catch-up take seconds, longer on a
+		// busy machine: a throttled loader keeps the run going past them,
+		// so the second loss lands mid-run (about 20 s of loading).
+		env = append(env, "GM_LOADER_RATE=800")
+	}
+	p := newPipeline(t, c.urls(), out, env...)
 
 	ex := p.start("extractor", "-site", "e2e", input)
 	trs := []*quickstart.Proc{p.start("transformer"), p.start("transformer")}
