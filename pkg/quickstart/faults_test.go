@@ -715,13 +715,7 @@ var natsServerPath = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.Command("go", "tool", "-n", "nats-server")
-	cmd.Dir = root
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("go tool -n nats-server: %w", err)
-	}
-	return strings.TrimSpace(string(out)), nil
+	return quickstart.ServerBinary(context.Background(), root)
 })
 
 func startRestartableServer(t *testing.T) *restartableServer {
