@@ -37,7 +37,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -723,12 +722,7 @@ func startRestartableServer(t *testing.T) *restartableServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
+	port := strconv.Itoa(freePorts(t, 1)[0])
 	dir := t.TempDir()
 	log, err := os.Create(filepath.Join(dir, "nats-server.log"))
 	if err != nil {
@@ -821,15 +815,7 @@ func (ft *faultTrial) serverRestartTrial() {
 // gigyaSite serves a simulated site and writes the extractor config.
 func (ft *faultTrial) gigyaSite(accounts int, extra string) (*gigyasim.Sim, string) {
 	t := ft.t
-	sim, err := gigyasim.New(gigyasim.Options{Accounts: accounts, Seed: ft.rng.Int64N(1 << 40), APIKey: "3_faults", Secret: "faults-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, stop, err := sim.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	sim, base := secStartGigya(t, gigyasim.Options{Accounts: accounts, Seed: ft.rng.Int64N(1 << 40), APIKey: "3_faults", Secret: "faults-secret"})
 	cfg := filepath.Join(t.TempDir(), "extractor.yaml")
 	body := fmt.Sprintf(`extractor:
   source: {type: gigya-api}
