@@ -138,6 +138,14 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 	progressCtx, stopProgress := context.WithCancel(ctx)
 	defer stopProgress()
 	go l.progress(progressCtx)
+	if rec, ok := snk.(sink.Recoverer); ok {
+		// Before the first write: what a crashed instance left running at
+		// the target must land first, not after a newer version.
+		if err := rec.Recover(ctx, newSinkState(rt.Topology.State, name)); err != nil {
+			_ = snk.Close(context.WithoutCancel(ctx))
+			return fmt.Errorf("sink %s: settling the writes an earlier loader left in flight: %w", ls.Sink.Type, err)
+		}
+	}
 	started := time.Now()
 	log.Info("loader started", "consumer", durable, "subject", message.MappedSubject(ls.Target),
 		"batch_records", l.maxRecords, "batch_bytes", l.maxBytes, "concurrent_writes", l.writers)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/pkg/gigyasim"
 	"github.com/gigya-migrate/gigya-migrate/pkg/mapping"
 	"github.com/gigya-migrate/gigya-migrate/pkg/natstest"
+	"github.com/gigya-migrate/gigya-migrate/pkg/quickstart"
 	"github.com/segmentio/encoding/json"
 )
 
@@ -155,4 +157,130 @@ func TestEndToEndAuth0API(t *testing.T) {
 		len(byID), logins, verifiable, 100*float64(logins)/float64(max(verifiable, 1)), 100*float64(logins)/float64(len(byID)), st.JobsCreated, st.JobsCompleted, dlCount)
 	raw, _ := json.Marshal(st)
 	t.Logf("simulator stats: %s", raw)
+}
+
+// TestEndToEndAuth0APIJobOutlivesTheLoader: an import job keeps running at
+// Auth0 after the loader that submitted it was killed. Accounts change
+// meanwhile, and the restarted loader writes their new versions at once
+// (the old ones are still unacked, held until ack_wait): unless it waits for
+// the orphaned job first, that job lands afterwards and puts the old
+// versions back.
+func TestEndToEndAuth0APIJobOutlivesTheLoader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: builds and runs the binaries")
+	}
+	gsim, err := gigyasim.New(gigyasim.Options{Accounts: 60, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gbase, stopG, err := gsim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopG()
+	asim := auth0sim.New(auth0sim.Options{JobDuration: 50 * time.Millisecond, SlowJobDuration: 3 * time.Second, RehashCost: 4})
+	abase, stopA, err := asim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopA()
+
+	srv := natstest.Start(t)
+	js := srv.JetStream()
+	dir := t.TempDir()
+	exCfg := filepath.Join(dir, "extractor.yaml")
+	os.WriteFile(exCfg, fmt.Appendf(nil, "extractor:\n  source: {type: gigya-api}\n  gigya:\n    sites:\n      - {name: a0, api_key: %q, secret: %q, base_url: %q, allow_http: true}\n",
+		gsim.APIKey(), gsim.Secret(), gbase), 0o600)
+	ldCfg := filepath.Join(dir, "loader.yaml")
+	os.WriteFile(ldCfg, fmt.Appendf(nil, `loader:
+  sink:
+    type: auth0-api
+    options: {base_url: %q, allow_http: true, client_id: sim-client-id, client_secret: sim-client-secret,
+              connection: Username-Password-Authentication, upsert: true, poll_interval: 50ms}
+  consumer: {ack_wait: 10s}
+`, abase), 0o600)
+	p := newPipeline(t, srv.ClientURL(), filepath.Join(dir, "unused"))
+	transformed := func() {
+		t.Helper()
+		ctx, cancel := contextWithTimeout(time.Minute)
+		defer cancel()
+		if err := quickstart.WaitDrained(ctx, js, quickstart.ConsumerRef{Stream: "GIGYA_ACCOUNTS", Durable: "transformer-auth0"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	tr := p.start("transformer")
+	if code := exitCode(t, p.start("extractor", "-config", exCfg)); code != 0 {
+		t.Fatalf("extractor exit %d", code)
+	}
+	transformed() // every first version in one batch, one job
+	asim.Inject(auth0sim.FaultSlowJob, 1)
+	ld := p.start("loader", "-config", ldCfg)
+	natstest.Eventually(t, time.Minute, func() error {
+		if st := asim.Stats(); st.JobsCreated == 0 {
+			return fmt.Errorf("no job yet: %+v", st)
+		}
+		return ld.Signal(syscall.SIGKILL)
+	})
+	exitCode(t, ld)
+	if st := asim.Stats(); st.JobsCompleted != 0 {
+		t.Fatalf("the slow job ended before the kill: %+v", st)
+	}
+
+	m, err := mapping.Parse("auth0.yaml", configs.Auth0Mapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := m.NewEvaluator()
+	changed := map[string]string{} // uid → new given_name
+	for i, uid := range gsim.UIDs() {
+		raw, _ := gsim.Account(uid)
+		if _, skip, err := ev.ApplyJSON(raw); err != nil || skip != "" {
+			continue // not migrated
+		}
+		if len(changed) == 10 {
+			break
+		}
+		if err := gsim.Update(uid, func(a map[string]any) { renameAccount(a, i) }); err != nil {
+			t.Fatal(err)
+		}
+		changed[uid] = fmt.Sprintf("Updated%d", i)
+	}
+	if code := exitCode(t, p.start("extractor", "-config", exCfg, "-incremental")); code != 0 {
+		t.Fatalf("incremental extractor exit %d", code)
+	}
+	transformed()
+	ld2 := p.start("loader", "-config", ldCfg)
+	ctx, cancel := contextWithTimeout(2 * time.Minute)
+	defer cancel()
+	if err := waitDrainedRefs(ctx, js, "loader-auth0-api"); err != nil {
+		t.Fatal(err)
+	}
+	stopGracefully(t, ld2, tr)
+	natstest.Eventually(t, time.Minute, func() error {
+		if st := asim.Stats(); st.JobsCompleted+st.JobsFailed < st.JobsCreated {
+			return fmt.Errorf("jobs still running: %+v", st)
+		}
+		return nil
+	})
+
+	byID := map[string]map[string]any{}
+	for _, u := range asim.Users() {
+		id, _ := u["user_id"].(string)
+		byID[strings.TrimPrefix(id, "auth0|")] = u
+	}
+	stale := 0
+	for uid, name := range changed {
+		u := byID[uid]
+		if u == nil {
+			t.Errorf("changed user %s is not in the tenant", uid)
+			continue
+		}
+		if u["given_name"] != name {
+			stale++
+			t.Errorf("user %s: given_name %v, want the newer %s: the job the killed loader left running landed after the newer version", uid, u["given_name"], name)
+		}
+	}
+	raw, _ := json.Marshal(asim.Stats())
+	t.Logf("%d users in the tenant, %d changed, %d stale; simulator %s", len(byID), len(changed), stale, raw)
 }

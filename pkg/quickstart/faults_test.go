@@ -1034,14 +1034,23 @@ func (ft *faultTrial) auth0Trial(faults bool) {
 	if faults && ft.rng.IntN(2) == 0 {
 		killAt = ft.intn(1, 3)
 	}
-	// The full run, killing the loader once while a job runs after killAt
-	// completed ones, and injecting more faults after the first job.
+	// The full run, killing the loader once while a slow job runs after
+	// killAt completed ones, and injecting more faults after the first job.
+	// The job outlives the loader, as it does at Auth0: the restarted loader
+	// must let it land before its own jobs, or its users' older versions
+	// would overwrite the newer ones the restart writes meanwhile.
 	deadline := time.Now().Add(3 * time.Minute)
 	more := false
+	slowAfter := -1 // jobs created when the slow job was armed
 	for ft.extracting() || killAt > 0 {
 		ft.alive()
 		st := ft.asim.Stats()
-		if killAt > 0 && st.JobsCompleted >= killAt && st.JobsCreated > st.JobsCompleted+st.JobsFailed {
+		if killAt > 0 && slowAfter < 0 && st.JobsCompleted >= killAt {
+			ft.asim.Inject(auth0sim.FaultSlowJob, 1)
+			slowAfter = st.JobsCreated
+			injected = append(injected, "slow-job-at-kill×1")
+		}
+		if killAt > 0 && slowAfter >= 0 && st.JobsCreated > slowAfter && st.JobsCreated > st.JobsCompleted+st.JobsFailed {
 			time.Sleep(ft.duration(0, 100*time.Millisecond))
 			ft.kill(ft.ld, float64(st.JobsCompleted)/float64(st.JobsCreated))
 			ft.startLoader()

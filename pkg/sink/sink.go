@@ -118,3 +118,35 @@ type Registry map[string]Factory
 
 // Names lists the registered types, sorted.
 func (r Registry) Names() string { return strings.Join(slices.Sorted(maps.Keys(r)), ", ") }
+
+// State is durable key-value storage the loader lends a sink: shared by
+// every instance of the loader and kept across restarts, so that an instance
+// finds what an earlier one left behind. Keys are made of letters, digits,
+// '-', '_' and '='.
+type State interface {
+	// List returns every entry of the loader's sinks, any instance's.
+	List(ctx context.Context) ([]StateEntry, error)
+	// Put stores value under key.
+	Put(ctx context.Context, key string, value []byte) error
+	// Delete removes key; with a revision other than 0, only if the key was
+	// not put again since that revision (another instance still uses it),
+	// which is not an error.
+	Delete(ctx context.Context, key string, revision uint64) error
+}
+
+// StateEntry is one entry of a [State].
+type StateEntry struct {
+	Key      string
+	Value    []byte
+	Revision uint64
+}
+
+// Recoverer is an optional capability: a sink whose writes outlive its
+// process (an Auth0 import job keeps running after the loader that submitted
+// it died) records them in the loader's [State], which Recover receives
+// before the first Write. Recover settles what earlier instances left in
+// flight, so that such a write cannot land after, and undo, a newer version
+// of the same user that this instance writes.
+type Recoverer interface {
+	Recover(ctx context.Context, st State) error
+}

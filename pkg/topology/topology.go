@@ -55,7 +55,7 @@ type Config struct {
 	Mapped     StreamConfig `yaml:"mapped"`
 	DeadLetter StreamConfig `yaml:"deadletter"`
 	State      struct {
-		Bucket  string `yaml:"bucket" doc:"KV bucket of extractor checkpoints and run records"`
+		Bucket  string `yaml:"bucket" doc:"KV bucket of extractor checkpoints and run records, instance heartbeats, sinks' unfinished writes"`
 		History int    `yaml:"history" doc:"revisions kept per key"`
 	} `yaml:"state"`
 	Versions struct {

@@ -15,6 +15,16 @@
 // already has a password of their own (who logged in since the import):
 // such a user is imported again without the hash, so the profile is updated
 // and the working password kept, and counts as stored.
+//
+// An import job outlives the loader that submitted it: after a crash it
+// still runs, and could finish after a job of the restarted loader with a
+// newer version of one of its users, and so undo the update. The sink
+// therefore records its unfinished jobs in the loader's state (one key per
+// sink instance, the job ids) and, on start, waits for those an earlier
+// instance left before submitting anything. A job a Write stopped waiting
+// for (a transient error while polling) is waited for likewise before the
+// next job starts. Only a crash between Auth0's answer to the job's creation
+// and the record of its id (one round trip to NATS) escapes this.
 package auth0api
 
 import (
@@ -25,8 +35,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,6 +81,14 @@ type apiSink struct {
 	seq     atomic.Int64
 	log     *slog.Logger
 	jobs    *prometheus.CounterVec // by final status; nil: not counted
+
+	state sink.State // nil until Recover: jobs are not recorded (tests)
+	putMu sync.Mutex // orders the records of open
+	mu    sync.Mutex
+	open  map[string]bool // this instance's jobs not known to have ended
+	// unsettled are jobs nobody waits for (a Write gave up polling them)
+	// that must end before another job starts.
+	unsettled map[string]bool
 }
 
 // New builds the sink and resolves the connection.
@@ -112,7 +132,8 @@ func New(ctx context.Context, p sink.Params) (sink.Sink, error) {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	s := &apiSink{opts: o, client: client, connID: connID, name: p.Name, log: log,
-		session: time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)}
+		session: time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b),
+		open:    map[string]bool{}, unsettled: map[string]bool{}}
 	if p.Metrics != nil {
 		s.jobs = prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gm_auth0_jobs_total",
@@ -238,11 +259,21 @@ func (s *apiSink) runJob(ctx context.Context, file []byte, recs []sink.Record, u
 		req := auth0.ImportRequest{ConnectionID: s.connID, Users: file, Upsert: upsert,
 			SendCompletionEmail: s.opts.SendCompletionEmail,
 			ExternalID:          fmt.Sprintf("%s-%s-%d", s.name, s.session, s.seq.Add(1))}
+		if err := s.settle(ctx); err != nil {
+			return nil, nil, err
+		}
 		job, err := s.create(ctx, req)
 		if err != nil {
 			return nil, nil, err
 		}
-		job, err = s.client.WaitJob(ctx, job.ID)
+		s.started(ctx, job.ID)
+		id := job.ID
+		job, err = s.client.WaitJob(ctx, id)
+		if !jobEnded(err) {
+			s.abandon(id)
+			return nil, nil, err
+		}
+		s.ended(ctx, id)
 		if s.jobs != nil && job.Status != "" {
 			s.jobs.WithLabelValues(job.Status).Inc()
 		}
@@ -335,4 +366,132 @@ func (s *apiSink) refused(ctx context.Context, job auth0.Job, recs []sink.Record
 	return out, hasPassword, nil
 }
 
-func (s *apiSink) Close(context.Context) error { return nil }
+// Recover waits for the jobs earlier instances of the loader recorded and
+// did not see end (a crash, or a stop while a job ran), then forgets them.
+func (s *apiSink) Recover(ctx context.Context, st sink.State) error {
+	s.state = st
+	entries, err := st.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		var ids []string
+		if err := json.Unmarshal(e.Value, &ids); err != nil {
+			s.log.Warn("unreadable record of import jobs in the loader's state; ignoring it", "key", e.Key, "err", err)
+			ids = nil
+		}
+		if len(ids) > 0 {
+			s.log.Info("waiting for the import jobs an earlier loader left running, so that they cannot land after newer versions",
+				"jobs", ids, "instance", e.Key)
+		}
+		for _, id := range ids {
+			if err := s.wait(ctx, id); err != nil {
+				return err
+			}
+		}
+		if err := st.Delete(ctx, e.Key, e.Revision); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// jobEnded reports whether WaitJob's error means the job ended: failed,
+// expired, or gone (Auth0 keeps a job 24 hours).
+func jobEnded(err error) bool {
+	if err == nil || errors.Is(err, auth0.ErrJobFailed) {
+		return true
+	}
+	kind, code := fault.Classify(err)
+	return kind == fault.KindPermanent && code == "not_found"
+}
+
+// wait returns once job id ended.
+func (s *apiSink) wait(ctx context.Context, id string) error {
+	_, err := s.client.WaitJob(ctx, id)
+	if !jobEnded(err) {
+		return fmt.Errorf("waiting for import job %s, left running by an earlier attempt, before starting another: %w", id, err)
+	}
+	return nil
+}
+
+// settle waits for the unsettled jobs.
+func (s *apiSink) settle(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		var id string
+		for id = range s.unsettled {
+			break
+		}
+		s.mu.Unlock()
+		if id == "" {
+			return nil
+		}
+		s.log.Info("waiting for an import job an earlier attempt stopped polling, so that it cannot land after a newer one", "job", id)
+		if err := s.wait(ctx, id); err != nil {
+			return err
+		}
+		s.ended(ctx, id)
+	}
+}
+
+func (s *apiSink) started(ctx context.Context, id string) {
+	s.mu.Lock()
+	s.open[id] = true
+	s.mu.Unlock()
+	s.record(ctx)
+}
+
+func (s *apiSink) abandon(id string) {
+	s.mu.Lock()
+	s.unsettled[id] = true
+	s.mu.Unlock()
+}
+
+func (s *apiSink) ended(ctx context.Context, id string) {
+	s.mu.Lock()
+	delete(s.unsettled, id)
+	_, was := s.open[id]
+	delete(s.open, id)
+	s.mu.Unlock()
+	if was {
+		s.record(ctx)
+	}
+}
+
+// record writes the open jobs to the loader's state. A failed write is
+// logged, not returned: the job runs either way, and failing the batch
+// would only submit it again.
+func (s *apiSink) record(ctx context.Context) {
+	if s.state == nil {
+		return
+	}
+	s.putMu.Lock()
+	defer s.putMu.Unlock()
+	s.mu.Lock()
+	ids := slices.Sorted(maps.Keys(s.open))
+	s.mu.Unlock()
+	data, _ := json.Marshal(ids)
+	if ids == nil {
+		data = []byte("[]")
+	}
+	if err := s.state.Put(context.WithoutCancel(ctx), s.session, data); err != nil {
+		s.log.Warn("import jobs not recorded in the loader's state: should the loader crash now, its restart will not wait for them",
+			"jobs", ids, "err", err)
+	}
+}
+
+// Close forgets the instance's record when no job of it is left running.
+func (s *apiSink) Close(ctx context.Context) error {
+	if s.state == nil {
+		return nil
+	}
+	s.mu.Lock()
+	n := len(s.open)
+	s.mu.Unlock()
+	if n > 0 {
+		s.log.Info("import jobs still running at Auth0: the next loader waits for them before it submits any", "jobs", n)
+		return nil
+	}
+	return s.state.Delete(ctx, s.session, 0)
+}
