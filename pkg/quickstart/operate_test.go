@@ -109,7 +109,7 @@ func procStatusKiB(pid int, field string) (int, error) {
 }
 
 // TestEndToEndBackpressure: a fast extraction of 100,000 accounts into a
-// loader throttled to 700 users/s. The producers pause at the high-water
+// loader throttled to 900 users/s. The producers pause at the high-water
 // mark instead of running ahead: the lag of each consumer stays within the
 // mark plus what one producer has in flight, the pause shows in status,
 // memory stays flat, and everything arrives exactly once.
@@ -117,7 +117,7 @@ func TestEndToEndBackpressure(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: builds and runs the binaries")
 	}
-	const high, low, rate = 5000, 2500, 700
+	const high, low, rate = 5000, 2500, 900
 	srv := natstest.Start(t)
 	js := srv.JetStream()
 	dir := t.TempDir()
