@@ -28,21 +28,8 @@ func TestEndToEndAuth0API(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: builds and runs the binaries")
 	}
-	gsim, err := gigyasim.New(gigyasim.Options{Accounts: 2000, Seed: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gbase, stopG, err := gsim.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stopG()
-	asim := auth0sim.New(auth0sim.Options{JobDuration: 300 * time.Millisecond, RehashCost: 4})
-	abase, stopA, err := asim.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stopA()
+	gsim, gbase := secStartGigya(t, gigyasim.Options{Accounts: 2000, Seed: 8})
+	asim, _, abase := secStartAuth0(t, auth0sim.Options{JobDuration: 300 * time.Millisecond, RehashCost: 4})
 
 	// Expected users, computed without the pipeline.
 	m, err := mapping.Parse("auth0.yaml", configs.Auth0Mapping)
@@ -169,21 +156,8 @@ func TestEndToEndAuth0APIJobOutlivesTheLoader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: builds and runs the binaries")
 	}
-	gsim, err := gigyasim.New(gigyasim.Options{Accounts: 60, Seed: 11})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gbase, stopG, err := gsim.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stopG()
-	asim := auth0sim.New(auth0sim.Options{JobDuration: 50 * time.Millisecond, SlowJobDuration: 3 * time.Second, RehashCost: 4})
-	abase, stopA, err := asim.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stopA()
+	gsim, gbase := secStartGigya(t, gigyasim.Options{Accounts: 60, Seed: 11})
+	asim, _, abase := secStartAuth0(t, auth0sim.Options{JobDuration: 50 * time.Millisecond, SlowJobDuration: 3 * time.Second, RehashCost: 4})
 
 	srv := natstest.Start(t)
 	js := srv.JetStream()

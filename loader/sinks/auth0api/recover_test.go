@@ -106,16 +106,24 @@ func givenName(t *testing.T, sim *auth0sim.Sim) any {
 	return u["given_name"]
 }
 
-func TestARestartedLoaderWaitsForTheJobsACrashLeftRunning(t *testing.T) {
-	sim, base := startSimWith(t, auth0sim.Options{JobDuration: 50 * time.Millisecond, SlowJobDuration: 1500 * time.Millisecond})
+// abandonedSlowJob starts a simulator with slow jobs and a recovered sink
+// that abandons a job writing the user's version "Old".
+func abandonedSlowJob(t *testing.T, slow time.Duration) (*auth0sim.Sim, string, *memState, *apiSink) {
+	t.Helper()
+	sim, base := startSimWith(t, auth0sim.Options{JobDuration: 50 * time.Millisecond, SlowJobDuration: slow})
 	st := newMemState()
-	ctx := context.Background()
-	crashed := newSink(t, sim, base, nil)
-	if err := crashed.Recover(ctx, st); err != nil {
+	s := newSink(t, sim, base, nil)
+	if err := s.Recover(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 	sim.Inject(auth0sim.FaultSlowJob, 1)
-	startAbandoned(t, crashed, st, version("Old"))
+	startAbandoned(t, s, st, version("Old"))
+	return sim, base, st, s
+}
+
+func TestARestartedLoaderWaitsForTheJobsACrashLeftRunning(t *testing.T) {
+	sim, base, st, _ := abandonedSlowJob(t, 1500*time.Millisecond)
+	ctx := context.Background()
 	// No Close: the process died. Its successor must let the old job land
 	// before its own, or the old version would overwrite the new one.
 	restarted := newSink(t, sim, base, nil)
@@ -143,15 +151,8 @@ func TestARestartedLoaderWaitsForTheJobsACrashLeftRunning(t *testing.T) {
 }
 
 func TestAJobAWriteStoppedPollingEndsBeforeTheNextJob(t *testing.T) {
-	sim, base := startSimWith(t, auth0sim.Options{JobDuration: 50 * time.Millisecond, SlowJobDuration: 1500 * time.Millisecond})
-	st := newMemState()
+	sim, _, st, s := abandonedSlowJob(t, 1500*time.Millisecond)
 	ctx := context.Background()
-	s := newSink(t, sim, base, nil)
-	if err := s.Recover(ctx, st); err != nil {
-		t.Fatal(err)
-	}
-	sim.Inject(auth0sim.FaultSlowJob, 1)
-	startAbandoned(t, s, st, version("Old"))
 	// The loader retries the failed batch later, or writes the next one:
 	// the job it gave up on must land first.
 	if err := s.Write(ctx, []sink.Record{version("New")}); err != nil {
@@ -166,16 +167,8 @@ func TestAJobAWriteStoppedPollingEndsBeforeTheNextJob(t *testing.T) {
 }
 
 func TestAStopWithAJobRunningKeepsItsRecord(t *testing.T) {
-	sim, base := startSimWith(t, auth0sim.Options{JobDuration: 50 * time.Millisecond, SlowJobDuration: time.Second})
-	st := newMemState()
-	ctx := context.Background()
-	s := newSink(t, sim, base, nil)
-	if err := s.Recover(ctx, st); err != nil {
-		t.Fatal(err)
-	}
-	sim.Inject(auth0sim.FaultSlowJob, 1)
-	startAbandoned(t, s, st, version("Old"))
-	if err := s.Close(ctx); err != nil {
+	_, _, st, s := abandonedSlowJob(t, time.Second)
+	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if ids := st.jobs(t); len(ids) != 1 {
