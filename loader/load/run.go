@@ -143,6 +143,10 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		// the target must land first, not after a newer version.
 		if err := rec.Recover(ctx, newSinkState(rt.Topology.State, name)); err != nil {
 			_ = snk.Close(context.WithoutCancel(ctx))
+			if ctx.Err() != nil {
+				log.Info("loader stopped while waiting for the writes an earlier loader left in flight; the next start waits again")
+				return nil
+			}
 			return fmt.Errorf("sink %s: settling the writes an earlier loader left in flight: %w", ls.Sink.Type, err)
 		}
 	}

@@ -91,9 +91,16 @@ type recoveringSink struct {
 	st        sink.State
 	wrote     chan struct{}
 	errs      []error
+	// waiting, when set, makes Recover wait for a job that never ends.
+	waiting chan struct{}
 }
 
 func (r *recoveringSink) Recover(ctx context.Context, st sink.State) error {
+	if r.waiting != nil {
+		close(r.waiting)
+		<-ctx.Done()
+		return fmt.Errorf("waiting for job j1: %w", ctx.Err())
+	}
 	es, err := st.List(ctx)
 	if err != nil {
 		return err
@@ -137,17 +144,8 @@ func TestRunRecoversTheSinkBeforeItsFirstWrite(t *testing.T) {
 		}
 	}
 	snk := &recoveringSink{wrote: make(chan struct{}, 1)}
-	reg := sink.Registry{"rec": func(context.Context, sink.Params) (sink.Sink, error) { return snk, nil }}
-	var stdout, stderr bytes.Buffer
-	env := stage.Env{Args: []string{"-sink", "rec", "-target", "auth0"}, Stdout: &stdout, Stderr: &stderr,
-		Getenv: func(k string) string {
-			if k == "NATS_URL" {
-				return srv.ClientURL()
-			}
-			return ""
-		}}
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, env, reg) }()
+	var stderr bytes.Buffer
+	done := runWith(ctx, srv.ClientURL(), snk, &stderr)
 	m := nats.NewMsg(message.MappedSubject("auth0"))
 	m.Data = []byte(`{"user_id":"u1"}`)
 	m.Header.Set(message.HdrUID, "u1")
@@ -176,5 +174,40 @@ func TestRunRecoversTheSinkBeforeItsFirstWrite(t *testing.T) {
 	}
 	if e, err := top.State.Get(context.Background(), "sink.rec.mine"); err != nil || string(e.Value()) != "1" {
 		t.Fatalf("the sink's Put is not in the state bucket under the loader's prefix: %v", err)
+	}
+}
+
+// runWith runs the loader with snk as sink "rec".
+func runWith(ctx context.Context, url string, snk sink.Sink, stderr *bytes.Buffer) <-chan error {
+	reg := sink.Registry{"rec": func(context.Context, sink.Params) (sink.Sink, error) { return snk, nil }}
+	env := stage.Env{Args: []string{"-sink", "rec", "-target", "auth0"}, Stdout: &bytes.Buffer{}, Stderr: stderr,
+		Getenv: func(k string) string {
+			if k == "NATS_URL" {
+				return url
+			}
+			return ""
+		}}
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, env, reg) }()
+	return done
+}
+
+func TestAStopWhileRecoveringIsAStop(t *testing.T) {
+	srv := natstest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	snk := &recoveringSink{waiting: make(chan struct{})}
+	var stderr bytes.Buffer
+	done := runWith(ctx, srv.ClientURL(), snk, &stderr)
+	select {
+	case <-snk.waiting:
+	case err := <-done:
+		t.Fatalf("loader stopped before Recover: %v\n%s", err, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Recover not called within 30s\n%s", stderr.String())
+	}
+	cancel() // SIGTERM
+	if err := <-done; err != nil {
+		t.Fatalf("a stop during Recover must end the loader cleanly, got %v", err)
 	}
 }

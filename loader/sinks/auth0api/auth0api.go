@@ -86,6 +86,8 @@ type apiSink struct {
 	putMu sync.Mutex // orders the records of open
 	mu    sync.Mutex
 	open  map[string]bool // this instance's jobs not known to have ended
+	// recorded: the instance has a record in the state, for Close to delete.
+	recorded bool
 	// unsettled are jobs nobody waits for (a Write gave up polling them)
 	// that must end before another job starts.
 	unsettled map[string]bool
@@ -475,6 +477,7 @@ func (s *apiSink) record(ctx context.Context) {
 	if ids == nil {
 		data = []byte("[]")
 	}
+	s.recorded = true
 	if err := s.state.Put(context.WithoutCancel(ctx), s.session, data); err != nil {
 		s.log.Warn("import jobs not recorded in the loader's state: should the loader crash now, its restart will not wait for them",
 			"jobs", ids, "err", err)
@@ -483,7 +486,10 @@ func (s *apiSink) record(ctx context.Context) {
 
 // Close forgets the instance's record when no job of it is left running.
 func (s *apiSink) Close(ctx context.Context) error {
-	if s.state == nil {
+	s.putMu.Lock()
+	recorded := s.recorded
+	s.putMu.Unlock()
+	if s.state == nil || !recorded {
 		return nil
 	}
 	s.mu.Lock()
