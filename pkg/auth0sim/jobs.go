@@ -477,6 +477,21 @@ func (s *Sim) handleJobErrors(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ActiveJobs returns the ids of the jobs still pending or processing,
+// sorted.
+func (s *Sim) ActiveJobs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for id, j := range s.jobs {
+		if j.status == statusPending || j.status == statusProcessing {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // Users returns copies of the stored users in insertion order.
 func (s *Sim) Users() []map[string]any {
 	s.mu.Lock()

@@ -201,7 +201,13 @@ func TestJobLifecycle(t *testing.T) {
 		m["connection_id"] != e.sim.ConnectionID() || m["connection"] != "Username-Password-Authentication" || !strings.HasPrefix(m["id"].(string), "job_") {
 		t.Fatalf("create: %d %v", resp.StatusCode, m)
 	}
+	if got := e.sim.ActiveJobs(); len(got) != 1 || got[0] != m["id"] {
+		t.Fatalf("active jobs %v while %v runs", got, m["id"])
+	}
 	j := e.wait(m["id"].(string))
+	if got := e.sim.ActiveJobs(); len(got) != 0 {
+		t.Fatalf("active jobs %v after the job ended", got)
+	}
 	if j["status"] != "completed" || summaryOf(t, j) != [4]int{2, 0, 0, 2} || j["percentage_done"] != float64(100) {
 		t.Fatalf("job %v", j)
 	}
