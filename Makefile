@@ -31,7 +31,8 @@ FUZZTIME ?= 20000x
 FUZZ_TARGETS := \
 	FuzzRead:./pkg/filesource FuzzValidate:./pkg/filesource FuzzDecode:./pkg/mapping \
 	FuzzHelpers:./pkg/mapfunc FuzzAuth0:./pkg/passhash FuzzParse:./pkg/passhash/auth0verify \
-	FuzzValidate:./pkg/validate FuzzMapRecord:./transformer/transform FuzzSearchResponse:./pkg/gigya
+	FuzzValidate:./pkg/validate FuzzMapRecord:./transformer/transform FuzzSearchResponse:./pkg/gigya \
+	FuzzIdentifyValid:./pkg/gigya
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		name=$${t%%:*}; pkg=$${t#*:}; \
