@@ -33,11 +33,7 @@ func TestEndToEndAuth0API(t *testing.T) {
 	asim, _, abase := secStartAuth0(t, auth0sim.Options{JobDuration: 300 * time.Millisecond, RehashCost: 4})
 
 	// Expected users, computed without the pipeline.
-	m, err := mapping.Parse("auth0.yaml", configs.Auth0Mapping)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := m.NewEvaluator()
+	ev := auth0Evaluator(t)
 	type expected struct{ email, password string }
 	want := map[string]expected{} // by UID
 	passwords := gsim.Passwords()
@@ -53,9 +49,7 @@ func TestEndToEndAuth0API(t *testing.T) {
 	srv := natstest.Start(t)
 	js := srv.JetStream()
 	dir := t.TempDir()
-	exCfg := filepath.Join(dir, "extractor.yaml")
-	os.WriteFile(exCfg, fmt.Appendf(nil, "extractor:\n  source: {type: gigya-api}\n  gigya:\n    rate: 1000\n    sites:\n      - {name: a0, api_key: %q, secret: %q, base_url: %q, allow_http: true}\n",
-		gsim.APIKey(), gsim.Secret(), gbase), 0o600)
+	exCfg := writeAPIExtractorConfig(t, dir, gsim, gbase, "    rate: 1000\n")
 	loaderCfg := func(name string, upsert bool) string {
 		p := filepath.Join(dir, name+".yaml")
 		os.WriteFile(p, fmt.Appendf(nil, `loader:
@@ -163,9 +157,7 @@ func TestEndToEndAuth0APIJobOutlivesTheLoader(t *testing.T) {
 	srv := natstest.Start(t)
 	js := srv.JetStream()
 	dir := t.TempDir()
-	exCfg := filepath.Join(dir, "extractor.yaml")
-	os.WriteFile(exCfg, fmt.Appendf(nil, "extractor:\n  source: {type: gigya-api}\n  gigya:\n    sites:\n      - {name: a0, api_key: %q, secret: %q, base_url: %q, allow_http: true}\n",
-		gsim.APIKey(), gsim.Secret(), gbase), 0o600)
+	exCfg := writeAPIExtractorConfig(t, dir, gsim, gbase, "")
 	ldCfg := filepath.Join(dir, "loader.yaml")
 	os.WriteFile(ldCfg, fmt.Appendf(nil, `loader:
   sink:
@@ -202,11 +194,7 @@ func TestEndToEndAuth0APIJobOutlivesTheLoader(t *testing.T) {
 		t.Fatalf("the slow job ended before the kill: %+v", st)
 	}
 
-	m, err := mapping.Parse("auth0.yaml", configs.Auth0Mapping)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := m.NewEvaluator()
+	ev := auth0Evaluator(t)
 	changed := map[string]string{} // uid → new given_name
 	for i, uid := range gsim.UIDs() {
 		raw, _ := gsim.Account(uid)
@@ -297,4 +285,29 @@ func jobsRecorded(js jetstream.JetStream, asim *auth0sim.Sim, loader string) boo
 		}
 	}
 	return true
+}
+
+// auth0Evaluator evaluates the shipped auth0 mapping, for expectations
+// computed without the pipeline.
+func auth0Evaluator(t *testing.T) *mapping.Evaluator {
+	t.Helper()
+	m, err := mapping.Parse("auth0.yaml", configs.Auth0Mapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.NewEvaluator()
+}
+
+// writeAPIExtractorConfig writes dir/extractor.yaml: gsim's site, named a0,
+// read through accounts.search at base; gigya holds more keys of the
+// extractor.gigya section, each line indented by four spaces.
+func writeAPIExtractorConfig(t *testing.T, dir string, gsim *gigyasim.Sim, base, gigya string) string {
+	t.Helper()
+	path := filepath.Join(dir, "extractor.yaml")
+	body := fmt.Sprintf("extractor:\n  source: {type: gigya-api}\n  gigya:\n%s    sites:\n      - {name: a0, api_key: %q, secret: %q, base_url: %q, allow_http: true}\n",
+		gigya, gsim.APIKey(), gsim.Secret(), base)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

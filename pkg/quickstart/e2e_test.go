@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"syscall"
 	"testing"
@@ -101,11 +102,12 @@ func writeInput(t *testing.T, path string, n int) expectation {
 	return exp
 }
 
-// outputUIDs counts every user_id in the Auth0 import files of dir.
-func outputUIDs(t *testing.T, dir string) map[string]int {
+// readImportFiles decodes the Auth0 import files of dir in name order, each
+// an array of users within Auth0's 500 KB limit, and hands each to each.
+func readImportFiles[U any](t *testing.T, dir string, each func(file string, users []U)) {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-	got := map[string]int{}
+	sort.Strings(files)
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -114,20 +116,30 @@ func outputUIDs(t *testing.T, dir string) map[string]int {
 		if len(b) > 500_000 {
 			t.Fatalf("%s is %d bytes, over Auth0's 500 KB", f, len(b))
 		}
-		var users []struct {
-			UserID string `json:"user_id"`
-			Email  string `json:"email"`
-		}
+		var users []U
 		if err := json.Unmarshal(b, &users); err != nil {
 			t.Fatalf("%s is not an Auth0 import file: %v", f, err)
 		}
+		each(f, users)
+	}
+}
+
+// outputUIDs counts every user_id in the Auth0 import files of dir.
+func outputUIDs(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	got := map[string]int{}
+	type user struct {
+		UserID string `json:"user_id"`
+		Email  string `json:"email"`
+	}
+	readImportFiles(t, dir, func(f string, users []user) {
 		for _, u := range users {
 			if u.Email == "" {
 				t.Fatalf("%s: user %s has no email", f, u.UserID)
 			}
 			got[u.UserID]++
 		}
-	}
+	})
 	return got
 }
 

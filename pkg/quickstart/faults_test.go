@@ -36,6 +36,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -1169,20 +1170,7 @@ func readJSONLSink(t *testing.T, path string) []heldUser {
 // readAuth0ImportFiles reads the import files of an auth0-file sink: first
 // imports and updates (upsert files), each in file name order.
 func readAuth0ImportFiles(t *testing.T, dir string) (first, upserts []heldUser) {
-	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-	sort.Strings(files)
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(b) > 500_000 {
-			t.Fatalf("%s is %d bytes, over Auth0's 500 KB", f, len(b))
-		}
-		var users []map[string]any
-		if err := json.Unmarshal(b, &users); err != nil {
-			t.Fatalf("%s is not an Auth0 import file: %v", f, err)
-		}
+	readImportFiles(t, dir, func(f string, users []map[string]any) {
 		for i, u := range users {
 			tu := heldUser{where: fmt.Sprintf("%s[%d]", filepath.Base(f), i), user: u}
 			if strings.Contains(filepath.Base(f), "-upsert-") {
@@ -1191,7 +1179,7 @@ func readAuth0ImportFiles(t *testing.T, dir string) (first, upserts []heldUser) 
 				first = append(first, tu)
 			}
 		}
-	}
+	})
 	return first, upserts
 }
 
@@ -1465,19 +1453,9 @@ func jsonValueDiff(path string, want, got any, diffs *[]string) {
 	wm, wok := want.(map[string]any)
 	gm, gok := got.(map[string]any)
 	if wok && gok {
-		keys := map[string]bool{}
-		for k := range wm {
-			keys[k] = true
-		}
-		for k := range gm {
-			keys[k] = true
-		}
-		sorted := make([]string, 0, len(keys))
-		for k := range keys {
-			sorted = append(sorted, k)
-		}
-		sort.Strings(sorted)
-		for _, k := range sorted {
+		union := maps.Clone(wm)
+		maps.Copy(union, gm)
+		for _, k := range slices.Sorted(maps.Keys(union)) {
 			jsonValueDiff(strings.TrimPrefix(path+"."+k, "."), wm[k], gm[k], diffs)
 		}
 		return

@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
@@ -612,12 +613,7 @@ func render(r *results, m machine, elapsed time.Duration, raw string) string {
 					units[u] = true
 				}
 			}
-			us := make([]string, 0, len(units))
-			for u := range units {
-				us = append(us, u)
-			}
-			sort.Strings(us)
-			for _, u := range us {
+			for _, u := range slices.Sorted(maps.Keys(units)) {
 				v := r.values(n, u)
 				fmt.Fprintf(&body, "| %s | %s | %s | %s | %s | %d |\n", n, u, num(median(v)), num(slices.Min(v)), num(slices.Max(v)), len(v))
 			}
