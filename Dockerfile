@@ -25,7 +25,7 @@ COPY configs/embed.go configs/auth0.yaml configs/
 # Static binaries: distroless/static has no libc.
 ENV CGO_ENABLED=0 GOOS=linux
 RUN go build -trimpath -ldflags="-s -w" -o /out/ ./extractor ./transformer ./loader && \
-    go build -trimpath -ldflags="-s -w" -o /out/demo/ ./pkg/gigyasim/cmd/gigya-sim ./pkg/auth0sim/cmd/auth0-sim
+    go build -trimpath -ldflags="-s -w" -o /out/demo/ ./internal/cmd/gigya-sim ./internal/cmd/auth0-sim
 
 # The simulators, for `docker compose --profile demo up`; not in the runtime image.
 FROM gcr.io/distroless/static-debian12:nonroot AS demo

@@ -11,28 +11,28 @@ ACCOUNTS ?= 1000
 ## run: build, start a local JetStream server and a simulated Gigya site (ACCOUNTS accounts), migrate
 ## it through accounts.search into Auth0 import files in ./out/ (INPUT=files reads export files instead)
 run:
-	$(GO) run ./pkg/quickstart/cmd/quickstart -bin $(BIN) -out $(OUT) -accounts $(ACCOUNTS) $(RUNFLAGS) $(INPUT)
+	$(GO) run ./internal/cmd/quickstart -bin $(BIN) -out $(OUT) -accounts $(ACCOUNTS) $(RUNFLAGS) $(INPUT)
 
 ## test: vet, then every test: unit and JetStream integration with the race detector, then the
-## end-to-end tests (pkg/quickstart), which run the binaries as processes and need no race build
+## end-to-end tests (internal/quickstart), which run the binaries as processes and need no race build
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/pkg/quickstart$$')
-	$(GO) test -count=1 ./pkg/quickstart
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/internal/quickstart$$')
+	$(GO) test -count=1 ./internal/quickstart
 
 ## test-faults: the fault-injection suite with its full trial count (GM_FAULT_TRIALS per kind, default 10;
 ## GM_FAULT_SEED=N reruns the seed a failure printed); make test runs it with 2 trials per kind
 GM_FAULT_TRIALS ?= 10
 test-faults:
-	GM_FAULT_TRIALS=$(GM_FAULT_TRIALS) $(GO) test -count=1 -timeout 60m -run '^TestFaults$$' -v ./pkg/quickstart
+	GM_FAULT_TRIALS=$(GM_FAULT_TRIALS) $(GO) test -count=1 -timeout 60m -run '^TestFaults$$' -v ./internal/quickstart
 
 ## fuzz: a short run of every fuzz test (FUZZTIME each: an exec count, or a duration such as 2m)
 FUZZTIME ?= 20000x
 FUZZ_TARGETS := \
-	FuzzRead:./pkg/filesource FuzzValidate:./pkg/filesource FuzzDecode:./pkg/mapping \
-	FuzzHelpers:./pkg/mapfunc FuzzAuth0:./pkg/passhash FuzzParse:./pkg/passhash/auth0verify \
-	FuzzValidate:./pkg/validate FuzzMapRecord:./transformer/transform FuzzSearchResponse:./pkg/gigya \
-	FuzzIdentifyValid:./pkg/gigya
+	FuzzRead:./internal/gigya/filesource FuzzValidate:./internal/gigya/filesource FuzzDecode:./internal/mapping \
+	FuzzHelpers:./internal/mapping/mapfunc FuzzAuth0:./internal/mapping/passhash FuzzParse:./internal/mapping/passhash/auth0verify \
+	FuzzValidate:./internal/mapping/validate FuzzMapRecord:./internal/transform FuzzSearchResponse:./internal/gigya \
+	FuzzIdentifyValid:./internal/gigya
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		name=$${t%%:*}; pkg=$${t#*:}; \
@@ -51,10 +51,10 @@ BENCH_COUNT ?= 3
 BENCH_OUT ?= $(or $(TMPDIR),/tmp)/gigya-migrate-bench.txt
 bench:
 	@start=$$(date +%s); : > $(BENCH_OUT); \
-	$(GO) test -run '^$$' -bench '^BenchmarkMapAuth0$$' -benchmem -count $(BENCH_COUNT) ./transformer/transform 2>&1 | tee -a $(BENCH_OUT); \
+	$(GO) test -run '^$$' -bench '^BenchmarkMapAuth0$$' -benchmem -count $(BENCH_COUNT) ./internal/transform 2>&1 | tee -a $(BENCH_OUT); \
 	$(GO) test -run '^$$' -bench '^(BenchmarkPipeline|BenchmarkTransformerScaling|BenchmarkExtractorGigyaRate)$$' \
-		-benchtime 1x -count $(BENCH_COUNT) -timeout 60m ./pkg/quickstart 2>&1 | tee -a $(BENCH_OUT); \
-	$(GO) run ./pkg/quickstart/cmd/benchreport -o BENCHMARKS.md -elapsed $$(( $$(date +%s) - start ))s $(BENCH_OUT)
+		-benchtime 1x -count $(BENCH_COUNT) -timeout 60m ./internal/quickstart 2>&1 | tee -a $(BENCH_OUT); \
+	$(GO) run ./internal/cmd/benchreport -o BENCHMARKS.md -elapsed $$(( $$(date +%s) - start ))s $(BENCH_OUT)
 
 ## lint: formatting and vet
 lint:

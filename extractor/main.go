@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/gigya-migrate/gigya-migrate/extractor/extract"
-	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
+	"github.com/gigya-migrate/gigya-migrate/internal/extract"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
 )
 
 func main() { stage.Main("extractor", extract.Run) }

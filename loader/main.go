@@ -5,13 +5,13 @@ package main
 import (
 	"context"
 
-	"github.com/gigya-migrate/gigya-migrate/loader/load"
-	"github.com/gigya-migrate/gigya-migrate/loader/sinks"
-	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
+	"github.com/gigya-migrate/gigya-migrate/internal/targets"
+	"github.com/gigya-migrate/gigya-migrate/pkg/loader"
 )
 
 func main() {
 	stage.Main("loader", func(ctx context.Context, env stage.Env) error {
-		return load.Run(ctx, env, sinks.Builtin())
+		return loader.Run(ctx, env, targets.Builtin())
 	})
 }

@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/gigya-migrate/gigya-migrate/pkg/stage"
-	"github.com/gigya-migrate/gigya-migrate/transformer/transform"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
+	"github.com/gigya-migrate/gigya-migrate/internal/transform"
 )
 
 func main() { stage.Main("transformer", transform.Run) }

@@ -4,7 +4,7 @@
 // records the target refused.
 //
 // To plug in a loader for another target, implement [Sink], add its
-// [Factory] to the registry passed to the loader (see loader/sinks), and run
+// [Factory] to the registry passed to the loader (see internal/targets), and run
 // the conformance suite in sink/sinktest against it. The package example is
 // a complete sink for an HTTP endpoint, about fifty lines, to start from.
 package sink

@@ -1,0 +1,351 @@
+package quickstart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/auth0sim"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Options configure a quickstart run.
+type Options struct {
+	Root    string   // module root (binaries are built from it)
+	BinDir  string   // where to build the binaries (empty: a temporary directory)
+	NATSURL string   // an existing server; empty starts one
+	Inputs  []string // Gigya export files; none: extract through accounts.search from a simulated site
+	// Accounts is the size of the simulated Gigya site (default 1000) when
+	// there are no Inputs.
+	Accounts int
+	OutDir   string // where the loader writes Auth0 import files
+	// Auth0API loads through the Management API's import jobs into a
+	// simulated Auth0 tenant instead of writing import files.
+	Auth0API bool
+	// Auth0Sim receives the simulated tenant when Auth0API is set, so a
+	// caller can inspect it (users, logins) after the run.
+	Auth0Sim func(*auth0sim.Sim)
+	Target   string // mapping target (default auth0)
+	Stdout   io.Writer
+}
+
+// Report is what a run did, from the processes' own summaries.
+type Report struct {
+	Read, Published, Mapped, Filtered, Loaded int64
+	Flagged                                   int64            // fields dropped and flagged, e.g. password resets
+	DeadLettered                              map[string]int64 // by stage
+	FilteredBy                                map[string]int64 // by filter name
+	Files                                     []string
+	Auth0API                                  bool // loaded through the Management API, not files
+	Elapsed                                   time.Duration
+}
+
+type extractorSummary struct {
+	Read, Published, Duplicates int64
+	DeadLettered                int64 `json:"dead_lettered"`
+}
+
+type transformerSummary struct {
+	Mapped, Filtered, Flagged int64
+	DeadLettered              int64            `json:"dead_lettered"`
+	FilteredBy                map[string]int64 `json:"filtered_by"`
+}
+
+type loaderSummary struct {
+	Loaded       int64
+	DeadLettered int64 `json:"dead_lettered"`
+}
+
+// Run runs the pipeline over opts.Inputs to the end. Cancelling ctx (Ctrl-C)
+// stops every process gracefully and the server, then returns ctx's error.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if o.Target == "" {
+		o.Target = "auth0"
+	}
+	tmp, err := os.MkdirTemp("", "gigya-migrate-quickstart-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if o.BinDir == "" {
+		o.BinDir = filepath.Join(tmp, "bin")
+	}
+	logDir := filepath.Join(o.OutDir, "logs")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(o.Stdout, "building extractor, transformer, loader into %s\n", o.BinDir)
+	if err := Build(ctx, o.Root, o.BinDir); err != nil {
+		return nil, err
+	}
+	url := o.NATSURL
+	if url == "" {
+		srvLog, err := os.Create(filepath.Join(logDir, "nats-server.log"))
+		if err != nil {
+			return nil, err
+		}
+		defer srvLog.Close()
+		srv, err := StartServer(ctx, o.Root, tmp, srvLog)
+		if err != nil {
+			return nil, err
+		}
+		defer srv.Stop()
+		url = srv.URL
+		fmt.Fprintf(o.Stdout, "started nats-server with JetStream at %s (store in %s)\n", url, tmp)
+	} else {
+		fmt.Fprintf(o.Stdout, "using the NATS server at %s\n", url)
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", url, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+
+	env := []string{"NATS_URL=" + url}
+	var procs []*Proc
+	stopAll := func() {
+		for _, p := range procs {
+			_ = p.Signal(syscall.SIGTERM)
+		}
+		for _, p := range procs {
+			_, _ = p.Wait(time.Minute)
+		}
+	}
+	start := func(name string, args ...string) (*Proc, error) {
+		logf, err := os.OpenFile(filepath.Join(logDir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		p, err := Start(filepath.Join(o.BinDir, name), args, env, logf)
+		if err != nil {
+			return nil, err
+		}
+		procs = append(procs, p)
+		return p, nil
+	}
+	began := time.Now()
+	loaderEnv := fmt.Sprintf("GM_LOADER_TARGET=%s", o.Target)
+	env = append(env, loaderEnv)
+	tr, err := start("transformer")
+	if err != nil {
+		return nil, err
+	}
+	loaderName := "auth0-file"
+	var ld *Proc
+	if o.Auth0API {
+		loaderName = "auth0-api"
+		sim := auth0sim.New(auth0sim.Options{})
+		base, stopA0, err := sim.Start()
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+		defer stopA0()
+		if o.Auth0Sim != nil {
+			o.Auth0Sim(sim)
+		}
+		fmt.Fprintf(o.Stdout, "started a simulated Auth0 tenant at %s (Management API import jobs)\n", base)
+		env = append(env, "AUTH0_SIM_SECRET=sim-client-secret") // the simulator's default credentials
+		ld, err = startAPILoader(start, tmp, base)
+	} else {
+		ld, err = startLoader(start, tmp, o.OutDir)
+	}
+	if err != nil {
+		stopAll()
+		return nil, err
+	}
+	top := topology.Default()
+	refs := []ConsumerRef{{top.Raw.Name, "transformer-" + o.Target}, {top.Mapped.Name, "loader-" + loaderName}}
+	if err := waitConsumers(ctx, js, refs, tr, ld); err != nil {
+		stopAll()
+		return nil, err
+	}
+	exArgs := append([]string{"-site", "sample"}, o.Inputs...)
+	if len(o.Inputs) == 0 {
+		cfg, secretEnv, stopSim, err := startSimulator(o, tmp)
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+		defer stopSim()
+		env = append(env, secretEnv)
+		exArgs = []string{"-config", cfg}
+	}
+	ex, err := start("extractor", exArgs...)
+	if err != nil {
+		stopAll()
+		return nil, err
+	}
+	select {
+	case <-ex.Done():
+	case <-ctx.Done():
+		stopAll()
+		return nil, ctx.Err()
+	}
+	if code, _ := ex.Wait(0); code != 0 && code != 3 {
+		stopAll()
+		return nil, fmt.Errorf("extractor exited with %d: see %s", code, filepath.Join(logDir, "extractor.log"))
+	}
+	if err := WaitDrained(ctx, js, refs...); err != nil {
+		stopAll()
+		return nil, err
+	}
+	stopAll()
+
+	rep := &Report{DeadLettered: map[string]int64{}, Elapsed: time.Since(began), Auth0API: o.Auth0API}
+	var es extractorSummary
+	var ts transformerSummary
+	var ls loaderSummary
+	if err := errors.Join(ex.Summary(&es), tr.Summary(&ts), ld.Summary(&ls)); err != nil {
+		return nil, err
+	}
+	rep.Read, rep.Published, rep.Mapped, rep.Filtered, rep.Loaded = es.Read, es.Published, ts.Mapped, ts.Filtered, ls.Loaded
+	rep.Flagged, rep.FilteredBy = ts.Flagged, ts.FilteredBy
+	rep.DeadLettered["extract"], rep.DeadLettered["transform"], rep.DeadLettered["load"] = es.DeadLettered, ts.DeadLettered, ls.DeadLettered
+	rep.Files, _ = filepath.Glob(filepath.Join(o.OutDir, "*.json"))
+	return rep, nil
+}
+
+// startSimulator serves a simulated Gigya site in this process and writes
+// the extractor config that reads it through accounts.search. The secret
+// reaches the extractor through its environment (secretEnv), as a real one
+// should, never through the file.
+func startSimulator(o Options, tmp string) (cfgPath, secretEnv string, stop func(), err error) {
+	n := o.Accounts
+	if n == 0 {
+		n = 1000
+	}
+	sim, err := gigyasim.New(gigyasim.Options{Accounts: n, Seed: 1})
+	if err != nil {
+		return "", "", nil, err
+	}
+	base, stop, err := sim.Start()
+	if err != nil {
+		return "", "", nil, err
+	}
+	fmt.Fprintf(o.Stdout, "started a simulated Gigya site with %d accounts at %s (accounts.search)\n", n, base)
+	cfgPath = filepath.Join(tmp, "extractor.yaml")
+	body := fmt.Sprintf(`extractor:
+  source: {type: gigya-api}
+  gigya:
+    sites:
+      - name: sample
+        api_key: %q
+        secret: ${GIGYA_SIM_SECRET}
+        base_url: %q
+        allow_http: true
+`, sim.APIKey(), base)
+	if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
+		stop()
+		return "", "", nil, err
+	}
+	return cfgPath, "GIGYA_SIM_SECRET=" + sim.Secret(), stop, nil
+}
+
+// startAPILoader runs the loader with the auth0-api sink against a
+// simulated tenant; its secret travels in the environment
+// (AUTH0_SIM_SECRET, set by the caller).
+func startAPILoader(start func(string, ...string) (*Proc, error), tmp, base string) (*Proc, error) {
+	cfg := filepath.Join(tmp, "loader.yaml")
+	body := fmt.Sprintf(`loader:
+  sink:
+    type: auth0-api
+    options:
+      base_url: %q
+      allow_http: true
+      client_id: sim-client-id
+      client_secret: ${AUTH0_SIM_SECRET}
+      connection: Username-Password-Authentication
+  consumer:
+    max_ack_pending: 4000
+`, base)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		return nil, err
+	}
+	return start("loader", "-config", cfg)
+}
+
+func startLoader(start func(string, ...string) (*Proc, error), tmp, outDir string) (*Proc, error) {
+	// The sink's directory is a sink option; a one-key config file sets it.
+	cfg := filepath.Join(tmp, "loader.yaml")
+	body := fmt.Sprintf("loader:\n  sink:\n    type: auth0-file\n    options:\n      dir: %q\n", outDir)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		return nil, err
+	}
+	return start("loader", "-config", cfg)
+}
+
+// waitConsumers waits until the transformer and loader have created their
+// consumers, so that nothing the extractor publishes is missed by the drain
+// check; it fails early if either process died.
+func waitConsumers(ctx context.Context, js jetstream.JetStream, refs []ConsumerRef, procs ...*Proc) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ok := true
+		for _, r := range refs {
+			if _, err := js.Consumer(ctx, r.Stream, r.Durable); err != nil {
+				ok = false
+			}
+		}
+		if ok {
+			return nil
+		}
+		for _, p := range procs {
+			select {
+			case <-p.Done():
+				code, _ := p.Wait(0)
+				return fmt.Errorf("%s exited with %d at start-up: see its log", p.Name, code)
+			default:
+			}
+		}
+		if time.Now().After(deadline) {
+			return errors.New("transformer and loader did not create their consumers within a minute")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Print writes the report as the quickstart's closing summary.
+func (r *Report) Print(w io.Writer, outDir string) {
+	dl := r.DeadLettered["extract"] + r.DeadLettered["transform"] + r.DeadLettered["load"]
+	fmt.Fprintf(w, "\ngigya-migrate: %d accounts in %v\n", r.Read, r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "  read           %8d\n", r.Read)
+	fmt.Fprintf(w, "  mapped         %8d\n", r.Mapped)
+	fmt.Fprintf(w, "  loaded         %8d\n", r.Loaded)
+	fmt.Fprintf(w, "  dead-lettered  %8d   (extract %d, transform %d, load %d; stream ETL_DEADLETTER)\n",
+		dl, r.DeadLettered["extract"], r.DeadLettered["transform"], r.DeadLettered["load"])
+	var by []string
+	for name, n := range r.FilteredBy {
+		by = append(by, fmt.Sprintf("%s %d", name, n))
+	}
+	slices.Sort(by)
+	if len(by) == 0 {
+		by = []string{"none"}
+	}
+	fmt.Fprintf(w, "  filtered       %8d   (skipped by mapping filters: %s)\n", r.Filtered, strings.Join(by, ", "))
+	fmt.Fprintf(w, "  flagged        %8d   (loaded without a field they could not keep, e.g. a password Auth0 cannot verify: app_metadata.password_reset_required)\n", r.Flagged)
+	if r.Auth0API {
+		fmt.Fprintf(w, "  loaded through the Auth0 Management API (import jobs) into the simulated tenant\n")
+	} else {
+		fmt.Fprintf(w, "  Auth0 import files: %d in %s/\n", len(r.Files), strings.TrimSuffix(outDir, "/"))
+	}
+	fmt.Fprintf(w, "  logs: %s/logs/\n", strings.TrimSuffix(outDir, "/"))
+}

@@ -1,0 +1,106 @@
+// Package auth0sim is an in-memory Auth0 tenant for tests: the parts of the
+// Management API that a bulk user import uses, and a password check that
+// proves an imported user can log in afterwards. References are sections of
+// /work/shared/reference/targets.md.
+//
+// # Endpoints
+//
+//	POST /oauth/token                      client credentials, form or JSON (§1.9)
+//	GET  /api/v2/connections?name=N        [{"id":"con_…","name":N,"strategy":"auth0"}] or []
+//	POST /api/v2/jobs/users-imports        multipart users/connection_id/upsert/external_id/
+//	                                       send_completion_email (§1.4) → 202 job
+//	GET  /api/v2/jobs/{id}                 status, percentage_done, time_left_seconds,
+//	                                       summary when completed (§1.5)
+//	GET  /api/v2/jobs/{id}/errors          200 array, 204, or 200 {"message"} (§1.6)
+//
+// Every /api/v2 response carries x-ratelimit-limit, x-ratelimit-remaining
+// and x-ratelimit-reset (unix seconds) from a token bucket of Options.Burst
+// refilled at Options.Rate per second (§1.8); an empty bucket answers 429.
+// Errors use the Management API body
+// {"statusCode","error","message","errorCode"} (§1.4); /oauth/token errors
+// use {"error","error_description"}.
+//
+// # Faithful
+//
+//   - 202 job body with type users_import, status pending, connection_id,
+//     connection, created_at, id (job_ + 16 alphanumerics), external_id (§1.4).
+//   - connection_id pattern ^con_[A-Za-z0-9]{16}$ → 400 invalid_body with
+//     the documented message (passing the connection name, §1.12 item 4);
+//     an unknown well-formed id → 404.
+//   - users file > 500,000 bytes → 413 (§1.7); not a JSON array of objects → 400.
+//   - at most 2 pending/processing jobs; a third → 429 with the documented
+//     "There are 2 active import users jobs..." message (§1.4, §1.12 item 6).
+//   - status goes pending → processing → completed (or failed) (§1.5);
+//     invalid users do not fail the job: they are counted in summary.failed
+//     and listed by the errors endpoint (§1.5, §1.6); 204 when there are
+//     none; hash values redacted as "*****" (password_hash, hash.value,
+//     hash.key.value, salt.value) (§1.6).
+//   - duplicates inside one file (same email, case-insensitive, or same
+//     user_id) → DUPLICATED_USER for the later ones; an existing user
+//     without upsert → DUPLICATED_USER "The user already exist and upsert
+//     parameter is false" (§1.6, §1.12 item 3).
+//   - upsert matches on email and overwrites only email_verified,
+//     given_name, family_name, name, nickname, picture, app_metadata,
+//     user_metadata (whole objects, no merge) and custom_password_hash;
+//     password_hash is ignored on upsert (§1.1, §1.7). A custom_password_hash
+//     on a user that has a password_hash or has already logged in fails the
+//     user with "A custom_password_hash was provided, but the user already
+//     has password hash defined" (§1.12 item 1).
+//   - user_id is stored as "auth0|<user_id>"; an id that already carries the
+//     prefix becomes auth0|auth0|… (§1.1, §1.12 item 8).
+//   - [Sim.Login]: password_hash checked with bcrypt, custom_password_hash
+//     with package auth0verify; on the first successful login with a
+//     custom_password_hash it is replaced by a bcrypt password_hash (§1.12
+//     item 2).
+//
+// # Per-user validation
+//
+// Each user is checked with internal/mapping/validate's Auth0 validator (warnings are
+// ignored) and, when otherwise valid, its custom_password_hash is parsed
+// with auth0verify.Parse. Rule ids map to Auth0 codes from the §1.6 list:
+//
+//	required                                  OBJECT_REQUIRED
+//	type, json_value                          INVALID_TYPE
+//	format_email, invalid_utf8                FORMAT
+//	e164, totp_secret_base32,
+//	password_hash_format                      PATTERN
+//	array_length                              ARRAY_LENGTH_SHORT (0 items) / ARRAY_LENGTH_LONG
+//	mfa_factor_shape                          MFA_FACTORS_FAILED
+//	user_id_prefix                            not an error (stored double-prefixed)
+//	everything else (additional_property,
+//	reserved_app_metadata_key, metadata_key_*,
+//	password_hash_exclusive,
+//	custom_password_hash_shape, max_size,
+//	auth0verify parse errors)                 NOT_PASSED
+//
+// The mapping is ours: Auth0 documents the code list, not which schema
+// rule produces which code. Messages are internal/mapping/validate's, not Auth0's.
+//
+// # Simplified or missing
+//
+//   - one tenant, one database connection; scopes are not checked, every
+//     valid token may do everything; the audience must end in /api/v2/
+//     (or equal Options.Audience).
+//   - a job sleeps half of JobDuration as pending and half as processing,
+//     then processes all its users at once (real time, not Options.Clock);
+//     jobs never expire (no 2-hour timeout, no 24-hour deletion).
+//   - existing-user matching is on email, and on user_id for users whose
+//     email is new (DUPLICATED_USER without upsert, CONFLICT with it);
+//     phone_number and username are not matched.
+//   - email_verified defaults to false on insert and is left unchanged by
+//     an upsert that omits it.
+//   - send_completion_email is parsed and ignored; no emails.
+//   - the rate limiter is one bucket for all /api/v2 endpoints;
+//     /oauth/token is not rate limited; no Retry-After header.
+//   - the "object" errors form of a failed job is {"message":...}; Auth0's
+//     field list is unconfirmed (§1.6).
+//
+// # Fault injection
+//
+// [Sim.Inject] arms a [Fault] for the next N occurrences: FaultRateLimit
+// (429 with x-ratelimit-* headers, remaining 0), Fault500, Fault503 (any
+// request, including /oauth/token), FaultJobFailed (the next created job
+// ends "failed" as a whole, nothing imported; its errors endpoint answers
+// 204 or, with Options.FailedJobErrorsObject, 200 {"message"}), and
+// FaultSlowJob (the next created job takes Options.SlowJobDuration).
+package auth0sim

@@ -1,0 +1,381 @@
+// Package transform is the transformer binary: many instances share the
+// durable consumer transformer-<target> on GIGYA_ACCOUNTS; each maps records
+// with a pool of workers (one expr evaluator each) and publishes the result
+// to users.mapped.<target>. An input is acked only after the PubAck of its
+// output — the mapped user, or the dead letter when the mapping failed — so
+// a crash at any point loses nothing, and the deterministic Nats-Msg-Id
+// drops the duplicates a redelivery would cause.
+package transform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gigya-migrate/gigya-migrate/internal/gigya"
+	"github.com/gigya-migrate/gigya-migrate/internal/mapping"
+	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/consume"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/telemetry"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
+	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Totals are the counts of one transformer instance since it started.
+type Totals struct {
+	Consumed     int64 `json:"consumed"`      // input messages handled to the end (acked)
+	Mapped       int64 `json:"mapped"`        // mapped users stored in USERS_MAPPED
+	Duplicates   int64 `json:"duplicates"`    // mapped users the server already had (redeliveries)
+	Filtered     int64 `json:"filtered"`      // skipped by a mapping filter
+	DeadLettered int64 `json:"dead_lettered"` // failed mappings stored in ETL_DEADLETTER
+	Retried      int64 `json:"retried"`       // inputs handed back for a later retry (transient errors)
+	Flagged      int64 `json:"flagged"`       // fields dropped by an on_error: omit policy (e.g. password reset)
+	// FilteredBy counts the filtered inputs by filter name.
+	FilteredBy map[string]int64 `json:"filtered_by,omitempty"`
+}
+
+type publisher interface {
+	PublishMsgAsync(msg *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error)
+}
+
+type transformer struct {
+	pub      publisher
+	mapping  *mapping.Mapping
+	consumer topology.ConsumerConfig
+	workers  int
+	log      *slog.Logger
+	metrics  *metrics
+
+	// newChecker builds one target validator per worker; nil: none.
+	newChecker func() checker
+	// gate pauses pulling while the loaders lag (back-pressure); nil: none.
+	gate consume.Gate
+	// replay is set when the instance replays a selection of GIGYA_ACCOUNTS.
+	replay *replaySelection
+	// maxPayload is the server's limit on one message (0: none).
+	maxPayload int64
+
+	consumed, mapped, duplicates, filtered, deadLettered, retried, flagged, skipped atomic.Int64
+
+	filteredMu sync.Mutex
+	filteredBy map[string]int64
+}
+
+// outcome pairs an input with the publications that must all succeed
+// before the input is acked: its mapped users, or its dead letter.
+type outcome struct {
+	in      jetstream.Msg
+	futs    []jetstream.PubAckFuture
+	kind    outKind
+	flagged int    // fields dropped by on_error: omit
+	skip    string // the filter that skipped the input
+	err     error  // set when the input must be retried instead
+}
+
+type outKind uint8
+
+const (
+	outMapped outKind = iota
+	outDeadLetter
+	outFiltered
+	outRetry
+	outSkipped // a replay's input outside its selection
+)
+
+// run consumes until ctx is done, then finishes and acks what is in flight.
+func (t *transformer) run(ctx context.Context, cons jetstream.Consumer, maxPending int) error {
+	msgs := make(chan jetstream.Msg, t.workers)
+	outcomes := make(chan outcome, maxPending)
+
+	pullErr := make(chan error, 1)
+	go func() { pullErr <- consume.PullGated(ctx, cons, 2*t.workers+maxPending, msgs, t.gate, t.log) }()
+
+	var workers sync.WaitGroup
+	for range t.workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			rm := t.newRecordMapper()
+			for m := range msgs {
+				outcomes <- t.handle(rm, m)
+			}
+		}()
+	}
+	ackerDone := make(chan struct{})
+	go func() {
+		defer close(ackerDone)
+		for o := range outcomes {
+			t.settle(o)
+		}
+	}()
+
+	err := <-pullErr
+	workers.Wait()
+	close(outcomes)
+	<-ackerDone
+	return err
+}
+
+func (t *transformer) newRecordMapper() *recordMapper {
+	rm := &recordMapper{ev: t.mapping.NewEvaluator()}
+	if t.newChecker != nil {
+		rm.check = t.newChecker()
+	}
+	return rm
+}
+
+// handle maps one input and starts publishing the result.
+func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
+	meta, err := in.Metadata()
+	if err != nil {
+		return outcome{in: in, kind: outRetry, err: err}
+	}
+	uid, lastUpdated := in.Headers().Get(message.HdrUID), in.Headers().Get(message.HdrLastUpdated)
+	if uid == "" || lastUpdated == "" {
+		// Published by something other than our extractor: identify it ourselves.
+		if key, err := gigya.Identify(in.Data()); err == nil {
+			uid, lastUpdated = key.UID, key.LastUpdated
+		}
+	}
+	if t.replay != nil && !t.replay.selects(meta.Sequence.Stream, uid) {
+		return outcome{in: in, kind: outSkipped}
+	}
+	rec, mapErr := rm.mapRecord(in.Data())
+	if mapErr == nil && rec.Skip != "" {
+		t.metrics.filtered.WithLabelValues(rec.Skip).Inc()
+		t.log.Debug("record filtered", "uid", uid, "filter", rec.Skip)
+		return outcome{in: in, kind: outFiltered, skip: rec.Skip}
+	}
+	if mapErr == nil && uid == "" {
+		mapErr = fault.Permanent("no_uid", gigya.ErrNoUID)
+	}
+	for _, w := range rec.Warnings {
+		t.log.Info("mapped user has a warning", "uid", uid, "warning", w)
+	}
+	var msgs []*nats.Msg
+	kind := outMapped
+	if mapErr != nil {
+		kind = outDeadLetter
+		msgs = []*nats.Msg{t.deadLetter(in, meta, uid, mapErr)}
+	} else {
+		for _, n := range rec.Notes {
+			t.metrics.flagged.WithLabelValues(n.Field).Inc()
+			t.log.Info("field dropped by its on_error policy", "uid", uid, "field", n.Field, "flag", n.Flag, "reason", cause(n.Err))
+		}
+		for i, data := range rec.Outputs {
+			id := message.MappedMsgID(t.mapping.Target(), uid, lastUpdated, t.mapping.Version())
+			if t.mapping.Explode() != "" {
+				id += "#" + strconv.Itoa(i) // one message per exploded element
+			}
+			if t.replay != nil && t.replay.force {
+				id += ":replay-" + t.replay.id // sent again even though the mapping is unchanged
+			}
+			msg := nats.NewMsg(message.MappedSubject(t.mapping.Target()))
+			msg.Data = data
+			msg.Header.Set(message.HdrMsgID, id)
+			msg.Header.Set(message.HdrUID, uid)
+			msg.Header.Set(message.HdrMappingVersion, t.mapping.Version())
+			msg.Header.Set(message.HdrSourceSeq, strconv.FormatUint(meta.Sequence.Stream, 10))
+			if t.replay != nil {
+				msg.Header.Set(message.HdrReplay, t.replay.id)
+			}
+			for _, h := range []string{message.HdrSite, message.HdrLastUpdated, message.HdrRun, message.HdrRedriven, message.HdrUpdate} {
+				if v := in.Headers().Get(h); v != "" {
+					msg.Header.Set(h, v)
+				}
+			}
+			msgs = append(msgs, msg)
+			if !message.Fits(msg.Data, msg.Header, t.maxPayload) {
+				// It could never be published: dead-letter the input instead.
+				kind = outDeadLetter
+				err := fault.Permanent("record_too_large", fmt.Errorf("the mapped user is %d bytes, more than the NATS server's max_payload (%d bytes with the headers)", len(data), t.maxPayload))
+				msgs = []*nats.Msg{t.deadLetter(in, meta, uid, err)}
+				break
+			}
+		}
+	}
+	o := outcome{in: in, kind: kind, flagged: len(rec.Notes)}
+	for _, msg := range msgs {
+		fut, err := t.pub.PublishMsgAsync(msg)
+		for errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			fut, err = t.pub.PublishMsgAsync(msg) // waits for pending acks: back-pressure from the server
+		}
+		if err != nil {
+			return outcome{in: in, kind: outRetry, err: err}
+		}
+		o.futs = append(o.futs, fut)
+	}
+	return o
+}
+
+func (t *transformer) deadLetter(in jetstream.Msg, meta *jetstream.MsgMetadata, uid string, err error) *nats.Msg {
+	code := mappingErrorCode(err)
+	dl := message.DeadLetter{
+		Stage: message.StageTransform, Target: t.mapping.Target(), Code: code, Err: err.Error(), UID: uid,
+		SourceSubject: in.Subject(), SourceSeq: meta.Sequence.Stream, Attempts: int(meta.NumDelivered),
+		Data: in.Data(), Extra: nats.Header{},
+	}
+	if field := failedField(err); field != "" {
+		dl.Extra.Set(message.HdrField, field)
+	}
+	dl.Extra.Set(message.HdrMappingVersion, t.mapping.Version())
+	if n := in.Headers().Get(message.HdrRedriven); n != "" {
+		dl.Extra.Set(message.HdrRedriven, n) // failed again after a redrive: keep the loop visible
+	}
+	t.metrics.deadLetters.WithLabelValues(code).Inc()
+	t.log.Warn("mapping failed, dead-lettered", "uid", uid, "stream_seq", meta.Sequence.Stream, "code", code, "err", err)
+	return dl.MsgWithin(t.maxPayload)
+}
+
+// failedField names the output field a failure is about, for the Etl-Field
+// header.
+func failedField(err error) string {
+	var fe *mapping.FieldError
+	if errors.As(err, &fe) {
+		return fe.Field
+	}
+	var ve *validate.ViolationError
+	if errors.As(err, &ve) && len(ve.Violations) > 0 {
+		return ve.Violations[0].Path
+	}
+	return ""
+}
+
+// settle waits for the outcome's publication, then acks the input, or hands
+// it back for a retry with the consumer's backoff.
+func (t *transformer) settle(o outcome) {
+	if o.kind == outSkipped {
+		if err := o.in.Ack(); err != nil {
+			t.log.Debug("ack of an unselected input failed", "err", err)
+		}
+		t.skipped.Add(1)
+		return
+	}
+	if o.kind == outFiltered {
+		t.ack(o.in)
+		t.filtered.Add(1)
+		t.filteredMu.Lock()
+		if t.filteredBy == nil {
+			t.filteredBy = map[string]int64{}
+		}
+		t.filteredBy[o.skip]++
+		t.filteredMu.Unlock()
+		return
+	}
+	err := o.err
+	var dups int64
+	for _, fut := range o.futs {
+		if err != nil {
+			break
+		}
+		select {
+		case ack := <-fut.Ok():
+			if ack.Duplicate {
+				dups++
+			}
+		case err = <-fut.Err():
+		}
+	}
+	if err == nil {
+		t.ack(o.in)
+		switch {
+		case o.kind == outDeadLetter:
+			t.deadLettered.Add(1)
+			t.metrics.records.WithLabelValues("dead_lettered").Inc()
+		default:
+			n := int64(len(o.futs))
+			t.mapped.Add(n - dups)
+			t.duplicates.Add(dups)
+			t.flagged.Add(int64(o.flagged))
+			t.metrics.records.WithLabelValues("mapped").Add(float64(n - dups))
+			t.metrics.records.WithLabelValues("duplicate").Add(float64(dups))
+		}
+		return
+	}
+	// Publishing failed: the server is unreachable or overloaded. The input
+	// is retried; its redelivery is recognised by the Nats-Msg-Id.
+	delivered := uint64(1)
+	if meta, merr := o.in.Metadata(); merr == nil {
+		delivered = meta.NumDelivered
+	}
+	delay := t.consumer.Delay(delivered)
+	t.log.Warn("publish failed, input will be retried", "subject", o.in.Subject(), "delivered", delivered, "retry_in", delay, "err", err)
+	if nerr := o.in.NakWithDelay(delay); nerr != nil {
+		t.log.Warn("nak failed; the server redelivers after ack_wait", "err", nerr)
+	}
+	t.retried.Add(1)
+	t.metrics.records.WithLabelValues("retried").Inc()
+}
+
+func (t *transformer) ack(m jetstream.Msg) {
+	if err := m.Ack(); err != nil {
+		t.log.Warn("ack failed; the input will be redelivered and its output dropped as a duplicate", "err", err)
+	}
+	t.consumed.Add(1)
+}
+
+func (t *transformer) totals() Totals {
+	t.filteredMu.Lock()
+	by := maps.Clone(t.filteredBy)
+	t.filteredMu.Unlock()
+	return Totals{Consumed: t.consumed.Load(), Mapped: t.mapped.Load(), Duplicates: t.duplicates.Load(),
+		Filtered: t.filtered.Load(), DeadLettered: t.deadLettered.Load(), Retried: t.retried.Load(), Flagged: t.flagged.Load(),
+		FilteredBy: by}
+}
+
+// counts is the heartbeat form of the totals.
+func (t Totals) counts(skipped int64) map[string]int64 {
+	c := map[string]int64{"consumed": t.Consumed, "mapped": t.Mapped, "duplicates": t.Duplicates, "filtered": t.Filtered,
+		"dead_lettered": t.DeadLettered, "retried": t.Retried, "flagged": t.Flagged}
+	if skipped > 0 {
+		c["skipped"] = skipped
+	}
+	return c
+}
+
+// progress logs the counts at an interval while records flow.
+func (t *transformer) progress(ctx context.Context) {
+	telemetry.LogProgress(ctx, t.log, telemetry.ProgressEvery, func() (int64, []any) {
+		tot := t.totals()
+		return tot.Consumed, []any{"consumed", tot.Consumed, "mapped", tot.Mapped, "filtered", tot.Filtered, "dead_lettered", tot.DeadLettered}
+	})
+}
+
+type metrics struct {
+	records     *prometheus.CounterVec
+	filtered    *prometheus.CounterVec
+	flagged     *prometheus.CounterVec
+	deadLetters *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		records: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gm_transformer_records_total",
+			Help: "Inputs handled by the transformer, by result (mapped, duplicate, dead_lettered, retried).",
+		}, []string{"result"}),
+		filtered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gm_transformer_filtered_total",
+			Help: "Inputs skipped by a mapping filter, by filter name.",
+		}, []string{"filter"}),
+	}
+	m.flagged = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gm_transformer_flagged_total",
+		Help: "Fields dropped by an on_error: omit policy (the user is flagged, e.g. for a password reset), by field.",
+	}, []string{"field"})
+	m.deadLetters = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gm_transformer_dead_letters_total",
+		Help: "Inputs whose mapping failed, by error code (schema_violation, expression errors...). Counted when the dead letter is built.",
+	}, []string{"code"})
+	reg.MustRegister(m.records, m.filtered, m.flagged, m.deadLetters)
+	return m
+}

@@ -1,0 +1,82 @@
+package loader
+
+import (
+	"time"
+
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
+	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the loader's configuration file, shared with the other
+// binaries (their sections are accepted and ignored here).
+type Config struct {
+	stage.Common `yaml:",inline"`
+	Extractor    any      `yaml:"extractor"`
+	Transformer  any      `yaml:"transformer"`
+	Loader       Settings `yaml:"loader"`
+}
+
+// Settings is the loader section.
+type Settings struct {
+	Name   string `yaml:"name" doc:"loader name: its durable consumer is loader-<name> (empty: the sink type)"`
+	Target string `yaml:"target" doc:"mapping target to load: reads users.mapped.<target>"`
+	Sink   struct {
+		Type    string    `yaml:"type" doc:"sink: auth0-file, auth0-api or jsonl (or one a custom build registers)"`
+		Options yaml.Node `yaml:"options"`
+	} `yaml:"sink"`
+	Batch struct {
+		MaxRecords int           `yaml:"max_records" doc:"records per batch at most"`
+		MaxBytes   int           `yaml:"max_bytes" doc:"bytes per batch at most (a sink may lower it: auth0-file fills one file per batch)"`
+		MaxWait    time.Duration `yaml:"max_wait" doc:"how long a partial batch waits for more records"`
+	} `yaml:"batch"`
+	Rate     float64                 `yaml:"rate" doc:"users per second at most across this instance's writes, for targets with a rate limit (0: unlimited)"`
+	Consumer topology.ConsumerConfig `yaml:"consumer"`
+}
+
+// Default returns the loader's defaults.
+func Default() Config {
+	c := Config{Common: stage.DefaultCommon()}
+	l := &c.Loader
+	l.Target = "auth0"
+	l.Sink.Type = "auth0-file"
+	l.Batch.MaxRecords = 1000
+	l.Batch.MaxBytes = 4 << 20
+	l.Batch.MaxWait = time.Second
+	l.Consumer = topology.ConsumerConfig{
+		AckWait:       time.Minute,
+		MaxDeliver:    20,
+		MaxAckPending: 2000,
+		Backoff:       []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 5 * time.Minute},
+	}
+	return c
+}
+
+func (s Settings) name() string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return s.Sink.Type
+}
+
+// Validate reports every problem with its full key path.
+func (c *Config) Validate(sinks sink.Registry) error {
+	var p config.Problems
+	p.Merge("", c.Common.Validate())
+	l := c.Loader
+	p.Check(config.SubjectToken(l.Target), "loader.target", "must be a name without '.', '*', '>' or spaces")
+	p.Check(config.SubjectToken(l.name()), "loader.name", "must be a name without '.', '*', '>' or spaces")
+	if _, ok := sinks[l.Sink.Type]; !ok {
+		p.Addf("loader.sink.type", "unknown sink %q (known: %s)", l.Sink.Type, sinks.Names())
+	}
+	p.Check(l.Batch.MaxRecords >= 1, "loader.batch.max_records", "must be at least 1")
+	p.Check(l.Batch.MaxBytes >= 1024, "loader.batch.max_bytes", "must be at least 1024")
+	p.Check(l.Batch.MaxWait > 0, "loader.batch.max_wait", "must be positive")
+	p.Check(l.Rate >= 0, "loader.rate", "must not be negative (0: unlimited)")
+	p.Merge("loader.consumer", l.Consumer.Validate())
+	p.Check(l.Consumer.MaxAckPending >= l.Batch.MaxRecords, "loader.consumer.max_ack_pending",
+		"must be at least loader.batch.max_records, or batches can never fill")
+	return p.Err()
+}
