@@ -1,17 +1,8 @@
-// Command loader writes mapped users to a target (Auth0 import files, JSON
-// lines, ...) through a pluggable sink.
+// Command loader writes mapped users to a target (Auth0 through its
+// Management API or import files, JSON lines) through a pluggable sink. It is
+// built from package pkg/loader exactly as a custom loader would be.
 package main
 
-import (
-	"context"
+import "github.com/gigya-migrate/gigya-migrate/pkg/loader"
 
-	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
-	"github.com/gigya-migrate/gigya-migrate/internal/targets"
-	"github.com/gigya-migrate/gigya-migrate/pkg/loader"
-)
-
-func main() {
-	stage.Main("loader", func(ctx context.Context, env stage.Env) error {
-		return loader.Run(ctx, env, targets.Builtin())
-	})
-}
+func main() { loader.Main(loader.Builtin()) }

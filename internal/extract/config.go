@@ -48,7 +48,7 @@ func (c *Config) Validate(sources Registry) error {
 		p.Check(config.SubjectToken(s.Site), "extractor.site", "must be a non-empty name without '.', '*', '>' or spaces")
 	}
 	if _, ok := sources[s.Source.Type]; !ok {
-		p.Addf("extractor.source.type", "unknown source %q (known: %s)", s.Source.Type, sources.names())
+		p.Addf("extractor.source.type", "unknown source %q (known: %s)", s.Source.Type, config.Names(sources))
 	}
 	p.Check(s.MaxPending >= 1, "extractor.max_pending", "must be at least 1")
 	p.Check(s.CheckpointEvery >= 1, "extractor.checkpoint_every", "must be at least 1")

@@ -123,8 +123,7 @@ func run(ctx context.Context, env stage.Env, registry Registry) error {
 	var deadLettered int64
 	for range sources {
 		r := <-results
-		line, _ := json.Marshal(r.summary)
-		fmt.Fprintln(env.Stdout, string(line))
+		stage.PrintSummary(env.Stdout, r.summary)
 		deadLettered += r.summary.DeadLettered
 		if r.err != nil {
 			errs = append(errs, fmt.Errorf("site %s: %w", r.summary.Site, r.err))

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,8 +99,6 @@ type SourceFactory func(s Settings, opts SourceOptions) ([]SiteSource, error)
 
 // Registry maps a source type (extractor.source.type) to its factory.
 type Registry map[string]SourceFactory
-
-func (r Registry) names() string { return strings.Join(slices.Sorted(maps.Keys(r)), ", ") }
 
 // Sources returns the built-in sources.
 func Sources() Registry {

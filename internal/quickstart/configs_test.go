@@ -6,11 +6,11 @@ import (
 	"testing"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/extract"
+	"github.com/gigya-migrate/gigya-migrate/internal/load"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/targets"
 	"github.com/gigya-migrate/gigya-migrate/internal/targets/auth0file"
 	"github.com/gigya-migrate/gigya-migrate/internal/transform"
-	"github.com/gigya-migrate/gigya-migrate/pkg/loader"
 )
 
 // TestPipelineYAMLIsTheDefaults keeps configs/pipeline.yaml true: every
@@ -39,7 +39,7 @@ func TestPipelineYAMLIsTheDefaults(t *testing.T) {
 		t.Fatalf("transformer:\n%+v\ndefaults:\n%+v", tr, trDef)
 	}
 
-	ld, ldDef := loader.Default(), loader.Default()
+	ld, ldDef := load.Default(), load.Default()
 	if err := config.Load(path, &ld, noEnv); err != nil {
 		t.Fatal(err)
 	}

@@ -14,13 +14,13 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/gigya-migrate/gigya-migrate/internal/extract"
+	"github.com/gigya-migrate/gigya-migrate/internal/load"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/quickstart"
 	"github.com/gigya-migrate/gigya-migrate/internal/targets"
 	"github.com/gigya-migrate/gigya-migrate/internal/targets/auth0api"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
 	"github.com/gigya-migrate/gigya-migrate/internal/transform"
-	"github.com/gigya-migrate/gigya-migrate/pkg/loader"
 )
 
 // The deployment files are checked here, without Docker: compose.yaml is
@@ -322,7 +322,7 @@ func checkConfig(t *testing.T, root string, s types.ServiceConfig) {
 		}
 		keys = config.Describe(&c)
 	case "loader":
-		c := loader.Default()
+		c := load.Default()
 		if err = config.Load(host, &c, getenv); err == nil {
 			c.NATS.ApplyNATSURL(getenv)
 			err = c.Validate(targets.Builtin())
@@ -388,7 +388,7 @@ func TestComposeEnvFiles(t *testing.T) {
 	for _, k := range config.Describe(new(extract.Config)) {
 		used[config.EnvName(k.Path)] = true
 	}
-	for _, k := range config.Describe(new(loader.Config)) {
+	for _, k := range config.Describe(new(load.Config)) {
 		used[config.EnvName(k.Path)] = true
 	}
 	secret := regexp.MustCompile(`SECRET|PASSWORD|TOKEN|_KEY$`)

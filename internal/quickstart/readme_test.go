@@ -10,10 +10,10 @@ import (
 	"testing"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/extract"
+	"github.com/gigya-migrate/gigya-migrate/internal/load"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/mapfunc"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/transform"
-	"github.com/gigya-migrate/gigya-migrate/pkg/loader"
 )
 
 var update = flag.Bool("update", false, "rewrite the README's configuration reference from the code")
@@ -21,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the README's configuration refe
 // configReference renders every configuration key of the three binaries,
 // shared sections once, in the order a config file lists them.
 func configReference() string {
-	ex, tr, ld := extract.Default(), transform.Default(), loader.Default()
+	ex, tr, ld := extract.Default(), transform.Default(), load.Default()
 	seen := map[string]bool{}
 	var b strings.Builder
 	b.WriteString("| key | default | environment variable | meaning |\n|---|---|---|---|\n")

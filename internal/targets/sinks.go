@@ -1,4 +1,5 @@
-// Package sinks lists the loader's built-in sinks.
+// Package targets lists the loader's built-in sinks, one package each
+// beside this one.
 package targets
 
 import (
@@ -9,11 +10,16 @@ import (
 )
 
 // Builtin returns a new registry of the built-in sinks; a custom loader
-// build adds its own to it and passes it to load.Run.
+// build adds its own to it (see package pkg/loader).
 func Builtin() sink.Registry {
 	return sink.Registry{
-		"jsonl":      jsonl.New,
-		"auth0-file": auth0file.New,
-		"auth0-api":  auth0api.New,
+		"jsonl":      {New: jsonl.New, Options: options(jsonl.DefaultOptions)},
+		"auth0-file": {New: auth0file.New, Options: options(auth0file.DefaultOptions)},
+		"auth0-api":  {New: auth0api.New, Options: options(auth0api.DefaultOptions)},
 	}
+}
+
+// options adapts a sink's DefaultOptions to [sink.Spec.Options].
+func options[T any](defaults func() T) func() any {
+	return func() any { o := defaults(); return &o }
 }

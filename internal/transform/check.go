@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/gigya"
 	"github.com/gigya-migrate/gigya-migrate/internal/gigya/filesource"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 	"github.com/segmentio/encoding/json"
@@ -198,12 +198,7 @@ func checkerFor(m *mapping.Mapping) (func() checker, error) {
 	}
 	factory, ok := builtin[name]
 	if !ok {
-		names := make([]string, 0, len(builtin))
-		for n := range builtin {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		return nil, fmt.Errorf("mapping %s: validate: unknown validator %q (known: %s, or none)", m.Name(), name, strings.Join(names, ", "))
+		return nil, fmt.Errorf("mapping %s: validate: unknown validator %q (known: %s, or none)", m.Name(), name, config.Names(builtin))
 	}
 	opts, err := validate.ParseRepairs(repairs)
 	if err != nil {

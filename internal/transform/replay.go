@@ -15,7 +15,6 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/segmentio/encoding/json"
 )
 
 const replayUsage = `transformer replay maps a selection of GIGYA_ACCOUNTS again, typically after
@@ -166,10 +165,8 @@ func runReplay(ctx context.Context, env stage.Env) error {
 	runCtx, caughtUp := context.WithCancel(ctx)
 	defer caughtUp()
 	go watchCaughtUp(runCtx, cons, sel.endSeq, caughtUp)
-	progressCtx, stopProgress := context.WithCancel(ctx)
-	go t.progress(progressCtx)
+	rt.Go(ctx, t.progress)
 	runErr := t.run(runCtx, cons, cfg.Transformer.MaxPending)
-	stopProgress()
 
 	tot := t.totals()
 	sum := ReplaySummary{Stage: "replay", Replay: id, Target: m.Target(), MappingVersion: m.Version(), Selection: selection,
@@ -178,8 +175,7 @@ func runReplay(ctx context.Context, env stage.Env) error {
 	if ctx.Err() != nil {
 		sum.Status = "interrupted"
 	}
-	line, _ := json.Marshal(sum)
-	fmt.Fprintln(env.Stdout, string(line))
+	stage.PrintSummary(env.Stdout, sum)
 	log.Info("replay "+sum.Status, "consumed", tot.Consumed, "mapped", tot.Mapped, "duplicates", tot.Duplicates,
 		"filtered", tot.Filtered, "dead_lettered", tot.DeadLettered, "skipped", sum.Skipped)
 	if tot.Mapped == 0 && tot.Duplicates > 0 {

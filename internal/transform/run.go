@@ -2,18 +2,15 @@ package transform
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/configs"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping"
 	"github.com/gigya-migrate/gigya-migrate/internal/ops"
-	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/consume"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/segmentio/encoding/json"
 )
 
 const usage = `transformer maps Gigya accounts from GIGYA_ACCOUNTS to target users in
@@ -68,40 +65,29 @@ func Run(ctx context.Context, env stage.Env) error {
 	}
 	defer rt.Close()
 	durable := "transformer-" + m.Target()
-	var cons jetstream.Consumer
-	err = rt.Retry(ctx, "consumer "+durable, func(ctx context.Context) (err error) {
-		cons, err = cfg.Transformer.Consumer.Durable(ctx, rt.Topology.Raw, durable, rawFilters(cfg.Transformer.Sites)...)
-		return err
+	cons, err := rt.Consume(ctx, stage.Input{
+		Stage: message.StageTransform, Target: m.Target(), Stream: rt.Topology.Raw, Durable: durable,
+		Filters: rawFilters(cfg.Transformer.Sites), Consumer: cfg.Transformer.Consumer,
 	})
 	if err != nil {
 		return err
 	}
-	watch, err := consume.DeadLetterExhausted(rt.NC, rt.JS, rt.Topology.Raw, durable, message.StageTransform, m.Target(), log)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = watch.Unsubscribe() }()
 	t := &transformer{
 		pub: rt.JS, mapping: m, consumer: cfg.Transformer.Consumer, workers: cfg.Transformer.workers(),
 		log: log, metrics: newMetrics(rt.Metrics), newChecker: newChecker, maxPayload: rt.NC.MaxPayload(),
 	}
 	hb := rt.Heartbeat(ctx, "transformer", "consumer "+durable, func() map[string]int64 { return t.totals().counts(0) })
 	t.gate = rt.Gate(ctx, rt.Topology.Mapped, []string{message.MappedSubject(m.Target())}, hb)
-	go consume.WatchLag(ctx, cons, rt.Metrics, durable)
+	rt.Go(ctx, t.progress)
 	started := time.Now()
 	log.Info("transformer started", "consumer", durable, "mapping_version", m.Version(), "workers", t.workers)
-	progressCtx, stopProgress := context.WithCancel(ctx)
-	go t.progress(progressCtx)
 	runErr := t.run(ctx, cons, cfg.Transformer.MaxPending)
-	stopProgress()
 
 	tot := t.totals()
-	sum := Summary{Stage: "transformer", Target: m.Target(), MappingVersion: m.Version(),
-		Elapsed: time.Since(started).Round(time.Millisecond).String(), Totals: tot}
 	log.Info("transformer stopped", "consumed", tot.Consumed, "mapped", tot.Mapped, "duplicates", tot.Duplicates,
 		"filtered", tot.Filtered, "dead_lettered", tot.DeadLettered, "retried", tot.Retried)
-	line, _ := json.Marshal(sum)
-	fmt.Fprintln(env.Stdout, string(line))
+	stage.PrintSummary(env.Stdout, Summary{Stage: "transformer", Target: m.Target(), MappingVersion: m.Version(),
+		Elapsed: time.Since(started).Round(time.Millisecond).String(), Totals: tot})
 	return runErr
 }
 

@@ -3,10 +3,11 @@
 // acks, retries and dead letters; a sink only writes, and says which
 // records the target refused.
 //
-// To plug in a loader for another target, implement [Sink], add its
-// [Factory] to the registry passed to the loader (see internal/targets), and run
-// the conformance suite in sink/sinktest against it. The package example is
-// a complete sink for an HTTP endpoint, about fifty lines, to start from.
+// To plug in a loader for another target, implement [Sink], add its [Spec]
+// to a [Registry], build a loader binary from it with package loader
+// (pkg/loader: `loader.Main(registry)`), and run the conformance suite in
+// sink/sinktest against the sink. The package example is a complete sink for
+// an HTTP endpoint, about fifty lines, to start from.
 package sink
 
 import (
@@ -15,9 +16,6 @@ import (
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"maps"
-	"slices"
-	"strings"
 )
 
 // Record is one mapped user.
@@ -112,12 +110,21 @@ type Params struct {
 // Factory builds a sink.
 type Factory func(ctx context.Context, p Params) (Sink, error)
 
-// Registry maps a sink type (loader.sink.type) to its factory. It is passed
-// explicitly, so a custom build or a test can add or replace sinks.
-type Registry map[string]Factory
+// Spec is one sink type of a [Registry].
+type Spec struct {
+	// New builds the sink. Required.
+	New Factory
+	// Options returns a pointer to the sink's options struct holding its
+	// defaults, the same that New decodes loader.sink.options into. The
+	// loader documents the options from it (loader -h, the configuration
+	// reference): a field's yaml tag names the key, its doc tag says what it
+	// means. Nil: the sink takes no options.
+	Options func() any
+}
 
-// Names lists the registered types, sorted.
-func (r Registry) Names() string { return strings.Join(slices.Sorted(maps.Keys(r)), ", ") }
+// Registry maps a sink type (loader.sink.type) to its [Spec]. It is passed
+// explicitly, so a custom build or a test can add or replace sinks.
+type Registry map[string]Spec
 
 // State is durable key-value storage the loader lends a sink: shared by
 // every instance of the loader and kept across restarts, so that an instance

@@ -3,6 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -51,4 +53,10 @@ func (p *Problems) Err() error { return errors.Join(p.errs...) }
 // (a site or target name): no dots, wildcards or whitespace.
 func SubjectToken(s string) bool {
 	return s != "" && !strings.ContainsAny(s, ".*> \t\r\n")
+}
+
+// Names lists the names of a registry (sinks, sources, validators), sorted
+// and comma-separated, for usage texts and "known: ..." messages.
+func Names[M ~map[string]V, V any](m M) string {
+	return strings.Join(slices.Sorted(maps.Keys(m)), ", ")
 }

@@ -54,17 +54,17 @@ import (
 type Options struct {
 	Domain              string        `yaml:"domain" doc:"tenant domain, e.g. example.eu.auth0.com"`
 	BaseURL             string        `yaml:"base_url" doc:"overrides https://<domain> (a simulator)"`
-	AllowHTTP           bool          `yaml:"allow_http" doc:"permit a plain http:// base_url (default false)"`
+	AllowHTTP           bool          `yaml:"allow_http" doc:"permit a plain http:// base_url"`
 	ClientID            string        `yaml:"client_id" doc:"M2M application with create:users, read:users, read:connections"`
 	ClientSecret        string        `yaml:"client_secret" doc:"the application's secret; use ${VAR}"`
 	Connection          string        `yaml:"connection" doc:"database connection: name or con_ id"`
-	Upsert              bool          `yaml:"upsert" doc:"import every user with upsert, updating those that exist (matched on email); default false, updates from a replay always use upsert"`
-	SendCompletionEmail bool          `yaml:"send_completion_email" doc:"let Auth0 email the tenant owners after each job (default false)"`
-	MaxFileBytes        int           `yaml:"max_file_bytes" doc:"size of one job's file, 1024 to 500000 (default 480000)"`
-	ConcurrentJobs      int           `yaml:"concurrent_jobs" doc:"jobs at once; Auth0 runs at most 2 per tenant (default 2)"`
-	DuplicateIsLoaded   bool          `yaml:"duplicate_is_loaded" doc:"count DUPLICATED_USER of a job without upsert as loaded: a crash between a job and its acks redelivers users Auth0 has (default true)"`
-	JobRetries          int           `yaml:"job_retries" doc:"resubmissions of a job that failed as a whole before its users are dead-lettered (default 3)"`
-	PollInterval        time.Duration `yaml:"poll_interval" doc:"first pause between two job status checks, growing to 30s (default 2s)"`
+	Upsert              bool          `yaml:"upsert" doc:"import every user with upsert, updating those that exist (matched on email); updates from a replay always use upsert"`
+	SendCompletionEmail bool          `yaml:"send_completion_email" doc:"let Auth0 email the tenant owners after each job"`
+	MaxFileBytes        int           `yaml:"max_file_bytes" doc:"size of one job's file, 1024 to 500000"`
+	ConcurrentJobs      int           `yaml:"concurrent_jobs" doc:"jobs at once; Auth0 runs at most 2 per tenant"`
+	DuplicateIsLoaded   bool          `yaml:"duplicate_is_loaded" doc:"count DUPLICATED_USER of a job without upsert as loaded: a crash between a job and its acks redelivers users Auth0 has"`
+	JobRetries          int           `yaml:"job_retries" doc:"resubmissions of a job that failed as a whole before its users are dead-lettered"`
+	PollInterval        time.Duration `yaml:"poll_interval" doc:"first pause between two job status checks, growing to 30s"`
 }
 
 // DefaultOptions are the options a config does not set.

@@ -51,10 +51,10 @@ const AuthZeroLimit = 500_000
 
 // Options are the sink's loader.sink.options.
 type Options struct {
-	Dir          string `yaml:"dir" doc:"where files go; created if missing (default out)"`
-	MaxFileBytes int    `yaml:"max_file_bytes" doc:"size of one file at most, 1024 to 500000, Auth0's limit (default 500000)"`
-	Prefix       string `yaml:"prefix" doc:"file names: <prefix>-<session>-<seq>.json, updates <prefix>-upsert-<session>-<seq>.json; journal <prefix>.journal (default users)"`
-	DedupWindow  int    `yaml:"dedup_window" doc:"how many recently written users (MsgIDs) are remembered, to skip them when redelivered; keep it above the users written during the consumer's ack_wait (default 0: 200000)"`
+	Dir          string `yaml:"dir" doc:"where files go; created if missing"`
+	MaxFileBytes int    `yaml:"max_file_bytes" doc:"size of one file at most, 1024 to 500000, Auth0's limit"`
+	Prefix       string `yaml:"prefix" doc:"file names: <prefix>-<session>-<seq>.json, updates <prefix>-upsert-<session>-<seq>.json; journal <prefix>.journal"`
+	DedupWindow  int    `yaml:"dedup_window" doc:"how many recently written users (MsgIDs) are remembered, to skip them when redelivered; keep it above the users written during the consumer's ack_wait (0: 200000)"`
 }
 
 type fileSink struct {

@@ -33,9 +33,9 @@ import (
 
 // Options are the sink's loader.sink.options.
 type Options struct {
-	Path        string `yaml:"path" doc:"file to append to, created if missing; - is standard output, without a journal: not idempotent (default -)"`
-	Sync        bool   `yaml:"sync" doc:"fsync the file and its journal after each batch, so an acked user survives a power loss (default true)"`
-	DedupWindow int    `yaml:"dedup_window" doc:"how many recently written users (MsgIDs) are remembered, to skip them when redelivered; keep it above the users written during the consumer's ack_wait (default 0: 200000)"`
+	Path        string `yaml:"path" doc:"file to append to, created if missing; - is standard output, without a journal: not idempotent"`
+	Sync        bool   `yaml:"sync" doc:"fsync the file and its journal after each batch, so an acked user survives a power loss"`
+	DedupWindow int    `yaml:"dedup_window" doc:"how many recently written users (MsgIDs) are remembered, to skip them when redelivered; keep it above the users written during the consumer's ack_wait (0: 200000)"`
 }
 
 type jsonlSink struct {
@@ -51,10 +51,12 @@ type jsonlSink struct {
 	log     *slog.Logger
 }
 
-// New builds the sink. Defaults: path "-" (stdout), sync true, dedup_window
-// 0 (200000).
+// DefaultOptions are the options a config does not set.
+func DefaultOptions() Options { return Options{Path: "-", Sync: true} }
+
+// New builds the sink from [DefaultOptions] and the configured options.
 func New(_ context.Context, p sink.Params) (sink.Sink, error) {
-	o := Options{Path: "-", Sync: true}
+	o := DefaultOptions()
 	if err := p.Decode(&o); err != nil {
 		return nil, err
 	}

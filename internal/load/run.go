@@ -1,21 +1,19 @@
-package loader
+package load
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/ops"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
-	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/consume"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/versions"
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/segmentio/encoding/json"
 	"golang.org/x/time/rate"
 )
 
@@ -37,12 +35,12 @@ type Summary struct {
 }
 
 // Run is the loader's main: it runs with the sinks of registry, so a custom
-// build plugs in its own.
+// build plugs in its own (see package pkg/loader).
 func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 	if handled, err := ops.Dispatch(ctx, env); handled {
 		return err
 	}
-	fs, cfgPath := stage.Flags("loader", usage+ops.Help("loader")+"\nSinks: "+registry.Names()+"\n\nFlags:\n", env)
+	fs, cfgPath := stage.Flags("loader", usage+ops.Help("loader")+"\n"+sinkHelp(registry)+"\nFlags:\n", env)
 	sinkType := fs.String("sink", "", "sink type (overrides loader.sink.type)")
 	target := fs.String("target", "", "mapping target to load (overrides loader.target)")
 	if err := stage.ParseFlags(fs, env.Args, false); err != nil {
@@ -68,7 +66,7 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 	// The sink is built before connecting, so that its configuration errors
 	// come first; its metrics join the registry once the runtime exists.
 	var sinkMetrics deferredRegistry
-	snk, err := registry[ls.Sink.Type](ctx, sink.Params{
+	snk, err := registry[ls.Sink.Type].New(ctx, sink.Params{
 		Name: name, Target: ls.Target, Log: log, Metrics: &sinkMetrics,
 		Decode: func(v any) error { return config.DecodeNode("loader.sink.options", &ls.Sink.Options, v) },
 	})
@@ -79,33 +77,47 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		}
 		return stage.Usage(err)
 	}
+	l, runErr := serve(ctx, cfg, snk, sinkMetrics, log)
+	// The one place the sink is closed, whatever happened after it was
+	// built: before the summary, whose counts then include what Close
+	// flushed.
+	if err := snk.Close(context.WithoutCancel(ctx)); err != nil && runErr == nil {
+		runErr = fmt.Errorf("close sink: %w", err)
+	}
+	if l == nil {
+		return runErr
+	}
+	tot := l.totals()
+	log.Info("loader stopped", "consumed", tot.Consumed, "loaded", tot.Loaded, "dead_lettered", tot.DeadLettered,
+		"retried", tot.Retried, "batches", tot.Batches)
+	stage.PrintSummary(env.Stdout, Summary{Stage: "loader", Name: name, Sink: ls.Sink.Type, Target: ls.Target,
+		Elapsed: time.Since(l.started).Round(time.Millisecond).String(), Totals: tot})
+	return runErr
+}
+
+// serve connects the loader to the pipeline and runs it with snk until ctx
+// is done or the run fails. It returns the loader once it started consuming
+// (nil before), and never closes snk: Run does.
+func serve(ctx context.Context, cfg Config, snk sink.Sink, sinkMetrics deferredRegistry, log *slog.Logger) (*loader, error) {
+	ls := cfg.Loader
+	name := ls.name()
 	rt, err := stage.Start(ctx, "loader", cfg.Common, log)
 	if err != nil {
-		_ = snk.Close(context.WithoutCancel(ctx))
-		return err
+		return nil, err
 	}
 	defer rt.Close()
 	rt.Metrics.MustRegister(sinkMetrics...)
 	durable := "loader-" + name
-	var cons jetstream.Consumer
-	err = rt.Retry(ctx, "consumer "+durable, func(ctx context.Context) (err error) {
-		cons, err = ls.Consumer.Durable(ctx, rt.Topology.Mapped, durable, message.MappedSubject(ls.Target))
-		return err
+	cons, err := rt.Consume(ctx, stage.Input{
+		Stage: message.StageLoad, Target: ls.Target, Stream: rt.Topology.Mapped, Durable: durable,
+		Filters: []string{message.MappedSubject(ls.Target)}, Consumer: ls.Consumer,
 	})
 	if err != nil {
-		_ = snk.Close(context.WithoutCancel(ctx))
-		return err
+		return nil, err
 	}
-	watch, err := consume.DeadLetterExhausted(rt.NC, rt.JS, rt.Topology.Mapped, durable, message.StageLoad, ls.Target, log)
-	if err != nil {
-		_ = snk.Close(context.WithoutCancel(ctx))
-		return err
-	}
-	defer func() { _ = watch.Unsubscribe() }()
 	reg, err := versions.Open(ctx, rt.Topology.Versions, rt.JS, name, log)
 	if err != nil {
-		_ = snk.Close(context.WithoutCancel(ctx))
-		return err
+		return nil, err
 	}
 	defer reg.Close()
 	l := &loader{
@@ -134,37 +146,22 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 			"max_ack_pending", ls.Consumer.MaxAckPending, "batch_records", l.maxRecords, "concurrent_writes", l.writers, "needed", need)
 	}
 	rt.Heartbeat(ctx, "loader", "consumer "+durable+", sink "+ls.Sink.Type, func() map[string]int64 { return l.totals().counts() })
-	go consume.WatchLag(ctx, cons, rt.Metrics, durable)
-	progressCtx, stopProgress := context.WithCancel(ctx)
-	defer stopProgress()
-	go l.progress(progressCtx)
+	rt.Go(ctx, l.progress)
 	if rec, ok := snk.(sink.Recoverer); ok {
 		// Before the first write: what a crashed instance left running at
 		// the target must land first, not after a newer version.
 		if err := rec.Recover(ctx, newSinkState(rt.Topology.State, name)); err != nil {
-			_ = snk.Close(context.WithoutCancel(ctx))
 			if ctx.Err() != nil {
 				log.Info("loader stopped while waiting for the writes an earlier loader left in flight; the next start waits again")
-				return nil
+				return nil, nil
 			}
-			return fmt.Errorf("sink %s: settling the writes an earlier loader left in flight: %w", ls.Sink.Type, err)
+			return nil, fmt.Errorf("sink %s: settling the writes an earlier loader left in flight: %w", ls.Sink.Type, err)
 		}
 	}
-	started := time.Now()
 	log.Info("loader started", "consumer", durable, "subject", message.MappedSubject(ls.Target),
 		"batch_records", l.maxRecords, "batch_bytes", l.maxBytes, "concurrent_writes", l.writers)
-	runErr := l.run(ctx, cons)
-	if err := snk.Close(context.WithoutCancel(ctx)); err != nil && runErr == nil {
-		runErr = fmt.Errorf("close sink: %w", err)
-	}
-	tot := l.totals()
-	log.Info("loader stopped", "consumed", tot.Consumed, "loaded", tot.Loaded, "dead_lettered", tot.DeadLettered,
-		"retried", tot.Retried, "batches", tot.Batches)
-	sum := Summary{Stage: "loader", Name: name, Sink: ls.Sink.Type, Target: ls.Target,
-		Elapsed: time.Since(started).Round(time.Millisecond).String(), Totals: tot}
-	line, _ := json.Marshal(sum)
-	fmt.Fprintln(env.Stdout, string(line))
-	return runErr
+	l.started = time.Now()
+	return l, l.run(ctx, cons)
 }
 
 // deferredRegistry holds a sink's collectors until the loader's registry

@@ -1,6 +1,10 @@
-package loader
+package load
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
@@ -69,7 +73,7 @@ func (c *Config) Validate(sinks sink.Registry) error {
 	p.Check(config.SubjectToken(l.Target), "loader.target", "must be a name without '.', '*', '>' or spaces")
 	p.Check(config.SubjectToken(l.name()), "loader.name", "must be a name without '.', '*', '>' or spaces")
 	if _, ok := sinks[l.Sink.Type]; !ok {
-		p.Addf("loader.sink.type", "unknown sink %q (known: %s)", l.Sink.Type, sinks.Names())
+		p.Addf("loader.sink.type", "unknown sink %q (known: %s)", l.Sink.Type, config.Names(sinks))
 	}
 	p.Check(l.Batch.MaxRecords >= 1, "loader.batch.max_records", "must be at least 1")
 	p.Check(l.Batch.MaxBytes >= 1024, "loader.batch.max_bytes", "must be at least 1024")
@@ -79,4 +83,31 @@ func (c *Config) Validate(sinks sink.Registry) error {
 	p.Check(l.Consumer.MaxAckPending >= l.Batch.MaxRecords, "loader.consumer.max_ack_pending",
 		"must be at least loader.batch.max_records, or batches can never fill")
 	return p.Err()
+}
+
+// SinkOptions describes the options (loader.sink.options) of one sink type
+// from its [sink.Spec.Options]: key, default and meaning. Nil for a sink
+// that takes none.
+func SinkOptions(spec sink.Spec) []config.Key {
+	if spec.Options == nil {
+		return nil
+	}
+	return config.Describe(spec.Options())
+}
+
+// sinkHelp lists the sinks of registry with their options, for loader -h.
+func sinkHelp(registry sink.Registry) string {
+	var b strings.Builder
+	b.WriteString("Sinks (loader.sink.type) and their options (loader.sink.options):\n")
+	for _, name := range slices.Sorted(maps.Keys(registry)) {
+		fmt.Fprintf(&b, "  %s\n", name)
+		keys := SinkOptions(registry[name])
+		if len(keys) == 0 {
+			b.WriteString("      (no options)\n")
+		}
+		for _, k := range keys {
+			fmt.Fprintf(&b, "      %s (default %s)\n          %s\n", k.Path, k.Default, k.Doc)
+		}
+	}
+	return b.String()
 }

@@ -1,10 +1,9 @@
-package loader
+package load
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/segmentio/encoding/json"
 	"io"
 	"log/slog"
 	"slices"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/telemetry"

@@ -1,4 +1,4 @@
-package loader
+package load
 
 import (
 	"bytes"
@@ -179,7 +179,7 @@ func TestRunRecoversTheSinkBeforeItsFirstWrite(t *testing.T) {
 
 // runWith runs the loader with snk as sink "rec".
 func runWith(ctx context.Context, url string, snk sink.Sink, stderr *bytes.Buffer) <-chan error {
-	reg := sink.Registry{"rec": func(context.Context, sink.Params) (sink.Sink, error) { return snk, nil }}
+	reg := sink.Registry{"rec": {New: func(context.Context, sink.Params) (sink.Sink, error) { return snk, nil }}}
 	env := stage.Env{Args: []string{"-sink", "rec", "-target", "auth0"}, Stdout: &bytes.Buffer{}, Stderr: stderr,
 		Getenv: func(k string) string {
 			if k == "NATS_URL" {

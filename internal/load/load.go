@@ -4,7 +4,7 @@
 // sink stored it (or after its dead letter is stored). The consumer's
 // MaxAckPending bounds what is in flight, so a slow target slows consumption
 // instead of growing memory.
-package loader
+package load
 
 import (
 	"context"
@@ -47,6 +47,7 @@ type publisher interface {
 
 type loader struct {
 	sink       sink.Sink
+	started    time.Time // when it began consuming, for the summary
 	pub        publisher
 	target     string
 	consumer   topology.ConsumerConfig
