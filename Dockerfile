@@ -18,6 +18,7 @@ RUN go mod download
 COPY extractor/ extractor/
 COPY transformer/ transformer/
 COPY loader/ loader/
+COPY internal/ internal/
 COPY pkg/ pkg/
 # Only what the build embeds (the default mapping), never env files or
 # configs that could hold secrets.
