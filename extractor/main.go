@@ -1,5 +1,7 @@
-// Command extractor reads Gigya accounts (export files, or later the
-// accounts.search API) and publishes them to the GIGYA_ACCOUNTS stream.
+// Command extractor reads Gigya accounts, from the accounts.search API
+// (source gigya-api, which configs/compose uses) or from export files
+// (source file, the built-in default), and publishes them to the
+// GIGYA_ACCOUNTS stream.
 package main
 
 import (

@@ -1,8 +1,8 @@
 // Package extract is the extractor binary: it reads Gigya accounts from a
 // source and publishes one message per account to the GIGYA_ACCOUNTS stream
 // (subject gigya.accounts.<site>), with the headers and deterministic
-// Nats-Msg-Id of DESIGN §1. Unusable input goes to the dead-letter stream
-// (stage extract) and the run goes on.
+// Nats-Msg-Id of docs/architecture.md. Unusable input goes to the dead-letter
+// stream (stage extract) and the run goes on.
 //
 // Publishing is asynchronous with a bounded number of pending acks. Acks are
 // awaited in publication order, so the records known to be durable are a

@@ -1,5 +1,6 @@
 // Package gigya holds what the project knows about SAP Customer Data Cloud
-// (Gigya) accounts and, later, its REST API.
+// (Gigya): its accounts, and the REST client of its accounts.search and
+// accounts.login APIs (docs/apis/gigya.md).
 package gigya
 
 import (

@@ -18,7 +18,7 @@ import (
 )
 
 // AuthMode is how a client authenticates its server-to-server calls
-// (gigya.md §1.3).
+// (docs/apis/gigya.md, "Authentication").
 type AuthMode int
 
 const (

@@ -1,6 +1,6 @@
 // The Gigya REST client.
 //
-// [Client] calls Gigya's REST API the way gigya.md §1 describes it: every
+// [Client] calls Gigya's REST API as docs/apis/gigya.md describes it: every
 // method is a POST of an application/x-www-form-urlencoded body to
 // {base}/{method}, where base is https://<namespace>.<data-center-domain>
 // (https://accounts.us1.gigya.com for accounts.search), or Config.BaseURL
@@ -22,7 +22,8 @@
 //	permanent  invalid_credentials 403042, 403047, 401030 (login)
 //	permanent  account_disabled / account_locked / captcha_required /
 //	           pending_registration / pending_verification /
-//	           pending_password_change / pending_tfa (login, §3)
+//	           pending_password_change / pending_tfa (login; see
+//	           docs/apis/gigya.md, "Login answers")
 //	permanent  wrong_data_center  301001 that cannot be followed
 //	permanent  gigya_<errorCode>  every other errorCode
 //	permanent  gigya_http_<status> other non-2xx statuses without a Gigya body
@@ -64,10 +65,11 @@ import (
 // Defaults and limits of a Client.
 const (
 	DefaultTimeout    = 30 * time.Second
-	DefaultRate       = 10.0 // searches per second, Gigya's smallest tier (gigya.md §1.9)
+	DefaultRate       = 10.0 // searches per second, Gigya's smallest tier (docs/apis/gigya.md, "Rate limits")
 	DefaultMaxRetries = 8
 
-	// maxServerTimeout caps the `timeout` parameter (gigya.md §1.4).
+	// maxServerTimeout caps the `timeout` parameter at Gigya's documented
+	// maximum (docs/apis/gigya.md, "Search parameters").
 	maxServerTimeout = 60 * time.Second
 
 	backoffBase = 200 * time.Millisecond

@@ -10,7 +10,8 @@ import (
 const DefaultDataCenter = "us1"
 
 // dataCenters maps a data-center name to the API domain that follows the
-// "<namespace>." prefix of every host (gigya.md §1.1).
+// "<namespace>." prefix of every host (docs/apis/gigya.md, "Data centers
+// and hosts").
 //
 // cn1 is UNCONFIRMED: the older SAP/Gigya pages and the npm "gigya" SDK use
 // cn1.gigya-api.cn, the newer TypeScript SDK list uses cn1.sapcdm.cn. We

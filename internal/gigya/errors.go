@@ -44,7 +44,8 @@ const (
 	CodeInvalidRequest = "gigya_invalid_request"
 )
 
-// Gigya error codes this package acts on (gigya.md §1.10 and §3).
+// Gigya error codes this package acts on (docs/apis/gigya.md, "Error codes"
+// and "Login answers").
 const (
 	errDataPending        = 100001
 	errInvalidDataCenter  = 301001
@@ -64,7 +65,8 @@ const (
 	errPendingVerify      = 206002
 )
 
-// transientCodes are the Gigya error codes worth retrying (gigya.md §1.10).
+// transientCodes are the Gigya error codes worth retrying (docs/apis/gigya.md,
+// "Transient errors").
 // 500028 "database error" is UNCONFIRMED as retryable; we retry it.
 var transientCodes = map[int]bool{
 	errDataPending: true, // data pending, "query again"
@@ -90,8 +92,8 @@ var (
 	//
 	// The simulator answers 400006 "Invalid parameter value" naming cursorId
 	// in errorDetails; that real Gigya does the same is UNCONFIRMED
-	// (gigya.md §1.10, §6). The client maps any 400006 on a request that
-	// carried a cursorId to this error.
+	// (docs/apis/gigya.md, "Search cursors"). The client maps any 400006 on
+	// a request that carried a cursorId to this error.
 	ErrCursorExpired = errors.New("gigya: search cursor expired or invalid")
 
 	// ErrInvalidCredentials matches an accounts.login rejected for a wrong

@@ -13,7 +13,7 @@ import (
 )
 
 // LoginInclude is the include parameter of Login: the account sections a
-// just-in-time migration needs (gigya.md §3).
+// just-in-time migration needs (docs/apis/gigya.md, "accounts.login").
 const LoginInclude = "profile,data,loginIDs,emails,identities-all,preferences,subscriptions"
 
 // loginDropped are the fields of an accounts.login answer that Login does
@@ -40,8 +40,8 @@ var loginDropped = []string{
 // transient ones of Call.
 //
 // Whether a server-side accounts.login leaves a Gigya session that should
-// be ended with accounts.logout is UNCONFIRMED (gigya.md §3); Login does
-// not log out.
+// be ended with accounts.logout is UNCONFIRMED (docs/apis/gigya.md,
+// "accounts.login"); Login does not log out.
 func (c *Client) Login(ctx context.Context, loginID, password string) (json.RawMessage, error) {
 	if strings.TrimSpace(loginID) == "" {
 		return nil, fault.Permanent(CodeInvalidCredentials, fmt.Errorf("gigya accounts.login: empty loginID: %w", ErrInvalidCredentials))

@@ -26,7 +26,7 @@ type Page struct {
 
 // Done reports whether p is the last page: it has no NextCursorID, or it is
 // empty (Gigya sometimes returns a cursor after the last row, and the next
-// page is then empty; gigya.md §1.6).
+// page is then empty: docs/apis/gigya.md, "Search responses").
 func (p Page) Done() bool { return p.NextCursorID == "" || len(p.Results) == 0 }
 
 type searchResponse struct {
@@ -39,7 +39,7 @@ type searchResponse struct {
 // Search starts a cursor search: it sends query with openCursor=true (and
 // accountTypes, "full", "lite" or "full,lite", when not empty) and returns
 // the first page. With openCursor the query's LIMIT is the page size, which
-// should not exceed 1000 (gigya.md §1.7).
+// should not exceed 1000 (docs/apis/gigya.md, "Page size and limits").
 func (c *Client) Search(ctx context.Context, query string, accountTypes string) (Page, error) {
 	if strings.TrimSpace(query) == "" {
 		return Page{}, fault.Permanent(CodeInvalidRequest, errors.New("gigya accounts.search: empty query"))
@@ -97,10 +97,11 @@ const (
 //
 //	SELECT <fields> FROM <from> [WHERE <where>] ORDER BY lastUpdatedTimestamp [LIMIT <limit>]
 //
-// in the clause order Gigya requires (gigya.md §1.5). No fields means "*",
-// an empty from means "accounts", an empty where omits WHERE, and a limit
-// ≤ 0 omits LIMIT (Gigya's default page size then applies). where is
-// inserted as is: string literals in it take double quotes.
+// in the clause order Gigya requires (docs/apis/gigya.md, "Query language").
+// No fields means "*", an empty from means "accounts", an empty where omits
+// WHERE, and a limit ≤ 0 omits LIMIT (Gigya's default page size then
+// applies). where is inserted as is: string literals in it take double
+// quotes.
 func BuildQuery(fields []string, from string, where string, limit int) string {
 	sel := "*"
 	if len(fields) > 0 {
@@ -126,8 +127,8 @@ func BuildQuery(fields []string, from string, where string, limit int) string {
 	return b.String()
 }
 
-// DefaultFields returns the fields a migration reads (gigya.md §2.1). A new
-// slice on every call.
+// DefaultFields returns the fields a migration reads (docs/apis/gigya.md,
+// "Account fields"). A new slice on every call.
 func DefaultFields() []string {
 	return []string{
 		"UID",

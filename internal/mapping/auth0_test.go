@@ -33,8 +33,8 @@ const liteAccount = `{
 }`
 
 // auth0UserFields is the top level of Auth0's bulk-import user schema
-// (targets.md §1.1). The schema has additionalProperties: false, so any
-// other name would make the whole import file invalid.
+// (docs/apis/auth0.md, "User fields"). The schema has additionalProperties:
+// false, so any other name would make the whole import file invalid.
 var auth0UserFields = map[string]bool{
 	"email": true, "email_verified": true, "phone_number": true, "phone_verified": true,
 	"user_id": true, "username": true, "given_name": true, "family_name": true, "name": true,
@@ -145,8 +145,9 @@ func TestAuth0MappingPaths(t *testing.T) {
 	}
 }
 
-// BenchmarkApplyJSON is the per-record cost of the mapping step: decode the
-// §2.5 account (2 KB) and evaluate the Auth0 mapping.
+// BenchmarkApplyJSON is the per-record cost of the mapping step: decode
+// testdata/gigya_account.json (2 KB, the shape of docs/apis/gigya.md,
+// "Example account") and evaluate the Auth0 mapping.
 func BenchmarkApplyJSON(b *testing.B) {
 	m, err := Load(auth0Config)
 	if err != nil {

@@ -354,7 +354,8 @@ func (r *results) table(w *strings.Builder, s section) {
 
 // ---------------------------------------------------------------------------
 // The sections: what `make bench` measures and the targets of the issue
-// ("Proof under faults, bad input and load", item 5) and DESIGN §8.
+// ("Proof under faults, bad input and load", item 5) and of the benchmark
+// tier in docs/testing.md.
 
 func (r *results) sections() []section {
 	var out []section

@@ -11,8 +11,9 @@ import (
 	"testing"
 )
 
-// account returns a realistic Gigya account (see gigya.md §2.5) of about
-// 1.5 KB, compact or pretty-printed with the given indent.
+// account returns a realistic Gigya account (see docs/apis/gigya.md,
+// "Example account") of about 1.5 KB, compact or pretty-printed with the
+// given indent.
 func account(i int, indent string) []byte {
 	a := fmt.Sprintf(`{"UID":"uid-%08d","created":"2019-03-14T09:26:53.589Z","createdTimestamp":1552555613589,`+
 		`"lastUpdated":"2024-02-01T10:00:00.000Z","lastUpdatedTimestamp":1706781600000,"isActive":true,"isRegistered":true,"isVerified":true,`+

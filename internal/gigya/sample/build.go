@@ -43,7 +43,7 @@ type person struct {
 
 // timeline holds the account's ms timestamps. Everything happens between
 // created and updated, because Gigya bumps lastUpdated on logins too
-// (gigya.md §1.8).
+// (docs/apis/gigya.md, "Incremental extraction").
 type timeline struct {
 	created, updated, registered, verified, lastLogin, oldest int64
 }

@@ -14,8 +14,8 @@
 // users with a site identity plus linked social identities, lite accounts,
 // non-Latin and emoji names, missing optional fields, and password hashes in
 // the Gigya-native pbkdf2_sha512 alongside legacy algorithms that imported
-// users keep until their first login. See the reference notes in
-// shared/reference/gigya.md §2 for the field semantics.
+// users keep until their first login. docs/apis/gigya.md ("The account
+// object") gives the field semantics.
 //
 // Output is a pure function of the seed and [Options]: the same inputs give
 // byte-identical JSON, so samples can be committed and tests can compare

@@ -13,7 +13,8 @@ import (
 )
 
 // How each algorithm is laid out in the generated password object.
-// Everything below is our reading of gigya.md §2.4; hashes are always over
+// Everything below is our reading of docs/apis/gigya.md ("Password object",
+// "Hash algorithms and format templates"); hashes are always over
 // the UTF-8 bytes of the password and encoded as standard, padded base64
 // unless noted.
 //
@@ -25,8 +26,8 @@ import (
 //
 //   - sha256, sha512, sha1, md5 salted: these always come with a format
 //     template, because that is how Gigya imports salted legacy hashes.
-//     §2.4 says that with "$salt" in the template the salt is clear text,
-//     not base64, so hashSettings.salt holds the salt exactly as it is
+//     Gigya documents that with "$salt" in the template the salt is clear
+//     text, not base64, so hashSettings.salt holds the salt exactly as it is
 //     spliced into the template (we only use [A-Za-z0-9] salts, 8–16
 //     characters). hash = base64(H(UTF-8(template with $password and $salt
 //     replaced))). Templates are "$salt$password" (salt prefix) and

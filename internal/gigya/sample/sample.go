@@ -12,7 +12,8 @@ import (
 
 const (
 	// defaultPBKDF2Rounds is the iteration count of Gigya's native
-	// pbkdf2_sha512 hashes as seen in real exports (gigya.md §2.4).
+	// pbkdf2_sha512 hashes as seen in real exports (docs/apis/gigya.md,
+	// "Password object").
 	defaultPBKDF2Rounds = 10000
 	// defaultBcryptCost is what most bcrypt libraries default to, and what
 	// Auth0 expects of imported bcrypt hashes.

@@ -582,9 +582,9 @@ func verify(t *testing.T, alg string, rounds int, salt, format, hashStr, passwor
 	return bytes.Equal(got, stored)
 }
 
-// The only real Gigya export we know (gigya.md §2.4) has a 20-byte
-// pbkdf2_sha512 hash; its plaintext is unknown, so the layout check is the
-// hash length, which our pbkdf2_sha512 hashes must share.
+// The only real Gigya export we know (docs/apis/gigya.md, "Password object")
+// has a 20-byte pbkdf2_sha512 hash; its plaintext is unknown, so the layout
+// check is the hash length, which our pbkdf2_sha512 hashes must share.
 func TestGigyaPBKDF2Layout(t *testing.T) {
 	t.Parallel()
 	gigya, err := base64.StdEncoding.DecodeString("89v2METlSkX2LKWSQGHCdE4iUkE=")
@@ -608,7 +608,8 @@ func TestGigyaPBKDF2Layout(t *testing.T) {
 }
 
 // bcryptHash re-implements bcrypt to control the salt; a published vector
-// (A0-SCHEMA in targets.md: "hello", cost 10) pins it to the real algorithm.
+// (docs/apis/auth0.md, "Published hash examples": "hello", cost 10) pins it
+// to the real algorithm.
 func TestBcryptKnownVector(t *testing.T) {
 	t.Parallel()
 	const want = "$2b$10$nFguVi9LsCAcvTZFKQlRKeLVydo8ETv483lkNsSFI/Wl1Rz1Ypo1K"

@@ -2,11 +2,11 @@ package sample
 
 import "time"
 
-// The types below are the wire shape of a Gigya account (gigya.md §2). They
-// are structs rather than maps so that the field order of the JSON is fixed
-// and reads like Gigya's own output; omitempty marks the fields that Gigya
-// leaves out when they are unset, while flags such as isVerified are always
-// present.
+// The types below are the wire shape of a Gigya account (docs/apis/gigya.md,
+// "The account object"). They are structs rather than maps so that the field
+// order of the JSON is fixed and reads like Gigya's own output; omitempty
+// marks the fields that Gigya leaves out when they are unset, while flags
+// such as isVerified are always present.
 
 type accountDoc struct {
 	UID                        string `json:"UID"`
@@ -114,7 +114,8 @@ type hashSettings struct {
 	Salt      string `json:"salt,omitempty"`
 	Format    string `json:"format,omitempty"`
 	// URL is the remote hash service of the "custom" algorithm; the export
-	// spelling follows the Node SDK's account type (gigya.md §2.4).
+	// spelling follows the Node SDK's account type (docs/apis/gigya.md,
+	// "Password object").
 	URL string `json:"url,omitempty"`
 }
 

@@ -10,8 +10,8 @@ import (
 	"github.com/segmentio/encoding/json"
 )
 
-// sampleAccount is the illustrative account of the Gigya reference (§2.5),
-// trimmed, plus a few oddities the helpers must cope with.
+// sampleAccount is the illustrative account of docs/apis/gigya.md ("Example
+// account"), trimmed, plus a few oddities the helpers must cope with.
 const sampleAccount = `{
   "UID": "9b1f0c7e5a2d4c3e8f6a1b2c3d4e5f60",
   "created": "2019-03-14T09:26:53.589Z",

@@ -8,9 +8,9 @@ import (
 	"unicode/utf8"
 )
 
-// Auth0 converts g to the value of the custom_password_hash field of an
-// Auth0 bulk-import user (targets.md §1.3), a map ready for JSON with
-// exactly the keys Auth0 documents:
+// Auth0 converts g to the value of the custom_password_hash field of an Auth0
+// bulk-import user (docs/apis/auth0.md, "custom_password_hash"), a map ready
+// for JSON with exactly the keys Auth0 documents:
 //
 //	{"algorithm": ..., "hash": {"value": ..., "encoding": ...},
 //	 "salt": {"value": ..., "encoding": ..., "position": ...}}

@@ -14,8 +14,8 @@ import (
 var passwords = []string{"correct horse 42!", "pässwörd-日本-🔑"}
 
 // TestAuth0PublishedGigyaExample reproduces the Auth0 community article's
-// conversion of a real Gigya export (targets.md §1.3) byte for byte,
-// including its invalid salt padding "==".
+// conversion of a real Gigya export (docs/apis/auth0.md, "Gigya hashes in
+// Auth0") byte for byte, including its invalid salt padding "==".
 func TestAuth0PublishedGigyaExample(t *testing.T) {
 	g, ok, err := passhash.FromAccount(map[string]any{
 		"created":      "2024-01-28T17:20:31.188Z",

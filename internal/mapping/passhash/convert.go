@@ -75,9 +75,10 @@ func refuse(alg, target string) error {
 	return unsupported(alg, target, "unknown algorithm")
 }
 
-// pbkdf2Parts validates a Gigya PBKDF2 hash and returns its salt and
-// derived key as bytes. Gigya exports both as base64 (no format template:
-// gigya.md §2.4 "Without a format template the salt is base64").
+// pbkdf2Parts validates a Gigya PBKDF2 hash and returns its salt and derived
+// key as bytes. Gigya exports both as base64 (no format template:
+// docs/apis/gigya.md, "Hash algorithms and format templates": without a
+// format template the salt is base64).
 func pbkdf2Parts(g Gigya, alg, target string) (salt, key []byte, err error) {
 	switch {
 	case g.Hash == "":

@@ -11,7 +11,10 @@
 // wrong guess would make every affected login fail silently; a refusal lets
 // the pipeline migrate the user without the hash and flag a password reset.
 //
-// # Gigya's export (gigya.md §2.4)
+// # Gigya's export
+//
+// See docs/apis/gigya.md, "Password object" and "Hash algorithms and
+// format templates".
 //
 //	password: {hash, hashSettings: {algorithm, rounds, salt, format}, created}
 //

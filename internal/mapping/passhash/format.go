@@ -24,10 +24,11 @@ type affix struct {
 // "$salt" case-sensitively; every other character, including a "$" that
 // starts neither, is literal text. This is how Gigya's own validator tool
 // (PHP str_replace) and our sample generator read it, and it is the only
-// reading under which "wikipedia$salt$password" (gigya.md §2.4) means what it
+// reading under which "wikipedia$salt$password" (Gigya's own example: see
+// docs/apis/gigya.md, "Hash algorithms and format templates") means what it
 // says. The result is UTF-8 text; UTF-8 of a concatenation is the
-// concatenation of the UTF-8 encodings, so folding the constant text into
-// a salt is exact.
+// concatenation of the UTF-8 encodings, so folding the constant text into a
+// salt is exact.
 //
 // Reasons never quote the template: its constant text can be a site-wide
 // pepper.

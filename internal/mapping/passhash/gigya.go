@@ -8,7 +8,8 @@ import (
 )
 
 // Gigya algorithm names (hashSettings.algorithm, lower-cased), as listed for
-// accounts.importFullAccount in gigya.md §2.4.
+// accounts.importFullAccount (docs/apis/gigya.md, "Hash algorithms and
+// format templates").
 const (
 	AlgPBKDF2          = "pbkdf2" // PBKDF2 with HMAC-SHA1
 	AlgPBKDF2SHA256    = "pbkdf2_sha256"
@@ -32,8 +33,9 @@ const (
 //
 //	password: {hash, compoundHash, hashSettings: {algorithm, rounds, salt, format, binaryFormat, url}, created}
 //
-// (gigya.md §2.4; compoundHash and binaryFormat come from the Node SDK's
-// account type). Only the fields a conversion needs are kept.
+// (docs/apis/gigya.md, "Password object"; compoundHash and binaryFormat come
+// from the Node SDK's account type). Only the fields a conversion needs are
+// kept.
 type Gigya struct {
 	// Hash is password.hash exactly as exported: standard base64 of the
 	// digest or derived key for digest and pbkdf2 algorithms, or a full MCF
@@ -49,8 +51,9 @@ type Gigya struct {
 	// Salt is hashSettings.salt exactly as exported. Its meaning depends on
 	// Format: without a format it is base64 of the salt bytes (pbkdf2); with
 	// a format that contains "$salt" it is clear text, spliced into the
-	// template as is (gigya.md §2.4: "With $salt the salt is clear text, not
-	// base64").
+	// template as is (Gigya: with "$salt" in the format the salt "should be
+	// clear text, not BASE64-encoded"; docs/apis/gigya.md, "Hash algorithms
+	// and format templates").
 	Salt string
 	// Format is hashSettings.format, the pwHashFormat template that merges
 	// the clear-text password ("$password") and salt ("$salt") with constant

@@ -21,8 +21,9 @@ import (
 )
 
 // The helpers below play Gigya: they hash a known password the way
-// gigya.md §2.4 describes, using nothing from package passhash, so that a
-// conversion can be checked end to end against auth0verify.
+// docs/apis/gigya.md ("Hash algorithms and format templates") describes,
+// using nothing from package passhash, so that a conversion can be checked
+// end to end against auth0verify.
 
 var gigyaDigests = map[string]func() hash.Hash{
 	"md5": md5.New, "sha1": sha1.New, "sha256": sha256.New, "sha512": sha512.New,

@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// LoginRadius field names of the bulk migration API
-// (POST https://migration.loginradius.com/v2/bulk/upsert, targets.md §2.2).
+// LoginRadius field names of the bulk migration API (POST
+// https://migration.loginradius.com/v2/bulk/upsert; docs/apis/loginradius.md,
+// "Request body").
 const (
 	// LRPasswordHash is the per-profile field "Profiles[].PasswordHash".
 	LRPasswordHash = "PasswordHash"
@@ -21,15 +22,18 @@ const (
 // returned as a map with two keys: [LRPasswordHash] (a string, per profile)
 // and [LRPasswordEncryption] (an object, per request).
 //
-// What LoginRadius documents, and what this relies on:
+// What LoginRadius documents, and what this relies on (sources in
+// docs/apis/loginradius.md, "PasswordEncryption" and "PasswordHash"):
 //
 //   - Confirmed (self-serve migration page and its API reference): the body
 //     shape {"PasswordEncryption": {...}, "Profiles": [{..., "PasswordHash"}]};
 //     the PasswordEncryption field names Type, IsPerPasswordSalt,
-//     NumberOfIteration, SaltKeyLength ("length of the salt key, in bytes")
-//     and SubKeyLength ("length of the derived key, in bytes"); "PBKDF2" as a
-//     Type value; bcrypt, scrypt, SHA1, SHA256 and PBKDF2 as supported hash
-//     families.
+//     NumberOfIteration and SaltKeyLength; "PBKDF2" as a Type value; bcrypt,
+//     scrypt, SHA1, SHA256 and PBKDF2 as supported hash families.
+//   - Only in a generated SDK reference whose repository we could not
+//     identify: SubKeyLength, and the meanings of SaltKeyLength ("length of
+//     the salt key (in bytes)") and SubKeyLength ("length of the derived key
+//     (in bytes)").
 //   - Not confirmed: the grammar of PasswordHash. The only example is
 //     "Rfc2898DeriveBytes$1000$<base64 salt>$<base64 hash>:<suffix>";
 //     this converter writes that form without the unexplained ":<suffix>".

@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// Auth0 size limits (targets.md §1.1, §1.7).
+// Auth0 size limits (docs/apis/auth0.md, "Size and length limits").
 const (
 	// Auth0ProfileSizeWarn is the size, in bytes of compact JSON, above
 	// which a user gets a profile_size warning. Auth0 limits the serialized
@@ -17,8 +17,9 @@ const (
 	// Auth0MaxUserSize is the size above which a user is a violation: the
 	// import file is limited to 500 KB, so a bigger user fits in no file.
 	Auth0MaxUserSize = 500_000
-	// Management API length limits, used for warnings only: the import
-	// job's enforcement of them is unconfirmed (targets.md §1.1).
+	// Management API length limits, used for warnings only: the import job's
+	// enforcement of them is unconfirmed (docs/apis/auth0.md, "Size and
+	// length limits").
 	auth0MaxGivenNameLen = 150
 	auth0MaxNameLen      = 300
 )
@@ -31,7 +32,7 @@ func NewAuth0(o Options) Validator { return auth0{opts: o} }
 type auth0 struct{ opts Options }
 
 // reservedAppMetadata are the app_metadata keys Auth0's import schema
-// forbids (targets.md §1.2).
+// forbids (docs/apis/auth0.md, "Reserved app_metadata keys").
 var reservedAppMetadata = map[string]struct{}{
 	"__tenant": {}, "_id": {}, "blocked": {}, "clientID": {}, "created_at": {},
 	"email_verified": {}, "email": {}, "globalClientID": {}, "global_client_id": {},
@@ -180,7 +181,8 @@ func (c *checker) wantObject(v any, p *pathNode) (map[string]any, bool) {
 // nameLength checks a profile name: a string, warned about outside the
 // Management API's limits (1 to max characters, counted as code points as
 // JSON Schema counts them). Warnings only, because whether the import job
-// enforces those limits is unconfirmed (targets.md §1.1).
+// enforces those limits is unconfirmed (docs/apis/auth0.md, "Size and length
+// limits").
 func (c *checker) nameLength(v any, p *pathNode, max int) {
 	s, ok := c.wantString(v, p)
 	if !ok {
@@ -195,7 +197,7 @@ func (c *checker) nameLength(v any, p *pathNode, max int) {
 }
 
 // passwordHashProblem checks Auth0's password_hash: "bcrypt $2a$ or $2b$
-// and have 10 saltRounds" (targets.md §1.1).
+// and have 10 saltRounds" (docs/apis/auth0.md, "User fields").
 func passwordHashProblem(s string) string {
 	variant, cost, msg := bcryptShape(s)
 	switch {
@@ -233,9 +235,9 @@ func bcryptShape(s string) (variant byte, cost int, problem string) {
 	return variant, cost, ""
 }
 
-// checkMFAFactors checks mfa_factors (targets.md §1.1): an array of 1 to 10
-// objects, each with exactly one of totp{secret}, phone{value},
-// email{value}, and nothing else at any level.
+// checkMFAFactors checks mfa_factors (docs/apis/auth0.md, "User fields"): an
+// array of 1 to 10 objects, each with exactly one of totp{secret},
+// phone{value}, email{value}, and nothing else at any level.
 func checkMFAFactors(c *checker, v any, p *pathNode) {
 	items, ok := asArray(v)
 	if !ok {

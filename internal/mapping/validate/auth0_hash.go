@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// custom_password_hash (targets.md §1.3, A0-SCHEMA). Everything wrong inside
-// it is reported under one rule, custom_password_hash_shape, with a
-// specific message. Three kinds of check:
+// custom_password_hash (docs/apis/auth0.md, "custom_password_hash" and "Hash
+// algorithms"). Everything wrong inside it is reported under one rule,
+// custom_password_hash_shape, with a specific message. Three kinds of check:
 //
 //   - the JSON schema: required algorithm and hash, no other top-level
 //     members, the enums, integer types;
@@ -16,9 +16,9 @@ import (
 //     formats (bcrypt prefixes, PHC strings, RFC 2307), hmac's digest and
 //     key, scrypt's keylen;
 //   - derived: a hash that decodes to a length its algorithm can never
-//     produce, or a hex/base64 value that does not decode, would import
-//     fine and then fail every login silently (targets.md §1.12, item 2),
-//     so it is a violation too.
+//     produce, or a hex/base64 value that does not decode, would import fine
+//     and then fail every login silently (docs/apis/auth0.md, "Known
+//     pitfalls", item 2), so it is a violation too.
 //
 // Unknown members of hash, salt, password and hash.key are not forbidden
 // by the schema (only custom_password_hash itself has additionalProperties:

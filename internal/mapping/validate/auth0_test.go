@@ -26,7 +26,7 @@ func set(u map[string]any, path string, v any) {
 }
 
 const (
-	bcrypt10    = "$2b$10$nFguVi9LsCAcvTZFKQlRKeLVydo8ETv483lkNsSFI/Wl1Rz1Ypo1K" // A0-SCHEMA: "hello", cost 10
+	bcrypt10    = "$2b$10$nFguVi9LsCAcvTZFKQlRKeLVydo8ETv483lkNsSFI/Wl1Rz1Ypo1K" // Auth0's published example: "hello", cost 10
 	gigyaPBKDF2 = "$pbkdf2-sha512$i=10000,l=20$YWJjc29tZXRoaW5n$89v2METlSkX2LKWSQGHCdE4iUkE"
 )
 
@@ -404,8 +404,9 @@ func TestAuth0Size(t *testing.T) {
 	})
 }
 
-// TestAuth0DocExamples runs every user of the A0-SCHEMA examples (custom
-// password hashes and MFA factors): all must be valid.
+// TestAuth0DocExamples runs every user of the examples of Auth0's bulk-import
+// schema page (custom password hashes and MFA factors; docs/apis/auth0.md,
+// "Published hash examples"): all must be valid.
 func TestAuth0DocExamples(t *testing.T) {
 	users := `[
 {"email":"antoinette@contoso.com","email_verified":false,"custom_password_hash":{"algorithm":"md4","hash":{"value":"AbuUujgF0pPPkJPSFRTpmA==","encoding":"base64"}}},

@@ -49,42 +49,42 @@
 //
 // # Auth0 rules
 //
-// Sources are sections of /work/shared/reference/targets.md, which cites
-// the bulk-import schema page (A0-SCHEMA) and related Auth0 documents.
+// Sources are headings of docs/apis/auth0.md, which cites Auth0's
+// bulk-import schema page and related Auth0 documents.
 // V = violation, W = warning, R = repair (when enabled in [Options]).
 //
 //	Rule id                      Sev  What                                                    Source
-//	required                     V    email present                                           §1.1 schema required
-//	type                         V    email, phone_number, user_id, username, given_name,     §1.1 schema types
+//	required                     V    email present                                           User fields (required)
+//	type                         V    email, phone_number, user_id, username, given_name,     User fields
 //	                                  family_name, name, nickname, picture, password_hash
 //	                                  strings; email_verified, phone_verified, blocked
 //	                                  booleans; app_metadata, user_metadata objects;
 //	                                  mfa_factors an array of objects
-//	additional_property          V    no top-level name outside the schema's 17; no member    §1.1 additionalProperties: false
+//	additional_property          V    no top-level name outside the schema's 17; no member    User fields (additionalProperties: false)
 //	                                  other than totp/phone/email in an mfa_factors item,
 //	                                  and only secret/value inside them
-//	format_email                 V    email and mfa email.value are addresses (see below)     §1.1 format: email
-//	e164                         V    phone_number and mfa phone.value: '+', 1-15 digits,     §1.1 pattern ^\+[0-9]{1,15}$,
-//	                                  first digit not 0 (see below)                           "E.164 incl. country code"
-//	reserved_app_metadata_key    V    none of the 18 reserved keys in app_metadata            §1.2
-//	metadata_key_chars           V/R  no '.' or '$' in any app_metadata/user_metadata key,    §1.1 (metadata best practices)
+//	format_email                 V    email and mfa email.value are addresses (see below)     User fields (format: email)
+//	e164                         V    phone_number and mfa phone.value: '+', 1-15 digits,     User fields (pattern ^\+[0-9]{1,15}$,
+//	                                  first digit not 0 (see below)                           "E.164 ... including the country code")
+//	reserved_app_metadata_key    V    none of the 18 reserved keys in app_metadata            Reserved app_metadata keys
+//	metadata_key_chars           V/R  no '.' or '$' in any app_metadata/user_metadata key,    User fields (metadata names)
 //	                                  at any depth, inside arrays too; R: replaced by '_'
 //	metadata_key_collision       V    R would rename a key onto an existing or another        ours: a repair never drops data
 //	                                  renamed key: none of them is renamed
-//	user_id_prefix               V/R  user_id does not start with "auth0|"; R strips one      §1.1, §1.12 item 8
-//	password_hash_format         V    bcrypt $2a$/$2b$, cost 10, 60-character modular crypt   §1.1 ("10 saltRounds")
-//	password_hash_exclusive      V    not both password_hash and custom_password_hash         §1.1
-//	custom_password_hash_shape   V    see below                                               §1.3
-//	array_length                 V    mfa_factors has 1 to 10 items                           §1.1 minItems/maxItems
-//	mfa_factor_shape             V    each item has exactly one member                        §1.1 maxProperties: 1 (+ours: not 0)
-//	totp_secret_base32           V    totp.secret matches ^[A-Z2-7]+$                         §1.1
+//	user_id_prefix               V/R  user_id does not start with "auth0|"; R strips one      User fields; Known pitfalls, item 8
+//	password_hash_format         V    bcrypt $2a$/$2b$, cost 10, 60-character modular crypt   User fields ("10 saltRounds")
+//	password_hash_exclusive      V    not both password_hash and custom_password_hash         User fields
+//	custom_password_hash_shape   V    see below                                               custom_password_hash; Hash algorithms
+//	array_length                 V    mfa_factors has 1 to 10 items                           User fields (minItems/maxItems)
+//	mfa_factor_shape             V    each item has exactly one member                        User fields (maxProperties: 1; ours: not 0)
+//	totp_secret_base32           V    totp.secret matches ^[A-Z2-7]+$                         User fields
 //	invalid_utf8                 V    every string and key is valid UTF-8                     ours: the encoder would alter it
 //	json_value                   V    no NaN, infinity, channel, function, cycle              ours: not encodable
-//	max_size                     V    the user is at most 500,000 bytes of JSON               §1.7 file limit 500 KB
-//	profile_size                 W    the user is at most 10,000 bytes of JSON                §1.1 10 KB profile limit
-//	length                       W    given_name/family_name 1-150, name/nickname 1-300       §1.1 Management API limits;
-//	                                  characters                                              import enforcement UNCONFIRMED
-//	ignored_property             W    unknown members of hash, salt, password, hash.key;      §1.3 (not forbidden by the schema,
+//	max_size                     V    the user is at most 500,000 bytes of JSON               Size and length limits (500 KB file)
+//	profile_size                 W    the user is at most 10,000 bytes of JSON                Size and length limits (10 KB profile)
+//	length                       W    given_name/family_name 1-150, name/nickname 1-300       Size and length limits (Management API;
+//	                                  characters                                              import enforcement UNCONFIRMED)
+//	ignored_property             W    unknown members of hash, salt, password, hash.key;      custom_password_hash (not forbidden by the schema,
 //	                                  digest/key without hmac; keylen, cost, blockSize,       ignored by Auth0: likely a typo)
 //	                                  parallelization without scrypt
 //
@@ -115,7 +115,8 @@
 //
 // The length checks are derived rather than stated by Auth0: a hash of the
 // wrong length, or a hex/base64 value that does not decode, imports fine and
-// then fails every login silently (§1.12 item 2), so it is caught here.
+// then fails every login silently (docs/apis/auth0.md, "Known pitfalls",
+// item 2), so it is caught here.
 //
 // Decisions where the documents leave room:
 //
@@ -145,19 +146,21 @@
 //
 // # LoginRadius rules
 //
-// targets.md §2 confirms little about the profile shape, so the LoginRadius
-// validator checks only that ([NewLoginRadius] lists what it left out):
+// docs/apis/loginradius.md ("Profile fields") confirms little about the
+// profile shape, so the LoginRadius validator checks only that
+// ([NewLoginRadius] lists what it left out). Sources are headings of that
+// document:
 //
 //	Rule id         Sev  What                                                       Source
-//	type            V    Email an array of objects; FirstName, LastName, Username,  §2.1, §2.2 (LR-GO test structs,
-//	                     PhoneID, PasswordHash, Uid strings; EmailVerified,         LR-NODE README, BatchUpload example)
+//	type            V    Email an array of objects; FirstName, LastName, Username,  Profile fields (Go SDK test structs,
+//	                     PhoneID, PasswordHash, Uid strings; EmailVerified,         Node SDK README, BatchUpload example)
 //	                     PhoneIDVerified booleans
-//	required        V    each Email item has Type and Value                         §2.1, §2.2 {Type, Value} shape
-//	format_email    V    each Email Value is an address (as for Auth0)              §2.1, §2.2
+//	required        V    each Email item has Type and Value                         Profile fields ({Type, Value} shape)
+//	format_email    V    each Email Value is an address (as for Auth0)              Profile fields
 //	invalid_utf8    V    every string and key is valid UTF-8                        ours
 //	json_value      V    no NaN, infinity, channel, function, cycle                 ours
-//	max_size        V    the user is at most 10 MiB of JSON                         §2.2 10 MB per request
-//	pascal_case     W    top-level names start with an upper-case letter            §2 (all documented names are
+//	max_size        V    the user is at most 10 MiB of JSON                         Request size (10 MB per request)
+//	pascal_case     W    top-level names start with an upper-case letter            Profile fields (all documented names are
 //	                                                                                PascalCase; handling of others
 //	                                                                                UNCONFIRMED)
 //

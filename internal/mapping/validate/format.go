@@ -132,10 +132,10 @@ func domainProblem(d string) string {
 }
 
 // e164Problem returns why s is not an E.164 phone number, or "". Auth0's
-// schema pattern for phone numbers is ^\+[0-9]{1,15}$ (targets.md §1.1);
-// this also rejects a 0 right after the '+', because no E.164 country code
-// starts with 0: "+0049..." is a national or 00-prefixed number that was
-// given a '+', which can never receive an SMS. That makes the check
+// schema pattern for phone numbers is ^\+[0-9]{1,15}$ (docs/apis/auth0.md,
+// "User fields"); this also rejects a 0 right after the '+', because no E.164
+// country code starts with 0: "+0049..." is a national or 00-prefixed number
+// that was given a '+', which can never receive an SMS. That makes the check
 // stricter than the schema, on purpose.
 func e164Problem(s string) string {
 	const how = " (E.164: '+', then country code and number, 1-15 digits in all, e.g. +12125550001)"
@@ -172,9 +172,9 @@ func hexLen(s string) (int, bool) {
 }
 
 // b64Len returns the number of bytes s encodes as base64. Auth0 accepts
-// "url-encoded base64" as well as standard base64 (targets.md §1.3), so
-// both alphabets are allowed, with or without '=' padding; padding, when
-// present, must be complete.
+// "url-encoded base64" as well as standard base64 (docs/apis/auth0.md,
+// "custom_password_hash"), so both alphabets are allowed, with or without '='
+// padding; padding, when present, must be complete.
 func b64Len(s string) (int, bool) {
 	core := strings.TrimRight(s, "=")
 	if pad := len(s) - len(core); pad > 2 || pad > 0 && len(s)%4 != 0 {

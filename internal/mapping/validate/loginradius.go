@@ -4,25 +4,27 @@ import (
 	"fmt"
 )
 
-// LoginRadiusMaxUserSize is the size, in bytes of compact JSON, above which
-// a LoginRadius user is a violation: the bulk migration API takes at most
-// 10 MB per request (targets.md §2.2), so a bigger user fits in none. 10 MiB
-// rather than 10,000,000 so that this never rejects a user the API would
-// take; the loader's batching uses its own measure.
+// LoginRadiusMaxUserSize is the size, in bytes of compact JSON, above which a
+// LoginRadius user is a violation: the bulk migration API takes at most 10 MB
+// per request (docs/apis/loginradius.md, "Request size"), so a bigger user
+// fits in none. 10 MiB rather than 10,000,000 so that this never rejects a
+// user the API would take; the loader's batching uses its own measure.
 const LoginRadiusMaxUserSize = 10 << 20
 
-// NewLoginRadius returns the validator for LoginRadius user profiles, as
-// sent in the Profiles array of the bulk migration API (or as the body of
-// Account Create). Its rules are deliberately few: only what targets.md §2
-// confirms. [Options] do not apply to LoginRadius and are ignored.
+// NewLoginRadius returns the validator for LoginRadius user profiles, as sent
+// in the Profiles array of the bulk migration API (or as the body of Account
+// Create). Its rules are deliberately few: only what docs/apis/loginradius.md
+// ("Profile fields") confirms. [Options] do not apply to LoginRadius and are
+// ignored.
 //
 // Confirmed, and checked:
-//   - Email is an array of {Type, Value} objects (LR-NODE README, LR-GO
-//     integration tests, the BatchUpload example): each item an object with
-//     a string Type and a string Value that is an email address.
+//   - Email is an array of {Type, Value} objects (the Node SDK's README, the
+//     Go SDK's integration tests, the BatchUpload example): each item an
+//     object with a string Type and a string Value that is an email address.
 //   - FirstName, LastName, Username, PhoneID and PasswordHash are strings;
-//     EmailVerified and PhoneIDVerified are booleans (LR-GO integration-test
-//     structs, LR-NODE README, BatchUpload example).
+//     EmailVerified and PhoneIDVerified are booleans (the Go SDK's
+//     integration-test structs, the Node SDK's README, the BatchUpload
+//     example).
 //   - Uid, when present, is a string (it is one in every response).
 //   - The user fits in one 10 MB request.
 //

@@ -85,9 +85,9 @@ type Options struct {
 	// StripAuth0Prefix turns a user_id "auth0|x" into "x" instead of
 	// reporting user_id_prefix. Auth0 prepends the connection strategy
 	// itself, so re-importing an Auth0 export unchanged produces
-	// "auth0|auth0|x" (targets.md §1.1, §1.12). Only one prefix is removed;
-	// an id that still starts with "auth0|" afterwards, or that would become
-	// empty, is reported.
+	// "auth0|auth0|x" (docs/apis/auth0.md, "Known pitfalls", item 8). Only
+	// one prefix is removed; an id that still starts with "auth0|"
+	// afterwards, or that would become empty, is reported.
 	StripAuth0Prefix bool
 }
 

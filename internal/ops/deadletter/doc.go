@@ -1,6 +1,7 @@
-// Package deadletter inspects the dead-letter stream (ETL_DEADLETTER, see
-// DESIGN §1) and sends dead letters back into the pipeline once the cause of
-// their failure is fixed.
+// Package deadletter inspects the dead-letter stream (ETL_DEADLETTER: see
+// docs/architecture.md for the stream, docs/delivery.md for dead letters) and
+// sends dead letters back into the pipeline once the cause of their failure
+// is fixed.
 //
 // The library has three operations, used by the deadletter command ([Run])
 // and by status reports:

@@ -1,15 +1,14 @@
 // Package backpressure pauses a producer while the consumers downstream of
-// the subject it writes fall behind (DESIGN §3). JetStream stores whatever
-// is published, so without it a fast extractor runs days ahead of a slow
-// loader: the streams grow towards their limits, a Gigya cursor outlives its
-// usefulness, and a mapping fix has to be replayed over more records. A
+// the subject it writes fall behind (docs/delivery.md). JetStream stores
+// whatever is published, so without it a fast extractor runs days ahead of a
+// slow loader: the streams grow towards their limits, a Gigya cursor outlives
+// its usefulness, and a mapping fix has to be replayed over more records. A
 // [Gate] polls the lag (pending + ack-pending) of every durable consumer
 // whose filter matches the producer's subjects, closes above the high-water
-// mark and opens again below the low one. Between two checks the gate
-// counts the producer's own publications on top of the lag it last saw, so
-// a fast producer closes it as soon as it may have crossed the mark, not a
-// whole interval later; the producer calls [Gate.Pass] before each
-// publication.
+// mark and opens again below the low one. Between two checks the gate counts
+// the producer's own publications on top of the lag it last saw, so a fast
+// producer closes it as soon as it may have crossed the mark, not a whole
+// interval later; the producer calls [Gate.Pass] before each publication.
 package backpressure
 
 import (

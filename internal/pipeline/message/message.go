@@ -1,7 +1,7 @@
-// Package message is the wire contract between the stages (DESIGN §1):
-// subjects, header names, deterministic message ids and dead letters.
-// Payloads stay plain JSON; all metadata travels in headers so that any NATS
-// client can read the streams.
+// Package message is the wire contract between the stages
+// (docs/architecture.md): subjects, header names, deterministic message ids
+// and dead letters. Payloads stay plain JSON; all metadata travels in headers
+// so that any NATS client can read the streams.
 package message
 
 import (

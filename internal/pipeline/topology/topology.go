@@ -63,7 +63,7 @@ type Config struct {
 	} `yaml:"versions"`
 }
 
-// Default returns the topology of DESIGN §1.
+// Default returns the topology of docs/architecture.md.
 func Default() Config {
 	week := 7 * 24 * time.Hour
 	c := Config{

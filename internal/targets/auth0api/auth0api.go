@@ -311,7 +311,8 @@ func (s *apiSink) create(ctx context.Context, req auth0.ImportRequest) (auth0.Jo
 }
 
 // hasPasswordMessage is how Auth0 refuses a custom_password_hash on upsert
-// for a user who already has a password (targets.md §1.12 item 1).
+// for a user who already has a password (docs/apis/auth0.md, "Known
+// pitfalls", item 1).
 const hasPasswordMessage = "already has password hash defined"
 
 // refused maps the job's per-user errors back to the batch's records.

@@ -1,63 +1,67 @@
 // Package auth0sim is an in-memory Auth0 tenant for tests: the parts of the
 // Management API that a bulk user import uses, and a password check that
-// proves an imported user can log in afterwards. References are sections of
-// /work/shared/reference/targets.md.
+// proves an imported user can log in afterwards. Quoted names in parentheses
+// are headings of docs/apis/auth0.md, which gives the sources.
 //
 // # Endpoints
 //
-//	POST /oauth/token                      client credentials, form or JSON (§1.9)
+//	POST /oauth/token                      client credentials, form or JSON ("Management API token")
 //	GET  /api/v2/connections?name=N        [{"id":"con_…","name":N,"strategy":"auth0"}] or []
 //	POST /api/v2/jobs/users-imports        multipart users/connection_id/upsert/external_id/
-//	                                       send_completion_email (§1.4) → 202 job
+//	                                       send_completion_email ("Create an import job") → 202 job
 //	GET  /api/v2/jobs/{id}                 status, percentage_done, time_left_seconds,
-//	                                       summary when completed (§1.5)
-//	GET  /api/v2/jobs/{id}/errors          200 array, 204, or 200 {"message"} (§1.6)
+//	                                       summary when completed ("Job status")
+//	GET  /api/v2/jobs/{id}/errors          200 array, 204, or 200 {"message"} ("Job errors")
 //
-// Every /api/v2 response carries x-ratelimit-limit, x-ratelimit-remaining
-// and x-ratelimit-reset (unix seconds) from a token bucket of Options.Burst
-// refilled at Options.Rate per second (§1.8); an empty bucket answers 429.
-// Errors use the Management API body
-// {"statusCode","error","message","errorCode"} (§1.4); /oauth/token errors
-// use {"error","error_description"}.
+// Every /api/v2 response carries x-ratelimit-limit, x-ratelimit-remaining and
+// x-ratelimit-reset (unix seconds) from a token bucket of Options.Burst
+// refilled at Options.Rate per second ("Rate limits"); an empty bucket
+// answers 429. Errors use the Management API body
+// {"statusCode","error","message","errorCode"} ("Management API errors");
+// /oauth/token errors use {"error","error_description"}.
 //
 // # Faithful
 //
 //   - 202 job body with type users_import, status pending, connection_id,
-//     connection, created_at, id (job_ + 16 alphanumerics), external_id (§1.4).
-//   - connection_id pattern ^con_[A-Za-z0-9]{16}$ → 400 invalid_body with
-//     the documented message (passing the connection name, §1.12 item 4);
-//     an unknown well-formed id → 404.
-//   - users file > 500,000 bytes → 413 (§1.7); not a JSON array of objects → 400.
+//     connection, created_at, id (job_ + 16 alphanumerics), external_id
+//     ("Create an import job").
+//   - connection_id pattern ^con_[A-Za-z0-9]{16}$ → 400 invalid_body with the
+//     documented message (passing the connection name: "Known pitfalls", item
+//     4); an unknown well-formed id → 404.
+//   - users file > 500,000 bytes → 413 ("Size and length limits"); not a JSON
+//     array of objects → 400.
 //   - at most 2 pending/processing jobs; a third → 429 with the documented
-//     "There are 2 active import users jobs..." message (§1.4, §1.12 item 6).
-//   - status goes pending → processing → completed (or failed) (§1.5);
-//     invalid users do not fail the job: they are counted in summary.failed
-//     and listed by the errors endpoint (§1.5, §1.6); 204 when there are
-//     none; hash values redacted as "*****" (password_hash, hash.value,
-//     hash.key.value, salt.value) (§1.6).
+//     "There are 2 active import users jobs..." message ("Limits and
+//     concurrency").
+//   - status goes pending → processing → completed (or failed) ("Job
+//     status"); invalid users do not fail the job: they are counted in
+//     summary.failed and listed by the errors endpoint ("Job status", "Job
+//     errors"); 204 when there are none; hash values redacted as "*****"
+//     (password_hash, hash.value, hash.key.value, salt.value) ("Job errors").
 //   - duplicates inside one file (same email, case-insensitive, or same
-//     user_id) → DUPLICATED_USER for the later ones; an existing user
-//     without upsert → DUPLICATED_USER "The user already exist and upsert
-//     parameter is false" (§1.6, §1.12 item 3).
-//   - upsert matches on email and overwrites only email_verified,
-//     given_name, family_name, name, nickname, picture, app_metadata,
-//     user_metadata (whole objects, no merge) and custom_password_hash;
-//     password_hash is ignored on upsert (§1.1, §1.7). A custom_password_hash
-//     on a user that has a password_hash or has already logged in fails the
-//     user with "A custom_password_hash was provided, but the user already
-//     has password hash defined" (§1.12 item 1).
+//     user_id) → DUPLICATED_USER for the later ones; an existing user without
+//     upsert → DUPLICATED_USER "The user already exist and upsert parameter
+//     is false" ("Job errors"; "Known pitfalls", item 3).
+//   - upsert matches on email and overwrites only email_verified, given_name,
+//     family_name, name, nickname, picture, app_metadata, user_metadata
+//     (whole objects, no merge) and custom_password_hash; password_hash is
+//     ignored on upsert ("User fields", "Upsert"). A custom_password_hash on
+//     a user that has a password_hash or has already logged in fails the user
+//     with "A custom_password_hash was provided, but the user already has
+//     password hash defined" ("Known pitfalls", item 1).
 //   - user_id is stored as "auth0|<user_id>"; an id that already carries the
-//     prefix becomes auth0|auth0|… (§1.1, §1.12 item 8).
+//     prefix becomes auth0|auth0|… ("User fields"; "Known pitfalls", item 8).
 //   - [Sim.Login]: password_hash checked with bcrypt, custom_password_hash
 //     with package auth0verify; on the first successful login with a
-//     custom_password_hash it is replaced by a bcrypt password_hash (§1.12
-//     item 2).
+//     custom_password_hash it is replaced by a bcrypt password_hash ("Known
+//     pitfalls", item 2).
 //
 // # Per-user validation
 //
 // Each user is checked with internal/mapping/validate's Auth0 validator (warnings are
 // ignored) and, when otherwise valid, its custom_password_hash is parsed
-// with auth0verify.Parse. Rule ids map to Auth0 codes from the §1.6 list:
+// with auth0verify.Parse. Rule ids map to Auth0 codes from the list under
+// "Job error codes":
 //
 //	required                                  OBJECT_REQUIRED
 //	type, json_value                          INVALID_TYPE
@@ -93,7 +97,7 @@
 //   - the rate limiter is one bucket for all /api/v2 endpoints;
 //     /oauth/token is not rate limited; no Retry-After header.
 //   - the "object" errors form of a failed job is {"message":...}; Auth0's
-//     field list is unconfirmed (§1.6).
+//     field list is unconfirmed ("Job errors").
 //
 // # Fault injection
 //

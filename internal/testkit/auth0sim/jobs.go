@@ -25,7 +25,9 @@ const (
 	statusFailed     = "failed"
 )
 
-// Messages quoted from targets.md.
+// Messages as Auth0 sends them (docs/apis/auth0.md, "Limits and concurrency",
+// "Job errors", "Create an import job", "Upsert"), except msgDupInFile, whose
+// wording is ours: Auth0 documents the error, not its text.
 const (
 	msgTooManyJobs    = "There are 2 active import users jobs, please wait until some of them are finished and try again"
 	msgDuplicated     = "The user already exist and upsert parameter is false"
@@ -236,7 +238,8 @@ func (s *Sim) run(j *job) {
 	s.stats.JobsCompleted++
 }
 
-// upsertable are the fields an upsert may change (targets.md §1.1).
+// upsertable are the fields an upsert may change (docs/apis/auth0.md, "User
+// fields").
 var upsertable = []string{"email_verified", "given_name", "family_name", "name", "nickname", "picture", "app_metadata", "user_metadata"}
 
 func (s *Sim) processLocked(j *job) {
@@ -266,7 +269,8 @@ func (s *Sim) processLocked(j *job) {
 				if existing != nil && !j.upsert {
 					errs = append(errs, userError{Code: "DUPLICATED_USER", Message: msgDuplicated})
 				} else if existing != nil {
-					// Upsert matches on email only (§1.4): a user_id
+					// Upsert matches on email only
+					// (docs/apis/auth0.md, "Upsert"): a user_id
 					// taken by another email is a conflict.
 					errs = append(errs, userError{Code: "CONFLICT", Message: "The user_id is already used by another user"})
 				}
@@ -307,7 +311,7 @@ func (s *Sim) findByUserIDLocked(uid string) *storedUser {
 func (s *Sim) insertLocked(u map[string]any, key string) {
 	d := maps.Clone(u)
 	if uid, ok := d["user_id"].(string); ok {
-		d["user_id"] = "auth0|" + uid // prepended by the strategy (§1.1)
+		d["user_id"] = "auth0|" + uid // prepended by the connection strategy
 	} else {
 		d["user_id"] = "auth0|" + strings.ToLower(randAlnum(24))
 	}
@@ -331,14 +335,15 @@ func (s *Sim) upsertLocked(existing *storedUser, u map[string]any) (userError, b
 	}
 	for _, f := range upsertable {
 		if v, ok := u[f]; ok {
-			existing.data[f] = v // overwrite, no merge (§1.1)
+			existing.data[f] = v // overwrite, no merge (Auth0 does not merge metadata)
 		}
 	}
 	existing.data["updated_at"] = s.opts.Clock().UTC().Format(time.RFC3339Nano)
 	return userError{}, true
 }
 
-// ruleCode maps internal/mapping/validate rule ids to Auth0 error codes (§1.6 list).
+// ruleCode maps internal/mapping/validate rule ids to Auth0 error codes
+// (docs/apis/auth0.md, "Job error codes").
 func ruleCode(rule string, u map[string]any) string {
 	switch rule {
 	case validate.RuleRequired:
@@ -369,7 +374,9 @@ func (s *Sim) userErrors(u map[string]any) []userError {
 	res := s.validator.Validate(u)
 	for _, v := range res.Violations {
 		if v.Rule == validate.RuleUserIDPrefix {
-			continue // Auth0 accepts it and stores auth0|auth0|... (§1.12 item 8)
+			// Auth0 accepts it and stores auth0|auth0|... (docs/apis/auth0.md,
+			// "Known pitfalls", item 8).
+			continue
 		}
 		errs = append(errs, userError{Code: ruleCode(v.Rule, u), Message: v.Message, Path: v.Path})
 	}
@@ -384,7 +391,8 @@ func (s *Sim) userErrors(u map[string]any) []userError {
 
 const redacted = "*****"
 
-// redact copies u with hash values replaced by "*****" (§1.6).
+// redact copies u with hash values replaced by "*****", as Auth0's job errors
+// do.
 func redact(u map[string]any) map[string]any {
 	d := maps.Clone(u)
 	if _, ok := d["password_hash"]; ok {
@@ -527,7 +535,7 @@ func deepCopy(m map[string]any) map[string]any {
 // password_hash with bcrypt, custom_password_hash with auth0verify. A user
 // without a hash (or unknown) gets false. On the first successful login
 // with a custom_password_hash the hash is replaced by a bcrypt
-// password_hash, as Auth0 does (§1.12 item 2).
+// password_hash, as Auth0 does (docs/apis/auth0.md, "Known pitfalls", item 2).
 func (s *Sim) Login(email, password string) (bool, error) {
 	s.mu.Lock()
 	su, ok := s.users[strings.ToLower(email)]

@@ -42,17 +42,21 @@ type Options struct {
 	// Default 10 × JobDuration.
 	SlowJobDuration time.Duration
 	// MaxConcurrentJobs is how many import jobs may be pending or
-	// processing at once (targets.md §1.4). Default 2.
+	// processing at once (docs/apis/auth0.md, "Limits and concurrency").
+	// Default 2.
 	MaxConcurrentJobs int
 	// Rate is the token-bucket refill rate of the Management API in
-	// requests per second, Burst the bucket size (targets.md §1.8).
+	// requests per second, Burst the bucket size (docs/apis/auth0.md, "Rate
+	// limits").
 	// Defaults 1000 and 1000 (generous). A negative Rate disables refill.
 	Rate  float64
 	Burst int
-	// MaxFileSize is the users file limit in bytes (§1.7). Default 500,000.
+	// MaxFileSize is the users file limit in bytes (Auth0's 500 KB). Default
+	// 500,000.
 	MaxFileSize int
 	// FailedJobErrorsObject makes the errors endpoint of a job failed as a
-	// whole answer 200 with {"message":...} instead of 204 (§1.6).
+	// whole answer 200 with {"message":...} instead of 204
+	// (docs/apis/auth0.md, "Job errors").
 	FailedJobErrorsObject bool
 	// Clock is used for token expiry, the rate limiter and timestamps.
 	// Default time.Now. Job progress always uses real time.
@@ -93,7 +97,7 @@ type Stats struct {
 type storedUser struct {
 	data map[string]any
 	// loggedIn is set once the user logged in; a custom_password_hash is
-	// then replaced by a bcrypt password_hash (§1.12 item 2).
+	// then replaced by a bcrypt password_hash, as Auth0 does.
 	loggedIn bool
 }
 
@@ -259,7 +263,8 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// apiError is the Management API error body (targets.md §1.4).
+// apiError is the Management API error body (docs/apis/auth0.md, "Management
+// API errors").
 type apiError struct {
 	StatusCode int    `json:"statusCode"`
 	Error      string `json:"error"`
@@ -334,8 +339,8 @@ func (s *Sim) refillLocked(now time.Time) {
 	s.bucketAt = now
 }
 
-// setRateHeadersLocked writes the §1.8 headers; reset is the unix second at
-// which the next request becomes available.
+// setRateHeadersLocked writes the x-ratelimit-* headers; reset is the unix
+// second at which the next request becomes available.
 func (s *Sim) setRateHeadersLocked(w http.ResponseWriter, remaining int) {
 	now := s.opts.Clock()
 	reset := now

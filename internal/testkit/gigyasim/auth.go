@@ -26,9 +26,9 @@ func secretEqual(got, want string) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
-// authenticate checks the credentials of a request (gigya.md §1.3): the
-// apiKey, then either the bearer JWT or the form's userKey+secret /
-// partner secret.
+// authenticate checks the credentials of a request (docs/apis/gigya.md,
+// "Authentication"): the apiKey, then either the bearer JWT or the form's
+// userKey+secret / partner secret.
 func (s *Sim) authenticate(r *http.Request, form url.Values) *gerr {
 	if k := form.Get("apiKey"); k == "" || k != s.opts.APIKey {
 		if k == "" {

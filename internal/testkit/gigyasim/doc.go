@@ -1,8 +1,8 @@
 // Package gigyasim is an in-memory simulator of a SAP Customer Data Cloud
 // (Gigya) site. It serves accounts.search and accounts.login over HTTP so
-// that the extractor (cursor paging) and just-in-time migration (logins)
-// can be tested without a Gigya tenant. Section numbers (§) refer to
-// shared/reference/gigya.md.
+// that the extractor (cursor paging) and just-in-time migration (logins) can
+// be tested without a Gigya tenant. Quoted names in parentheses are headings
+// of docs/apis/gigya.md, which gives the sources.
 //
 // # Usage
 //
@@ -18,64 +18,73 @@
 //
 // # Simulated faithfully
 //
-//   - Transport (§1.2): POST, application/x-www-form-urlencoded, HTTP 200
-//     with the error in the body; httpStatusCodes=true mirrors statusCode
-//     in the HTTP status. Every response carries callId, errorCode,
-//     apiVersion 2, statusCode, statusReason and time (RFC 3339, ms);
-//     errors add errorMessage and errorDetails (§1.6). statusCode is the
-//     first three digits of errorCode (403048 → 403).
-//   - Authentication (§1.3): apiKey + partner secret; apiKey + userKey +
-//     secret; Authorization: Bearer JWT (RS256, header kid = userKey,
-//     payload iat/jti), verified against the userKey's RSA public key, iat
-//     at most 5 minutes old and at most 1 minute ahead. Errors: missing or
-//     wrong apiKey 400093; wrong secret or JWT signature 403003; unknown
-//     userKey (form or kid), or a kid without a public key, 403005; JWT iat
-//     out of range 403002; malformed JWT 400006; no credentials at all
-//     400002. Plain HTTP is accepted (no 403006).
-//   - accounts.search parameters (§1.4): query + openCursor=true on the
-//     first request, cursorId afterwards, accountTypes (full default, lite,
-//     full,lite), timeout (ms, default 20000, clamped to 60000).
-//   - Responses (§1.6): results, objectsCount (this page), totalCount (all
-//     matches), nextCursorId while rows remain and absent on the last page.
-//   - Page size (§1.7): 300 without LIMIT; LIMIT is the page size and is
-//     clamped to 1000 (both configurable: DefaultPageSize, MaxPageSize).
-//   - Cursors (§1.4): every page gets a new nextCursorId; a cursorId names a
-//     position, so resending one (a client retry) answers the same page and
-//     the same nextCursorId. A cursor idle longer than CursorTTL (default 5
-//     minutes) expires. An open cursor is a point-in-time snapshot, like an
-//     Elasticsearch scroll: it keeps returning the accounts (and versions)
-//     that matched when the query ran, even after Put, Update or Delete.
-//   - Encrypted fields (§1.5): profile.email only takes = and !=.
-//   - Rate limit (§1.9): SearchRate / LoginRate calls per second per apiKey
-//     (token bucket, burst max(1, rate)); beyond it errorCode 403048
+//   - Transport ("Transport and response envelope"): POST,
+//     application/x-www-form-urlencoded, HTTP 200 with the error in the body;
+//     httpStatusCodes=true mirrors statusCode in the HTTP status. Every
+//     response carries callId, errorCode, apiVersion 2, statusCode,
+//     statusReason and time (RFC 3339, ms); errors add errorMessage and
+//     errorDetails. statusCode is the first three digits of errorCode
+//     (403048 → 403).
+//   - Authentication ("Authentication"): apiKey + partner secret; apiKey +
+//     userKey + secret; Authorization: Bearer JWT (RS256, header kid =
+//     userKey, payload iat/jti), verified against the userKey's RSA public
+//     key, iat at most 5 minutes old and at most 1 minute ahead. Errors:
+//     missing or wrong apiKey 400093; wrong secret or JWT signature 403003;
+//     unknown userKey (form or kid), or a kid without a public key, 403005;
+//     JWT iat out of range 403002; malformed JWT 400006; no credentials at
+//     all 400002. Plain HTTP is accepted (no 403006).
+//   - accounts.search parameters ("Search parameters"): query +
+//     openCursor=true on the first request, cursorId afterwards, accountTypes
+//     (full default, lite, full,lite), timeout (ms, default 20000, clamped to
+//     60000).
+//   - Responses ("Search responses"): results, objectsCount (this page),
+//     totalCount (all matches), nextCursorId while rows remain and absent on
+//     the last page.
+//   - Page size ("Page size and limits"): 300 without LIMIT; LIMIT is the
+//     page size and is clamped to 1000 (both configurable: DefaultPageSize,
+//     MaxPageSize).
+//   - Cursors ("Search cursors"): every page gets a new nextCursorId; a
+//     cursorId names a position, so resending one (a client retry) answers
+//     the same page and the same nextCursorId. A cursor idle longer than
+//     CursorTTL (default 5 minutes) expires. An open cursor is a
+//     point-in-time snapshot, like an Elasticsearch scroll: it keeps
+//     returning the accounts (and versions) that matched when the query ran,
+//     even after Put, Update or Delete.
+//   - Encrypted fields ("Query language"): profile.email only takes = and !=.
+//   - Rate limit ("Rate limits"): SearchRate / LoginRate calls per second per
+//     apiKey (token bucket, burst max(1, rate)); beyond it errorCode 403048
 //     "Api rate limit exceeded", statusCode 403, statusReason Forbidden,
-//     counted in Stats.RateLimited. No Retry-After header (none is documented).
-//   - Account object (§2): the stored JSON is internal/gigya/sample's, returned as is
-//     by SELECT *. lastUpdatedTimestamp is unique: sample values are kept,
-//     and the rare ties are broken by moving the larger UID up 1 ms
-//     (lastUpdated rewritten to match). Put, Update and successful logins
-//     set lastUpdated/lastUpdatedTimestamp to now, but always above every
-//     stored value, so incremental extraction by lastUpdatedTimestamp is
-//     well defined. Deleted accounts disappear from new searches (§1.5).
-//   - accounts.login (§3): loginID (an email in loginIDs.emails,
-//     loginIDs.unverifiedEmails or profile.email of a full account,
-//     case-insensitive) and password; include selects the account sections
-//     (default profile,data; unknown values 400006); sessionInfo is
-//     {sessionToken, sessionSecret} for targetEnv=mobile and
+//     counted in Stats.RateLimited. No Retry-After header (none is
+//     documented).
+//   - Account object ("The account object"): the stored JSON is
+//     internal/gigya/sample's, returned as is by SELECT *.
+//     lastUpdatedTimestamp is unique: sample values are kept, and the rare
+//     ties are broken by moving the larger UID up 1 ms (lastUpdated rewritten
+//     to match). Put, Update and successful logins set
+//     lastUpdated/lastUpdatedTimestamp to now, but always above every stored
+//     value, so incremental extraction by lastUpdatedTimestamp is well
+//     defined. Deleted accounts disappear from new searches ("Query
+//     language").
+//   - accounts.login ("accounts.login", "Login answers"): loginID (an email
+//     in loginIDs.emails, loginIDs.unverifiedEmails or profile.email of a
+//     full account, case-insensitive) and password; include selects the
+//     account sections (default profile,data; unknown values 400006);
+//     sessionInfo is {sessionToken, sessionSecret} for targetEnv=mobile and
 //     {cookieName: glt_<apiKey>, cookieValue} otherwise. Outcomes: wrong
 //     password or unknown loginID 403042 "invalid loginID or password";
-//     correct password on isActive=false 403041; on isRegistered=false
-//     206001 with regToken; on isVerified=false with RequireVerification
-//     206002 with regToken; LockoutAfter consecutive failures (default 5)
-//     lock the account for LockoutFor (default 5 minutes): every attempt
-//     then answers 403120 with lockedUntil. A successful login bumps
-//     lastLogin(Timestamp) and lastUpdated(Timestamp) as Gigya does (§1.8);
+//     correct password on isActive=false 403041; on isRegistered=false 206001
+//     with regToken; on isVerified=false with RequireVerification 206002 with
+//     regToken; LockoutAfter consecutive failures (default 5) lock the
+//     account for LockoutFor (default 5 minutes): every attempt then answers
+//     403120 with lockedUntil. A successful login bumps lastLogin(Timestamp)
+//     and lastUpdated(Timestamp) as Gigya does ("Incremental extraction");
 //     KeepTimestampsOnLogin turns that off.
-//   - Password verification follows §2.4 and is written independently of
-//     internal/gigya/sample: pbkdf2 (HMAC-SHA1), pbkdf2_sha256, pbkdf2_sha512 (base64
-//     salt, rounds, key length = hash length); md5, sha1, sha256, sha512
-//     unsalted or with a format template ($password, $salt, clear-text salt,
-//     expanded in one pass); bcrypt via golang.org/x/crypto/bcrypt.
+//   - Password verification follows "Hash algorithms and format templates"
+//     and is written independently of internal/gigya/sample: pbkdf2
+//     (HMAC-SHA1), pbkdf2_sha256, pbkdf2_sha512 (base64 salt, rounds, key
+//     length = hash length); md5, sha1, sha256, sha512 unsalted or with a
+//     format template ($password, $salt, clear-text salt, expanded in one
+//     pass); bcrypt via golang.org/x/crypto/bcrypt.
 //
 // # Query subset
 //
@@ -111,39 +120,42 @@
 // [Sim.Inject] arms a [Fault] for the next n matching requests; options
 // narrow it ([OnSearch], [OnLogin], [OnMethod], [OnCursorRequests],
 // [OnQueryRequests], [AfterMatches]) or parameterise it ([WithDelay]).
-// Faults: HTTP500 (HTTP 500, HTML body), GigyaGeneral500001,
-// Timeout504001, RateLimited (403048), Slow (delay; beyond the timeout
-// parameter it becomes 504001), Truncated (executes, then sends half the
-// body), ExpireCursor (expires the request's cursor: 400006), and
-// SpuriousCursor (a nextCursorId on the last page whose fetch returns 0
-// results, §1.6). [Sim.Stats] counts requests, errors by code, pages,
-// rate-limit rejections and fired faults.
+// Faults: HTTP500 (HTTP 500, HTML body), GigyaGeneral500001, Timeout504001,
+// RateLimited (403048), Slow (delay; beyond the timeout parameter it becomes
+// 504001), Truncated (executes, then sends half the body), ExpireCursor
+// (expires the request's cursor: 400006), and SpuriousCursor (a nextCursorId
+// on the last page whose fetch returns 0 results: "Search responses").
+// [Sim.Stats] counts requests, errors by code, pages, rate-limit rejections
+// and fired faults.
 //
-// # Choices where gigya.md is UNCONFIRMED
+// # Choices where docs/apis/gigya.md marks Gigya's behaviour unconfirmed
 //
-//   - Expired or unknown cursorId: errorCode 400006, errorMessage
-//     "Invalid parameter value", errorDetails "invalid cursorId" (§1.10, §6).
-//     Idle time counts per query: using any cursorId of a query keeps all
-//     of its ids alive.
+//   - Expired or unknown cursorId: errorCode 400006, errorMessage "Invalid
+//     parameter value", errorDetails "invalid cursorId" ("Search cursors").
+//     Idle time counts per query: using any cursorId of a query keeps all of
+//     its ids alive.
 //   - query and cursorId together: 400006 (not 400001).
 //   - openCursor sent again with a cursorId is ignored.
-//   - Maximum LIMIT (§1.7): 1000 with or without openCursor; the default
-//     page without LIMIT is 300. LIMIT 0 with openCursor is 400006.
+//   - Maximum LIMIT ("Page size and limits"): 1000 with or without
+//     openCursor; the default page without LIMIT is 300. LIMIT 0 with
+//     openCursor is 400006.
 //   - SELECT * returns the whole stored account, password, identities,
-//     loginIDs and emails included (§2.1 leaves open what search returns).
+//     loginIDs and emails included ("Account fields" leaves open what search
+//     returns).
 //   - Full accounts without hasFullAccount (all generated ones) count as
 //     hasFullAccount=true and hasLiteAccount=false.
-//   - accounts.login on an unknown loginID answers 403042, not 403047 (§6).
+//   - accounts.login on an unknown loginID answers 403042, not 403047 ("Login
+//     answers").
 //   - Hashes the simulator cannot check (md5_crypt, custom, sha512Hexa and
 //     the other import-only algorithms, a salt without a format template,
 //     digest rounds above 1) fail like a wrong password: 403042, and count
 //     towards the lockout.
 //   - The password is checked before isActive, isRegistered and isVerified:
 //     403041, 206001 and 206002 are only answered for the right password.
-//   - Lockout: the failures up to and including the one reaching
-//     LockoutAfter answer 403042; later attempts answer 403120 until
-//     lockedUntil, even with the right password. Defaults (5 failures, 5
-//     minutes) are not Gigya's documented values (there are none in §3).
+//   - Lockout: the failures up to and including the one reaching LockoutAfter
+//     answer 403042; later attempts answer 403120 until lockedUntil, even
+//     with the right password. Defaults (5 failures, 5 minutes) are not
+//     Gigya's values (Gigya documents none).
 //   - The JWT's jti is not checked for replay.
 //
 // # Simplified or not simulated
@@ -155,10 +167,10 @@
 //     querySig, OAuth2 tokens, restrictedQuery, or client-side (credential-
 //     less) calls: accounts.login without credentials answers 400002, where
 //     Gigya would treat it as a client-side call.
-//   - No search lag: writes are visible to the next query at once (Gigya
-//     has a short delay, §1.5).
+//   - No search lag: writes are visible to the next query at once (Gigya has
+//     a short delay: "Query language").
 //   - No captcha, TFA, loginMode, aToken, sessions or rehashing on login
-//     (Gigya rehashes imported passwords on first login, §2.4).
+//     (Gigya rehashes imported passwords on first login: "Password object").
 //   - Failed logins do not change the stored account (no lockedUntil in
 //     the account JSON); the lockout is kept beside it.
 //   - Put/Update rewrite the account JSON with sorted keys (values unchanged).

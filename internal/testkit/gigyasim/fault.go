@@ -39,7 +39,7 @@ const (
 	ExpireCursor
 	// SpuriousCursor adds a nextCursorId to the last page of a cursor
 	// (which normally has none); fetching it returns 0 results and no
-	// nextCursorId (gigya.md §1.6, scotthovestadt/gigya PR #6). It only
+	// nextCursorId (docs/apis/gigya.md, "Search responses"). It only
 	// matches responses that are the last page of an openCursor search.
 	SpuriousCursor
 	// RateLimited answers errorCode 403048 "Api rate limit exceeded"

@@ -17,9 +17,9 @@ type loginState struct {
 	lockedUntil time.Time
 }
 
-// includeSections maps accounts.login include values to the top-level
-// account keys they unlock (gigya.md §2.1, §3). Keys not listed here are
-// always returned.
+// includeSections maps accounts.login include values to the top-level account
+// keys they unlock (docs/apis/gigya.md, "Account fields"). Keys not listed
+// here are always returned.
 var includeSections = map[string][]string{
 	"identities-active": {"identities"},
 	"identities-all":    {"identities"},
@@ -47,7 +47,7 @@ var includeSections = map[string][]string{
 }
 
 // defaultLoginInclude is used without an include parameter (the older
-// getAccountInfo default, gigya.md §2.1).
+// getAccountInfo default: docs/apis/gigya.md, "Account fields").
 const defaultLoginInclude = "profile,data"
 
 func parseInclude(s string) (map[string]bool, *gerr) {
@@ -170,7 +170,8 @@ func (s *Sim) login(w http.ResponseWriter, c *call, form url.Values) {
 	}
 	raw := r.raw
 	if !s.opts.KeepTimestampsOnLogin {
-		// Gigya bumps lastLogin and lastUpdatedTimestamp on a login (gigya.md §1.8).
+		// Gigya bumps lastLogin and lastUpdatedTimestamp on a login
+		// (docs/apis/gigya.md, "Incremental extraction").
 		if cur, ok := s.st.byUID[r.uid]; ok {
 			ms := s.nextUpdatedLocked()
 			extra := map[string]any{

@@ -172,7 +172,7 @@ type fieldKind int
 const (
 	kNumber fieldKind = iota + 1
 	kString
-	kEmail // encrypted field: only = and != (gigya.md §1.5)
+	kEmail // encrypted field: only = and != (docs/apis/gigya.md, "Query language")
 	kBool
 )
 

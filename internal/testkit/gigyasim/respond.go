@@ -10,7 +10,8 @@ import (
 	"github.com/segmentio/encoding/json"
 )
 
-// Gigya error codes the simulator sends (gigya.md §1.10, §3).
+// Gigya error codes the simulator sends (docs/apis/gigya.md, "Error codes",
+// "Login answers").
 const (
 	codePendingRegistration = 206001
 	codePendingVerification = 206002
@@ -29,8 +30,9 @@ const (
 	codeTimeout             = 504001
 )
 
-// errorMessages are the errorMessage texts, after Gigya's response-code
-// table where it has one (GD-RC / GSE names in gigya.md).
+// errorMessages are the errorMessage texts, after Gigya's response-code table
+// where it has one (the codes and names of docs/apis/gigya.md, "Error
+// codes").
 var errorMessages = map[int]string{
 	codePendingRegistration: "Account Pending Registration",
 	codePendingVerification: "Account Pending Verification",

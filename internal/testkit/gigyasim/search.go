@@ -128,7 +128,8 @@ func (s *Sim) searchCursor(w http.ResponseWriter, c *call, id string) {
 	}
 	if !ok {
 		s.mu.Unlock()
-		// The code for an expired or unknown cursor is UNCONFIRMED (gigya.md §1.10, §6).
+		// The code for an expired or unknown cursor is UNCONFIRMED
+		// (docs/apis/gigya.md, "Search cursors").
 		s.sendError(w, c, newErr(codeInvalidParameter, "invalid cursorId"))
 		return
 	}

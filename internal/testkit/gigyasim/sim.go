@@ -30,7 +30,8 @@ const (
 	DefaultMaxPageSize  = 1000
 	DefaultLockoutAfter = 5
 	DefaultLockoutFor   = 5 * time.Minute
-	// defaultTimeoutMS and maxTimeoutMS bound the timeout parameter (gigya.md §1.4).
+	// defaultTimeoutMS and maxTimeoutMS bound the timeout parameter
+	// (docs/apis/gigya.md, "Search parameters").
 	defaultTimeoutMS = 20000
 	maxTimeoutMS     = 60000
 )
@@ -73,7 +74,7 @@ type Options struct {
 	SearchRate float64
 	LoginRate  float64
 	// DefaultPageSize is the page size without LIMIT (0: 300); MaxPageSize
-	// clamps LIMIT (0: 1000). See gigya.md §1.7.
+	// clamps LIMIT (0: 1000). See docs/apis/gigya.md, "Page size and limits".
 	DefaultPageSize int
 	MaxPageSize     int
 	// LockoutAfter is how many consecutive wrong passwords lock an account
@@ -85,7 +86,8 @@ type Options struct {
 	// whose policy requires email verification.
 	RequireVerification bool
 	// KeepTimestampsOnLogin stops a successful login from bumping
-	// lastLogin and lastUpdatedTimestamp (which Gigya does, gigya.md §1.8).
+	// lastLogin and lastUpdatedTimestamp (which Gigya does: docs/apis/gigya.md,
+	// "Incremental extraction").
 	KeepTimestampsOnLogin bool
 	// Clock is the simulator's time source (cursor TTL, JWT iat, rate
 	// limit, lockouts, timestamps); nil means time.Now.

@@ -15,7 +15,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// passwordObj is the account's password object (gigya.md §2.4).
+// passwordObj is the account's password object (docs/apis/gigya.md, "Password
+// object").
 type passwordObj struct {
 	Hash         string `json:"hash"`
 	HashSettings struct {
@@ -42,7 +43,7 @@ const (
 
 // verifyPassword checks plain against the account's password object. It is
 // written independently of internal/gigya/sample/password.go from the layouts
-// gigya.md §2.4 describes:
+// docs/apis/gigya.md describes ("Hash algorithms and format templates"):
 //
 //   - pbkdf2 (HMAC-SHA1), pbkdf2_sha256, pbkdf2_sha512: salt is base64,
 //     rounds the iteration count, the key length is the length of the

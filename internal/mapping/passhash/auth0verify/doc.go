@@ -3,10 +3,11 @@
 // first logs in.
 //
 // It is written only from Auth0's published description of the object (the
-// bulk user import schema, summarised in shared/reference/targets.md §1.3),
-// never from the converter in package passhash: it is the independent half
-// of the proof that a converted Gigya hash still logs the user in, and the
-// password check of the Auth0 simulator.
+// bulk user import schema, summarised in docs/apis/auth0.md,
+// "custom_password_hash" and "Hash algorithms"), never from the converter in
+// package passhash: it is the independent half of the proof that a converted
+// Gigya hash still logs the user in, and the password check of the Auth0
+// simulator.
 //
 // [Parse] validates an object strictly and [Hash.Verify] checks a
 // password; [Verify] does both. Validation follows the documented schema

@@ -42,11 +42,11 @@ func checkVectors(t *testing.T, vectors []vector) {
 	}
 }
 
-// TestPublishedVectors checks the examples of Auth0's bulk-import schema
-// page whose plaintexts are known (targets.md §1.3), plus published
-// vectors of the underlying primitives (RFC 6070, RFC 7914, Wikipedia's HMAC
-// examples), so that the verifier is anchored to outside data and not only
-// to hashes computed in this repository.
+// TestPublishedVectors checks the examples of Auth0's bulk-import schema page
+// whose plaintexts are known (docs/apis/auth0.md, "Published hash examples"),
+// plus published vectors of the underlying primitives (RFC 6070, RFC 7914,
+// Wikipedia's HMAC examples), so that the verifier is anchored to outside
+// data and not only to hashes computed in this repository.
 func TestPublishedVectors(t *testing.T) {
 	t.Parallel()
 	checkVectors(t, []vector{
