@@ -1,4 +1,4 @@
-package quickstart_test
+package bench
 
 import (
 	"bytes"
@@ -105,7 +105,7 @@ func mappingCost(b *testing.B, name string, src []byte, accounts [][]byte) float
 // Setup (binaries, server, input, extraction into GIGYA_ACCOUNTS) runs once;
 // each iteration maps the same accounts again from a fresh consumer.
 //
-//	go test -run '^$' -bench BenchmarkTransformerScaling -benchtime 1x ./internal/quickstart
+//	go test -run '^$' -bench BenchmarkTransformerScaling -benchtime 1x ./test/bench
 func BenchmarkTransformerScaling(b *testing.B) {
 	if testing.Short() {
 		b.Skip("end-to-end benchmark: builds and runs the binaries")

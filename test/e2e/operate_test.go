@@ -1,4 +1,4 @@
-package quickstart_test
+package e2e
 
 import (
 	"context"

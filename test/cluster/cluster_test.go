@@ -1,4 +1,4 @@
-package quickstart_test
+package cluster
 
 import (
 	"context"

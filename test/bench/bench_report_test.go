@@ -1,4 +1,4 @@
-package quickstart_test
+package bench
 
 // The benchmarks behind BENCHMARKS.md (`make bench`; DESIGN §8): the whole
 // pipeline against its transport ceiling, the transformer hop against a
@@ -12,7 +12,7 @@ package quickstart_test
 // that moves the raw payloads with nats.go's jetstream package and the
 // binaries' ack discipline (PubAck, then ack) without decoding or mapping.
 //
-//	go test -run '^$' -bench BenchmarkPipeline -benchtime 1x -count 3 ./internal/quickstart
+//	go test -run '^$' -bench BenchmarkPipeline -benchtime 1x -count 3 ./test/bench
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package quickstart_test
+package security
 
 // Security end to end (DESIGN §1: "Secrets never enter a stream or a log
 // line"): the three real binaries run with distinctive secrets (Gigya

@@ -1,4 +1,4 @@
-package quickstart_test
+package faults
 
 // TestFaults is the fault-injection suite of "Proof under faults": the three
 // real binaries run against a real JetStream server while something breaks,
@@ -93,7 +93,7 @@ var faultEnv = sync.OnceValues(func() (faultSettings, error) {
 
 // repro is the line that reruns the test named run with the same seed.
 func (s faultSettings) repro(run string) string {
-	return fmt.Sprintf("seed=%d; reproduce with GM_FAULT_SEED=%d GM_FAULT_TRIALS=%d go test -count=1 -run '%s' -v ./internal/quickstart",
+	return fmt.Sprintf("seed=%d; reproduce with GM_FAULT_SEED=%d GM_FAULT_TRIALS=%d go test -count=1 -run '%s' -v ./test/faults",
 		s.seed, s.seed, s.trials, run)
 }
 
