@@ -13,18 +13,22 @@ ACCOUNTS ?= 1000
 run:
 	$(GO) run ./internal/cmd/quickstart -bin $(BIN) -out $(OUT) -accounts $(ACCOUNTS) $(RUNFLAGS) $(INPUT)
 
+# The suites that run the binaries as processes (test/): no race build, and one package at a
+# time (-p 1), so that they do not compete for the CPU with each other.
+PROCESS_SUITES := ./test/e2e ./test/faults ./test/security ./test/cluster ./test/bench
+
 ## test: vet, then every test: unit and JetStream integration with the race detector, then the
-## end-to-end tests (internal/quickstart), which run the binaries as processes and need no race build
+## end-to-end suites (PROCESS_SUITES), which run the binaries as processes
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/internal/quickstart$$')
-	$(GO) test -count=1 ./internal/quickstart
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -vxF "$$($(GO) list $(PROCESS_SUITES))")
+	$(GO) test -count=1 -p 1 $(PROCESS_SUITES)
 
 ## test-faults: the fault-injection suite with its full trial count (GM_FAULT_TRIALS per kind, default 10;
 ## GM_FAULT_SEED=N reruns the seed a failure printed); make test runs it with 2 trials per kind
 GM_FAULT_TRIALS ?= 10
 test-faults:
-	GM_FAULT_TRIALS=$(GM_FAULT_TRIALS) $(GO) test -count=1 -timeout 60m -run '^TestFaults$$' -v ./internal/quickstart
+	GM_FAULT_TRIALS=$(GM_FAULT_TRIALS) $(GO) test -count=1 -timeout 60m -run '^TestFaults$$' -v ./test/faults
 
 ## fuzz: a short run of every fuzz test (FUZZTIME each: an exec count, or a duration such as 2m)
 FUZZTIME ?= 20000x
@@ -53,7 +57,7 @@ bench:
 	@start=$$(date +%s); : > $(BENCH_OUT); \
 	$(GO) test -run '^$$' -bench '^BenchmarkMapAuth0$$' -benchmem -count $(BENCH_COUNT) ./internal/transform 2>&1 | tee -a $(BENCH_OUT); \
 	$(GO) test -run '^$$' -bench '^(BenchmarkPipeline|BenchmarkTransformerScaling|BenchmarkExtractorGigyaRate)$$' \
-		-benchtime 1x -count $(BENCH_COUNT) -timeout 60m ./internal/quickstart 2>&1 | tee -a $(BENCH_OUT); \
+		-benchtime 1x -count $(BENCH_COUNT) -timeout 60m ./test/bench 2>&1 | tee -a $(BENCH_OUT); \
 	$(GO) run ./internal/cmd/benchreport -o BENCHMARKS.md -elapsed $$(( $$(date +%s) - start ))s $(BENCH_OUT)
 
 ## lint: formatting and vet

@@ -3,7 +3,7 @@
 // temporary store) unless one is given, runs extractor, transformer and
 // loader as processes, waits until every record has gone through, stops
 // everything it started, and summarises. `make run` uses it, and so do the
-// end-to-end tests, which is how `make run` stays tested.
+// end-to-end tests under test/, which is how `make run` stays tested.
 package quickstart
 
 import (

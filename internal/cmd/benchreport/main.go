@@ -371,7 +371,7 @@ func (r *results) sections() []section {
 	}
 	s1 := section{
 		title: "1. End to end: the three binaries against the transport ceiling",
-		how: "`BenchmarkPipeline/e2e` (internal/quickstart). Generated accounts (internal/gigya/sample, cheap password hashes) in one gzipped JSON-lines file; " +
+		how: "`BenchmarkPipeline/e2e` (test/bench). Generated accounts (internal/gigya/sample, cheap password hashes) in one gzipped JSON-lines file; " +
 			"a fresh `go tool nats-server` with its file store per run; the extractor (file source), the transformer (the default auth0 mapping) and the loader " +
 			"(auth0-file sink) as processes with their defaults. The clock runs from the extractor's start (transformer and loader already waiting) until both " +
 			"durable consumers have nothing pending or unacknowledged. The ceiling is the same three hops in pass-through processes (this test binary run as a helper; " +
@@ -397,7 +397,7 @@ func (r *results) sections() []section {
 	// 2. The transformer hop.
 	s2 := section{
 		title: "2. The transformer hop against a pass-through hop",
-		how: "`BenchmarkPipeline/transformer-hop` (internal/quickstart), on the server of the run above, whose GIGYA_ACCOUNTS holds the accounts as the extractor " +
+		how: "`BenchmarkPipeline/transformer-hop` (test/bench), on the server of the run above, whose GIGYA_ACCOUNTS holds the accounts as the extractor " +
 			"published them. Each run deletes the durable consumer and recreates USERS_MAPPED empty, starts one transformer process (defaults: GOMAXPROCS workers, " +
 			"auth0 mapping with its target validation) and stops the clock when its consumer has nothing pending or unacknowledged; then the same with the pass-through " +
 			"transformer (republishes the payload unchanged, PubAck then ack). Process start-up is inside both timings. Order alternates; ratio per pair.",
@@ -482,7 +482,7 @@ func (r *results) sections() []section {
 	// 5. Transformer scaling.
 	s5 := section{
 		title: "5. Transformer scaling: 1, 2 and 3 instances",
-		how: "`BenchmarkTransformerScaling` (internal/quickstart): 8,000 accounts in GIGYA_ACCOUNTS (in-process server), the auth0 mapping made CPU-heavy on purpose " +
+		how: "`BenchmarkTransformerScaling` (test/bench): 8,000 accounts in GIGYA_ACCOUNTS (in-process server), the auth0 mapping made CPU-heavy on purpose " +
 			"(a ~1 ms expression per record), each instance a process limited to one core (GOMAXPROCS=1, one worker), from the instances' start until their shared " +
 			"consumer is drained. Speed-up pairs each run with the instances=1 run of the same repetition.",
 		missing: "BenchmarkTransformerScaling was not run",
@@ -505,7 +505,7 @@ func (r *results) sections() []section {
 	// 6. The extractor against a rate-limited Gigya.
 	s6 := section{
 		title: "6. Extractor against a rate-limited Gigya site",
-		how: "`BenchmarkExtractorGigyaRate` (internal/quickstart): the extractor binary reads a simulated site (internal/testkit/gigyasim, 20,000 accounts, pages of 100: 200 " +
+		how: "`BenchmarkExtractorGigyaRate` (test/bench): the extractor binary reads a simulated site (internal/testkit/gigyasim, 20,000 accounts, pages of 100: 200 " +
 			"accounts.search calls, about 10 s) that allows R = 20 searches/s (token bucket, burst R; beyond it 403048), with extractor.gigya.rate = R. " +
 			"Achieved rate = (searches − 1) / (time between the first and the last search, as the simulator received them); errors = 403048 answers.",
 		missing: "BenchmarkExtractorGigyaRate was not run",

@@ -1,4 +1,4 @@
-package quickstart_test
+package bench
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping"
 	"github.com/gigya-migrate/gigya-migrate/internal/quickstart"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/test/harness"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
 	"go.yaml.in/yaml/v3"
@@ -104,12 +105,12 @@ func mappingCost(b *testing.B, name string, src []byte, accounts [][]byte) float
 // Setup (binaries, server, input, extraction into GIGYA_ACCOUNTS) runs once;
 // each iteration maps the same accounts again from a fresh consumer.
 //
-//	go test -run '^$' -bench BenchmarkTransformerScaling -benchtime 1x ./internal/quickstart
+//	go test -run '^$' -bench BenchmarkTransformerScaling -benchtime 1x ./test/bench
 func BenchmarkTransformerScaling(b *testing.B) {
 	if testing.Short() {
 		b.Skip("end-to-end benchmark: builds and runs the binaries")
 	}
-	bin, err := binaries()
+	bin, err := harness.Binaries()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func BenchmarkTransformerScaling(b *testing.B) {
 	b.Cleanup(func() {
 		if b.Failed() {
 			out, _ := os.ReadFile(logf.Name())
-			b.Logf("process logs:\n%s", lastBytes(out, 8000))
+			b.Logf("process logs:\n%s", harness.LastBytes(out, 8000))
 		}
 		logf.Close()
 	})
@@ -307,11 +308,11 @@ func resetTransformerRun(b *testing.B, js jetstream.JetStream) {
 // value computed independently.
 func checkScalingRun(b *testing.B, js jetstream.JetStream, procs []*quickstart.Proc, cpu []time.Duration, records int64, lastUpdated map[string]int64) {
 	b.Helper()
-	var sum transformerTotals
+	var sum harness.TransformerTotals
 	var cpuSum time.Duration
 	parts := make([]string, len(procs))
 	for i, p := range procs {
-		var tot transformerTotals
+		var tot harness.TransformerTotals
 		if err := p.Summary(&tot); err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package quickstart_test
+package e2e
 
 import (
 	"context"
@@ -14,17 +14,9 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/gigya/sample"
 	"github.com/gigya-migrate/gigya-migrate/internal/quickstart"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/test/harness"
 	"github.com/segmentio/encoding/json"
 )
-
-// transformerTotals is the part of a transformer's summary the tests read.
-type transformerTotals struct {
-	Consumed     int64 `json:"consumed"`
-	Mapped       int64 `json:"mapped"`
-	Duplicates   int64 `json:"duplicates"`
-	Filtered     int64 `json:"filtered"`
-	DeadLettered int64 `json:"dead_lettered"`
-}
 
 // TestEndToEndThreeTransformers runs three transformer processes on 50,000
 // accounts while the extractor publishes them; one of them is stopped with
@@ -38,31 +30,31 @@ func TestEndToEndThreeTransformers(t *testing.T) {
 	js := srv.JetStream()
 	dir := t.TempDir()
 	input, out := filepath.Join(dir, "accounts.jsonl.gz"), filepath.Join(dir, "out")
-	exp := writeInput(t, input, 50_000)
+	exp := harness.WriteInput(t, input, 50_000)
 	// One worker each, so that three instances compete on two cores.
-	p := newPipeline(t, srv.ClientURL(), out, "GM_TRANSFORMER_WORKERS=1")
+	p := harness.NewPipeline(t, srv.ClientURL(), out, "GM_TRANSFORMER_WORKERS=1")
 
-	ex := p.start("extractor", "-site", "e2e", input)
-	ld := p.start("loader")
-	trs := []*quickstart.Proc{p.start("transformer"), p.start("transformer"), p.start("transformer")}
+	ex := p.Start("extractor", "-site", "e2e", input)
+	ld := p.Start("loader")
+	trs := []*quickstart.Proc{p.Start("transformer"), p.Start("transformer"), p.Start("transformer")}
 	natstest.Eventually(t, 2*time.Minute, func() error {
-		info := consumerInfo(t, js, "GIGYA_ACCOUNTS", "transformer-auth0")
-		if info == nil || info.AckFloor.Stream < uint64(exp.lines)/3 {
+		info := harness.ConsumerInfo(t, js, "GIGYA_ACCOUNTS", "transformer-auth0")
+		if info == nil || info.AckFloor.Stream < uint64(exp.Lines)/3 {
 			return fmt.Errorf("not a third of the way yet: %+v", info)
 		}
 		return nil
 	})
-	stopGracefully(t, trs[1]) // under load: drains, acks what it holds, exits 0
-	trs = append(trs, p.start("transformer"))
-	if code := exitCode(t, ex); code != 3 {
+	harness.StopGracefully(t, trs[1]) // under load: drains, acks what it holds, exits 0
+	trs = append(trs, p.Start("transformer"))
+	if code := harness.ExitCode(t, ex); code != 3 {
 		t.Fatalf("extractor exit %d, want 3 (the broken lines)", code)
 	}
 	waitDrained(t, js)
-	stopGracefully(t, trs[0], trs[2], trs[3], ld)
+	harness.StopGracefully(t, trs[0], trs[2], trs[3], ld)
 
-	var sum transformerTotals
+	var sum harness.TransformerTotals
 	for i, tr := range trs {
-		var tot transformerTotals
+		var tot harness.TransformerTotals
 		if err := tr.Summary(&tot); err != nil {
 			t.Fatal(err)
 		}
@@ -78,35 +70,20 @@ func TestEndToEndThreeTransformers(t *testing.T) {
 	}
 	// Each record mapped by exactly one instance: the stored outputs add up
 	// to the users, whatever the redeliveries (those count as duplicates).
-	if int(sum.Mapped) != len(exp.loaded) {
-		t.Fatalf("instances stored %d mapped users in all, want %d", sum.Mapped, len(exp.loaded))
+	if int(sum.Mapped) != len(exp.Loaded) {
+		t.Fatalf("instances stored %d mapped users in all, want %d", sum.Mapped, len(exp.Loaded))
 	}
-	if sum.Consumed < int64(exp.lines-exp.extractDL) {
-		t.Fatalf("instances consumed %d in all, want at least %d", sum.Consumed, exp.lines-exp.extractDL)
+	if sum.Consumed < int64(exp.Lines-exp.ExtractDL) {
+		t.Fatalf("instances consumed %d in all, want at least %d", sum.Consumed, exp.Lines-exp.ExtractDL)
 	}
-	checkExactlyOnce(t, js, out, exp, sum.Filtered)
-	if got := mappedUIDs(t, js); len(got) != len(exp.loaded) {
-		t.Fatalf("USERS_MAPPED holds %d users, want %d", len(got), len(exp.loaded))
+	harness.CheckExactlyOnce(t, js, out, exp, sum.Filtered)
+	if got := mappedUIDs(t, js); len(got) != len(exp.Loaded) {
+		t.Fatalf("USERS_MAPPED holds %d users, want %d", len(got), len(exp.Loaded))
 	}
 }
 
 // rss is the resident set size of a process in KiB, from /proc.
-func rss(pid int) (int, error) { return procStatusKiB(pid, "VmRSS") }
-
-// procStatusKiB reads a memory field (VmRSS, VmHWM...) of
-// /proc/<pid>/status, in KiB.
-func procStatusKiB(pid int, field string) (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-		}
-	}
-	return 0, fmt.Errorf("no %s for pid %d", field, pid)
-}
+func rss(pid int) (int, error) { return harness.ProcStatusKiB(pid, "VmRSS") }
 
 // TestEndToEndBackpressure: a fast extraction of 100,000 accounts into a
 // loader throttled to 900 users/s. The producers pause at the high-water
@@ -122,14 +99,14 @@ func TestEndToEndBackpressure(t *testing.T) {
 	js := srv.JetStream()
 	dir := t.TempDir()
 	input, out := filepath.Join(dir, "accounts.jsonl.gz"), filepath.Join(dir, "out")
-	exp := writeInput(t, input, 100_000)
-	p := newPipeline(t, srv.ClientURL(), out,
+	exp := harness.WriteInput(t, input, 100_000)
+	p := harness.NewPipeline(t, srv.ClientURL(), out,
 		"GM_BACKPRESSURE_HIGH_WATER="+strconv.Itoa(high), "GM_BACKPRESSURE_LOW_WATER="+strconv.Itoa(low),
 		"GM_BACKPRESSURE_INTERVAL=200ms", "GM_LOADER_RATE="+strconv.Itoa(rate))
 
-	ex := p.start("extractor", "-site", "e2e", input)
-	tr := p.start("transformer")
-	ld := p.start("loader")
+	ex := p.Start("extractor", "-site", "e2e", input)
+	tr := p.Start("transformer")
+	ld := p.Start("loader")
 	procs := map[string]*quickstart.Proc{"extractor": ex, "transformer": tr, "loader": ld}
 
 	type sample struct {
@@ -142,8 +119,8 @@ func TestEndToEndBackpressure(t *testing.T) {
 	ctx := context.Background()
 	deadline := time.Now().Add(6 * time.Minute)
 	for {
-		raw := consumerInfo(t, js, "GIGYA_ACCOUNTS", "transformer-auth0")
-		mapped := consumerInfo(t, js, "USERS_MAPPED", "loader-auth0-file")
+		raw := harness.ConsumerInfo(t, js, "GIGYA_ACCOUNTS", "transformer-auth0")
+		mapped := harness.ConsumerInfo(t, js, "USERS_MAPPED", "loader-auth0-file")
 		if raw != nil {
 			maxLag["transformer-auth0"] = max(maxLag["transformer-auth0"], int(raw.NumPending)+raw.NumAckPending)
 		}
@@ -152,7 +129,7 @@ func TestEndToEndBackpressure(t *testing.T) {
 		}
 		s := sample{rss: map[string]int{}}
 		if mapped != nil {
-			s.progress = float64(mapped.AckFloor.Consumer) / float64(len(exp.loaded))
+			s.progress = float64(mapped.AckFloor.Consumer) / float64(len(exp.Loaded))
 		}
 		for name, proc := range procs {
 			if kb, err := rss(proc.Pid()); err == nil {
@@ -162,8 +139,8 @@ func TestEndToEndBackpressure(t *testing.T) {
 		samples = append(samples, s)
 		if !sawPause && s.progress > 0.2 {
 			// The operator's view: status names the paused producer.
-			st := p.start("transformer", "status", "-json", "-interval", "0")
-			if code := exitCode(t, st); code != 0 {
+			st := p.Start("transformer", "status", "-json", "-interval", "0")
+			if code := harness.ExitCode(t, st); code != 0 {
 				t.Fatalf("status exit %d", code)
 			}
 			var snap struct {
@@ -195,12 +172,12 @@ func TestEndToEndBackpressure(t *testing.T) {
 		case <-time.After(250 * time.Millisecond): // a sampling period, not a wait for a condition
 		}
 	}
-	if code := exitCode(t, ex); code != 3 {
+	if code := harness.ExitCode(t, ex); code != 3 {
 		t.Fatalf("extractor exit %d, want 3 (the broken lines)", code)
 	}
 	waitDrained(t, js)
-	stopGracefully(t, tr, ld)
-	checkExactlyOnce(t, js, out, exp, -1)
+	harness.StopGracefully(t, tr, ld)
+	harness.CheckExactlyOnce(t, js, out, exp, -1)
 
 	// Lag: the mark, plus what a producer publishes after its last check
 	// before it sees it: the transformer's fetch (2 workers + 512 pending) and
@@ -216,7 +193,7 @@ func TestEndToEndBackpressure(t *testing.T) {
 	if !sawPause {
 		t.Error("status never showed a paused producer")
 	}
-	b, _ := os.ReadFile(p.log.Name())
+	b, _ := os.ReadFile(p.LogPath())
 	if !strings.Contains(string(b), "back-pressure: paused") || !strings.Contains(string(b), "back-pressure: resumed") {
 		t.Error("the pause and the resume are not in the logs")
 	}
@@ -260,7 +237,7 @@ func TestEndToEndFixReplayRedrive(t *testing.T) {
 	js := srv.JetStream()
 	dir := t.TempDir()
 	input, out := filepath.Join(dir, "accounts.jsonl.gz"), filepath.Join(dir, "users.jsonl")
-	exp := writeInput(t, input, 12_000)
+	exp := harness.WriteInput(t, input, 12_000)
 	fixed := string(configs.Auth0Mapping)
 	buggy := strings.Replace(fixed, "  given_name: profile.firstName\n", "  given_name: profile.lastName\n  app_metadata.gigya_gender: upper(profile.gender)\n", 1)
 	buggy = strings.Replace(buggy, "  family_name: profile.lastName\n", "  family_name: profile.firstName\n", 1)
@@ -276,19 +253,19 @@ func TestEndToEndFixReplayRedrive(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The last GM_CONFIG wins over the pipeline's auth0-file one.
-	p := newPipeline(t, srv.ClientURL(), out, "GM_LOADER_BATCH_MAX_WAIT=100ms", "GM_CONFIG="+cfg)
+	p := harness.NewPipeline(t, srv.ClientURL(), out, "GM_LOADER_BATCH_MAX_WAIT=100ms", "GM_CONFIG="+cfg)
 	drained := func() {
 		t.Helper()
 		ctx, cancel := contextWithTimeout(2 * time.Minute)
 		defer cancel()
-		if err := waitDrainedRefs(ctx, js, "loader-jsonl"); err != nil {
+		if err := harness.WaitDrainedRefs(ctx, js, "loader-jsonl"); err != nil {
 			t.Fatalf("not drained: %v", err)
 		}
 	}
 	run := func(want []int, args ...string) *quickstart.Proc {
 		t.Helper()
-		proc := p.start("transformer", args...)
-		code := exitCode(t, proc)
+		proc := p.Start("transformer", args...)
+		code := harness.ExitCode(t, proc)
 		for _, w := range want {
 			if code == w {
 				return proc
@@ -298,10 +275,10 @@ func TestEndToEndFixReplayRedrive(t *testing.T) {
 		return nil
 	}
 
-	ex := p.start("extractor", "-site", "e2e", input)
-	ld := p.start("loader")
-	tr := p.start("transformer", "-mapping", buggyPath)
-	if code := exitCode(t, ex); code != 3 {
+	ex := p.Start("extractor", "-site", "e2e", input)
+	ld := p.Start("loader")
+	tr := p.Start("transformer", "-mapping", buggyPath)
+	if code := harness.ExitCode(t, ex); code != 3 {
 		t.Fatalf("extractor exit %d", code)
 	}
 	drained()
@@ -342,8 +319,8 @@ func TestEndToEndFixReplayRedrive(t *testing.T) {
 	buggyLoaded := sinkUsers()
 
 	// Fix: the running transformer gets the fixed mapping.
-	stopGracefully(t, tr)
-	tr = p.start("transformer")
+	harness.StopGracefully(t, tr)
+	tr = p.Start("transformer")
 	// Redrive those the bug refused...
 	rd := run([]int{0}, "deadletter", "redrive", "-stage", "transform", "-code", "mapping_failed", "-json")
 	var res struct {
@@ -371,7 +348,7 @@ func TestEndToEndFixReplayRedrive(t *testing.T) {
 		t.Fatalf("replay mapped %d and found %d duplicates, want %d and %d", sum.Mapped, sum.Duplicates, buggyLoaded, 2*redriveLoaded)
 	}
 	drained()
-	stopGracefully(t, tr, ld)
+	harness.StopGracefully(t, tr, ld)
 
 	// The sink: the last line of every user is the fixed mapping's.
 	accounts := map[string]map[string]any{}
@@ -398,11 +375,11 @@ func TestEndToEndFixReplayRedrive(t *testing.T) {
 		last[uid] = u
 		lines[uid]++
 	}
-	if len(last) != len(exp.loaded) {
-		t.Fatalf("the sink holds %d users, want %d", len(last), len(exp.loaded))
+	if len(last) != len(exp.Loaded) {
+		t.Fatalf("the sink holds %d users, want %d", len(last), len(exp.Loaded))
 	}
 	updated := 0
-	for uid := range exp.loaded {
+	for uid := range exp.Loaded {
 		u, acc := last[uid], accounts[uid]
 		if u == nil {
 			t.Fatalf("user %s missing at the sink", uid)
@@ -421,17 +398,17 @@ func TestEndToEndFixReplayRedrive(t *testing.T) {
 			updated++
 		}
 	}
-	if updated != buggyLoaded || buggyLoaded+redriveLoaded != len(exp.loaded) {
-		t.Fatalf("%d users updated, want %d; %d + %d redriven loaded, want %d users", updated, buggyLoaded, buggyLoaded, redriveLoaded, len(exp.loaded))
+	if updated != buggyLoaded || buggyLoaded+redriveLoaded != len(exp.Loaded) {
+		t.Fatalf("%d users updated, want %d; %d + %d redriven loaded, want %d users", updated, buggyLoaded, buggyLoaded, redriveLoaded, len(exp.Loaded))
 	}
 	// Reconcile: the dead letters left are the users the fixed mapping refuses too.
-	bySubject, _ := deadLetters(t, js)
-	if bySubject["etl.deadletter.transform.auth0"] != len(exp.transformDL) || bySubject["etl.deadletter.extract.e2e"] != exp.extractDL {
-		t.Fatalf("dead letters after the fix %v, want transform %d, extract %d", bySubject, len(exp.transformDL), exp.extractDL)
+	bySubject, _ := harness.DeadLetters(t, js)
+	if bySubject["etl.deadletter.transform.auth0"] != len(exp.TransformDL) || bySubject["etl.deadletter.extract.e2e"] != exp.ExtractDL {
+		t.Fatalf("dead letters after the fix %v, want transform %d, extract %d", bySubject, len(exp.TransformDL), exp.ExtractDL)
 	}
-	if exp.lines != len(last)+len(exp.transformDL)+exp.extractDL+exp.filtered {
-		t.Fatalf("extracted %d != loaded %d + dead-lettered %d + filtered %d", exp.lines, len(last), len(exp.transformDL)+exp.extractDL, exp.filtered)
+	if exp.Lines != len(last)+len(exp.TransformDL)+exp.ExtractDL+exp.Filtered {
+		t.Fatalf("extracted %d != loaded %d + dead-lettered %d + filtered %d", exp.Lines, len(last), len(exp.TransformDL)+exp.ExtractDL, exp.Filtered)
 	}
 	t.Logf("%d users: %d corrected by the replay, %d loaded after the redrive, %d still refused (no email), %d filtered",
-		len(last), updated, redriveLoaded, len(exp.transformDL), exp.filtered)
+		len(last), updated, redriveLoaded, len(exp.TransformDL), exp.Filtered)
 }

@@ -1,9 +1,8 @@
-package quickstart_test
+package cluster
 
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/gigya-migrate/gigya-migrate/internal/quickstart"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/test/harness"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -42,28 +42,6 @@ type testCluster struct {
 	log   *os.File
 }
 
-// freePorts picks n distinct free loopback ports. The routes of every node
-// name the others' ports, and a restarted node must come back on its own,
-// so they are chosen up front; another process could take one in the
-// moment between, which would show as a node that does not start.
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	var lns []net.Listener
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	for _, ln := range lns {
-		ln.Close()
-	}
-	return ports
-}
-
 func startCluster(t *testing.T) *testCluster {
 	t.Helper()
 	root, err := quickstart.ModuleRoot(context.Background())
@@ -80,7 +58,7 @@ func startCluster(t *testing.T) *testCluster {
 		t.Fatal(err)
 	}
 	c := &testCluster{t: t, bin: bin, log: log}
-	ports := freePorts(t, 6)
+	ports := harness.FreePorts(t, 6)
 	for i := range 3 {
 		c.nodes = append(c.nodes, &clusterNode{
 			name: "n" + strconv.Itoa(i+1), clientPort: ports[2*i], routePort: ports[2*i+1],
@@ -93,7 +71,7 @@ func startCluster(t *testing.T) *testCluster {
 		}
 		if t.Failed() {
 			b, _ := os.ReadFile(log.Name())
-			t.Logf("nats-server logs:\n%s", lastBytes(b, 6000))
+			t.Logf("nats-server logs:\n%s", harness.LastBytes(b, 6000))
 		}
 		log.Close()
 	})
@@ -264,13 +242,13 @@ func TestEndToEndClusterNodeLoss(t *testing.T) {
 	}
 	dir := t.TempDir()
 	input := filepath.Join(dir, "accounts.jsonl.gz")
-	exp := writeInput(t, input, 20_000)
-	binDir(t) // build before the clusters start, outside their timing
+	exp := harness.WriteInput(t, input, 20_000)
+	harness.BinDir(t) // build before the clusters start, outside their timing
 	t.Run("leader", func(t *testing.T) { clusterTrial(t, input, exp, false) })
 	t.Run("leader-then-another", func(t *testing.T) { clusterTrial(t, input, exp, true) })
 }
 
-func clusterTrial(t *testing.T, input string, exp expectation, second bool) {
+func clusterTrial(t *testing.T, input string, exp harness.Expectation, second bool) {
 	c := startCluster(t)
 	js := c.connect()
 	// The streams exist before the binaries start, as an operator would
@@ -298,13 +276,13 @@ func clusterTrial(t *testing.T, input string, exp expectation, second bool) {
 		// so the second loss lands mid-run (about 20 s of loading).
 		env = append(env, "GM_LOADER_RATE=800")
 	}
-	p := newPipeline(t, c.urls(), out, env...)
+	p := harness.NewPipeline(t, c.urls(), out, env...)
 
-	ex := p.start("extractor", "-site", "e2e", input)
-	trs := []*quickstart.Proc{p.start("transformer"), p.start("transformer")}
-	ld := p.start("loader")
+	ex := p.Start("extractor", "-site", "e2e", input)
+	trs := []*quickstart.Proc{p.Start("transformer"), p.Start("transformer")}
+	ld := p.Start("loader")
 
-	users := uint64(len(exp.loaded))
+	users := uint64(len(exp.Loaded))
 	waitLoaded := func(n uint64) {
 		t.Helper()
 		natstest.Eventually(t, 2*time.Minute, func() error {
@@ -341,34 +319,34 @@ func clusterTrial(t *testing.T, input string, exp expectation, second bool) {
 		}
 	}
 
-	if code := exitCode(t, ex); code != 3 { // 3: finished with dead letters (the broken lines)
-		t.Fatalf("extractor exit %d, want 3; its log:\n%s", code, linesOf(p.log.Name(), "extractor", 30))
+	if code := harness.ExitCode(t, ex); code != 3 { // 3: finished with dead letters (the broken lines)
+		t.Fatalf("extractor exit %d, want 3; its log:\n%s", code, linesOf(p.LogPath(), "extractor", 30))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := waitDrainedRefs(ctx, js, "loader-auth0-file"); err != nil {
+	if err := harness.WaitDrainedRefs(ctx, js, "loader-auth0-file"); err != nil {
 		for _, r := range [][2]string{{"GIGYA_ACCOUNTS", "transformer-auth0"}, {"USERS_MAPPED", "loader-auth0-file"}} {
-			if info := consumerInfo(t, js, r[0], r[1]); info != nil {
+			if info := harness.ConsumerInfo(t, js, r[0], r[1]); info != nil {
 				t.Logf("%s: pending %d, ack pending %d, redelivered %d, delivered %+v, ack floor %+v, cluster %+v",
 					r[1], info.NumPending, info.NumAckPending, info.NumRedelivered, info.Delivered, info.AckFloor, info.Cluster)
 			}
 		}
 		t.Fatalf("pipeline did not drain: %v", err)
 	}
-	stopGracefully(t, append(trs, ld)...)
+	harness.StopGracefully(t, append(trs, ld)...)
 	for _, proc := range append(trs, ex) {
 		if strings.Contains(proc.Output(), `"status":"failed"`) {
 			t.Fatalf("%s failed: %s", proc.Name, proc.Output())
 		}
 	}
 	logDeadLetterCodes(t, js)
-	checkExactlyOnce(t, js, out, exp, -1)
+	harness.CheckExactlyOnce(t, js, out, exp, -1)
 	mapped := streamInfo(t, js, "USERS_MAPPED")
 	if n := mapped.State.Msgs; n != users {
 		t.Fatalf("USERS_MAPPED holds %d messages, want %d: a retried publish was stored twice", n, users)
 	}
 	raw := streamInfo(t, js, "GIGYA_ACCOUNTS")
-	if want := uint64(exp.lines - exp.extractDL); raw.State.Msgs != want {
+	if want := uint64(exp.Lines - exp.ExtractDL); raw.State.Msgs != want {
 		t.Fatalf("GIGYA_ACCOUNTS holds %d messages, want %d", raw.State.Msgs, want)
 	}
 	// The sizing figures of the README ("Running at scale"): bytes per

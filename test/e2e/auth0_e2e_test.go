@@ -1,4 +1,4 @@
-package quickstart_test
+package e2e
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/auth0sim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/gigya-migrate/gigya-migrate/test/harness"
 	"github.com/segmentio/encoding/json"
 )
 
@@ -29,8 +29,8 @@ func TestEndToEndAuth0API(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: builds and runs the binaries")
 	}
-	gsim, gbase := secStartGigya(t, gigyasim.Options{Accounts: 2000, Seed: 8})
-	asim, _, abase := secStartAuth0(t, auth0sim.Options{JobDuration: 300 * time.Millisecond, RehashCost: 4})
+	gsim, gbase := harness.StartGigyaSim(t, gigyasim.Options{Accounts: 2000, Seed: 8})
+	asim, _, abase := harness.StartAuth0Sim(t, auth0sim.Options{JobDuration: 300 * time.Millisecond, RehashCost: 4})
 
 	// Expected users, computed without the pipeline.
 	ev := auth0Evaluator(t)
@@ -62,12 +62,12 @@ func TestEndToEndAuth0API(t *testing.T) {
 `, name, abase, upsert), 0o600)
 		return p
 	}
-	p := newPipeline(t, srv.ClientURL(), filepath.Join(dir, "unused"))
+	p := harness.NewPipeline(t, srv.ClientURL(), filepath.Join(dir, "unused"))
 
-	tr := p.start("transformer")
-	ld := p.start("loader", "-config", loaderCfg("auth0-api", false))
-	ex := p.start("extractor", "-config", exCfg)
-	if code := exitCode(t, ex); code != 0 {
+	tr := p.Start("transformer")
+	ld := p.Start("loader", "-config", loaderCfg("auth0-api", false))
+	ex := p.Start("extractor", "-config", exCfg)
+	if code := harness.ExitCode(t, ex); code != 0 {
 		t.Fatalf("extractor exit %d", code)
 	}
 	natstest.Eventually(t, 2*time.Minute, func() error {
@@ -76,24 +76,24 @@ func TestEndToEndAuth0API(t *testing.T) {
 		}
 		return ld.Signal(syscall.SIGKILL)
 	})
-	exitCode(t, ld)
+	harness.ExitCode(t, ld)
 	t.Logf("loader killed with a job running: %+v", asim.Stats())
-	ld2 := p.start("loader", "-config", loaderCfg("auth0-api", false))
+	ld2 := p.Start("loader", "-config", loaderCfg("auth0-api", false))
 	drain := func(loader string) {
 		t.Helper()
 		ctx, cancel := contextWithTimeout(3 * time.Minute)
 		defer cancel()
-		if err := waitDrainedRefs(ctx, js, loader); err != nil {
+		if err := harness.WaitDrainedRefs(ctx, js, loader); err != nil {
 			t.Fatalf("not drained: %v", err)
 		}
 	}
 	drain("loader-auth0-api")
-	stopGracefully(t, ld2)
+	harness.StopGracefully(t, ld2)
 
 	// The same run again, with upsert: a second loader replays every user.
-	up := p.start("loader", "-config", loaderCfg("upsert", true))
+	up := p.Start("loader", "-config", loaderCfg("upsert", true))
 	drain("loader-upsert")
-	stopGracefully(t, up, tr)
+	harness.StopGracefully(t, up, tr)
 
 	users := asim.Users()
 	byID := map[string]map[string]any{}
@@ -129,7 +129,7 @@ func TestEndToEndAuth0API(t *testing.T) {
 		}
 		logins++
 	}
-	bySubject, _ := deadLetters(t, js)
+	bySubject, _ := harness.DeadLetters(t, js)
 	if n := bySubject["etl.deadletter.load.auth0"]; n != 0 {
 		t.Fatalf("%d users dead-lettered by the loader: the kill, the re-sends or the upsert lost users", n)
 	}
@@ -151,8 +151,8 @@ func TestEndToEndAuth0APIJobOutlivesTheLoader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: builds and runs the binaries")
 	}
-	gsim, gbase := secStartGigya(t, gigyasim.Options{Accounts: 60, Seed: 11})
-	asim, _, abase := secStartAuth0(t, auth0sim.Options{JobDuration: 50 * time.Millisecond, SlowJobDuration: 3 * time.Second, RehashCost: 4})
+	gsim, gbase := harness.StartGigyaSim(t, gigyasim.Options{Accounts: 60, Seed: 11})
+	asim, _, abase := harness.StartAuth0Sim(t, auth0sim.Options{JobDuration: 50 * time.Millisecond, SlowJobDuration: 3 * time.Second, RehashCost: 4})
 
 	srv := natstest.Start(t)
 	js := srv.JetStream()
@@ -166,7 +166,7 @@ func TestEndToEndAuth0APIJobOutlivesTheLoader(t *testing.T) {
               connection: Username-Password-Authentication, upsert: true, poll_interval: 50ms}
   consumer: {ack_wait: 10s}
 `, abase), 0o600)
-	p := newPipeline(t, srv.ClientURL(), filepath.Join(dir, "unused"))
+	p := harness.NewPipeline(t, srv.ClientURL(), filepath.Join(dir, "unused"))
 	transformed := func() {
 		t.Helper()
 		ctx, cancel := contextWithTimeout(time.Minute)
@@ -176,20 +176,20 @@ func TestEndToEndAuth0APIJobOutlivesTheLoader(t *testing.T) {
 		}
 	}
 
-	tr := p.start("transformer")
-	if code := exitCode(t, p.start("extractor", "-config", exCfg)); code != 0 {
+	tr := p.Start("transformer")
+	if code := harness.ExitCode(t, p.Start("extractor", "-config", exCfg)); code != 0 {
 		t.Fatalf("extractor exit %d", code)
 	}
 	transformed() // every first version in one batch, one job
 	asim.Inject(auth0sim.FaultSlowJob, 1)
-	ld := p.start("loader", "-config", ldCfg)
+	ld := p.Start("loader", "-config", ldCfg)
 	natstest.Eventually(t, time.Minute, func() error {
-		if !jobsRecorded(js, asim, "auth0-api") {
+		if !harness.JobsRecorded(js, asim, "auth0-api") {
 			return fmt.Errorf("no job running and recorded yet: %+v", asim.Stats())
 		}
 		return ld.Signal(syscall.SIGKILL)
 	})
-	exitCode(t, ld)
+	harness.ExitCode(t, ld)
 	if st := asim.Stats(); st.JobsCompleted != 0 {
 		t.Fatalf("the slow job ended before the kill: %+v", st)
 	}
@@ -204,22 +204,22 @@ func TestEndToEndAuth0APIJobOutlivesTheLoader(t *testing.T) {
 		if len(changed) == 10 {
 			break
 		}
-		if err := gsim.Update(uid, func(a map[string]any) { renameAccount(a, i) }); err != nil {
+		if err := gsim.Update(uid, func(a map[string]any) { harness.RenameAccount(a, i) }); err != nil {
 			t.Fatal(err)
 		}
 		changed[uid] = fmt.Sprintf("Updated%d", i)
 	}
-	if code := exitCode(t, p.start("extractor", "-config", exCfg, "-incremental")); code != 0 {
+	if code := harness.ExitCode(t, p.Start("extractor", "-config", exCfg, "-incremental")); code != 0 {
 		t.Fatalf("incremental extractor exit %d", code)
 	}
 	transformed()
-	ld2 := p.start("loader", "-config", ldCfg)
+	ld2 := p.Start("loader", "-config", ldCfg)
 	ctx, cancel := contextWithTimeout(2 * time.Minute)
 	defer cancel()
-	if err := waitDrainedRefs(ctx, js, "loader-auth0-api"); err != nil {
+	if err := harness.WaitDrainedRefs(ctx, js, "loader-auth0-api"); err != nil {
 		t.Fatal(err)
 	}
-	stopGracefully(t, ld2, tr)
+	harness.StopGracefully(t, ld2, tr)
 	natstest.Eventually(t, time.Minute, func() error {
 		if st := asim.Stats(); st.JobsCompleted+st.JobsFailed < st.JobsCreated {
 			return fmt.Errorf("jobs still running: %+v", st)
@@ -246,45 +246,6 @@ func TestEndToEndAuth0APIJobOutlivesTheLoader(t *testing.T) {
 	}
 	raw, _ := json.Marshal(asim.Stats())
 	t.Logf("%d users in the tenant, %d changed, %d stale; simulator %s", len(byID), len(changed), stale, raw)
-}
-
-// jobsRecorded reports whether jobs run at the simulator and the loader's
-// record in etl_state (sink.<loader>.*) lists every one: a kill then leaves
-// jobs the restarted loader knows to wait for. A kill between a job's
-// creation and its record is the one gap the README names.
-func jobsRecorded(js jetstream.JetStream, asim *auth0sim.Sim, loader string) bool {
-	active := asim.ActiveJobs()
-	if len(active) == 0 {
-		return false
-	}
-	ctx, cancel := contextWithTimeout(5 * time.Second)
-	defer cancel()
-	kv, err := js.KeyValue(ctx, "etl_state")
-	if err != nil {
-		return false
-	}
-	lister, err := kv.ListKeysFiltered(ctx, "sink."+loader+".>")
-	if err != nil {
-		return false
-	}
-	recorded := map[string]bool{}
-	for key := range lister.Keys() {
-		e, err := kv.Get(ctx, key)
-		if err != nil {
-			continue
-		}
-		var ids []string
-		_ = json.Unmarshal(e.Value(), &ids)
-		for _, id := range ids {
-			recorded[id] = true
-		}
-	}
-	for _, id := range active {
-		if !recorded[id] {
-			return false
-		}
-	}
-	return true
 }
 
 // auth0Evaluator evaluates the shipped auth0 mapping, for expectations

@@ -1,4 +1,4 @@
-package quickstart_test
+package bench
 
 // The benchmarks behind BENCHMARKS.md (`make bench`; DESIGN §8): the whole
 // pipeline against its transport ceiling, the transformer hop against a
@@ -12,7 +12,7 @@ package quickstart_test
 // that moves the raw payloads with nats.go's jetstream package and the
 // binaries' ack discipline (PubAck, then ack) without decoding or mapping.
 //
-//	go test -run '^$' -bench BenchmarkPipeline -benchtime 1x -count 3 ./internal/quickstart
+//	go test -run '^$' -bench BenchmarkPipeline -benchtime 1x -count 3 ./test/bench
 
 import (
 	"bufio"
@@ -43,6 +43,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/gigya-migrate/gigya-migrate/internal/quickstart"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
+	"github.com/gigya-migrate/gigya-migrate/test/harness"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
@@ -125,7 +126,7 @@ func bmStart(b *testing.B, name, path string, args, env []string, logw io.Writer
 
 // sample records the process's VmHWM so far.
 func (p *bmProc) sample() {
-	kb, err := procStatusKiB(p.cmd.Process.Pid, "VmHWM")
+	kb, err := harness.ProcStatusKiB(p.cmd.Process.Pid, "VmHWM")
 	if err == nil && int64(kb) > p.hwm.Load() {
 		p.hwm.Store(int64(kb))
 	}
@@ -285,7 +286,7 @@ func bmLog(b *testing.B) *os.File {
 	b.Cleanup(func() {
 		if b.Failed() {
 			out, _ := os.ReadFile(f.Name())
-			b.Logf("process logs:\n%s", lastBytes(out, 8000))
+			b.Logf("process logs:\n%s", harness.LastBytes(out, 8000))
 		}
 		f.Close()
 		os.Remove(f.Name())
@@ -399,7 +400,7 @@ func bmMicros(d time.Duration, records int) float64 {
 // The server is left to owner, for a transformer-hop run on its RAW stream.
 func bmRealPipeline(b *testing.B, owner testing.TB, input string, records int, logw io.Writer) bmRun {
 	b.Helper()
-	bin, err := binaries()
+	bin, err := harness.Binaries()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -430,7 +431,7 @@ func bmRealPipeline(b *testing.B, owner testing.TB, input string, records int, l
 	ld.stop(b)
 
 	var es struct{ Read, Published, Duplicates int64 }
-	var ts transformerTotals
+	var ts harness.TransformerTotals
 	var ls struct{ Loaded, DeadLettered int64 }
 	ex.summary(b, &es)
 	tr.summary(b, &ts)
@@ -491,7 +492,7 @@ func bmTransformerHop(b *testing.B, s *bmServer, records int, pass bool, logw io
 	if pass {
 		tr = bmHelper(b, "transform", env, logw)
 	} else {
-		bin, err := binaries()
+		bin, err := harness.Binaries()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -508,7 +509,7 @@ func bmTransformerHop(b *testing.B, s *bmServer, records int, pass bool, logw io
 			b.Fatalf("pass-through transformer moved %d, want %d", sum.Count, records)
 		}
 	} else {
-		var ts transformerTotals
+		var ts harness.TransformerTotals
 		tr.summary(b, &ts)
 		if ts.Consumed != int64(records) || ts.Mapped+ts.Filtered+ts.DeadLettered != ts.Consumed {
 			b.Fatalf("transformer %+v, want %d records", ts, records)
@@ -535,7 +536,7 @@ func BenchmarkPipeline(b *testing.B) {
 	if testing.Short() {
 		b.Skip("end-to-end benchmark: builds and runs the binaries")
 	}
-	if _, err := binaries(); err != nil {
+	if _, err := harness.Binaries(); err != nil {
 		b.Fatal(err)
 	}
 	logw := bmLog(b)
@@ -654,7 +655,7 @@ func BenchmarkExtractorGigyaRate(b *testing.B) {
 		b.Skip("end-to-end benchmark: builds and runs the binaries")
 	}
 	const rate, pageSize, pages = 20, 100, 200
-	bin, err := binaries()
+	bin, err := harness.Binaries()
 	if err != nil {
 		b.Fatal(err)
 	}

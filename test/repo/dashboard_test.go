@@ -1,10 +1,11 @@
-package configs
+package repo
 
-// The tests here keep grafana-dashboard.json true to the code: every gm_*
-// metric a panel queries must be defined by a non-test Go file of the
-// module, and every gm_* metric the code defines must appear in a panel.
-// They read the Go sources as text (go/parser) rather than importing the
-// packages that define the metrics, which import this package.
+// The tests here keep configs/grafana-dashboard.json true to the code:
+// every gm_* metric a panel queries must be defined by a non-test Go file
+// of the module, and every gm_* metric the code defines must appear in a
+// panel. They read the Go sources as text (go/parser) rather than importing
+// the packages that define the metrics: they were written inside package
+// configs, which those packages import.
 
 import (
 	"bytes"
@@ -29,6 +30,9 @@ const (
 	dashboardFile = "grafana-dashboard.json"
 	// dashboardPath names the dashboard in messages, from the module root.
 	dashboardPath = "configs/" + dashboardFile
+	// dashboardLocal is the dashboard from this package's directory, where
+	// go test runs.
+	dashboardLocal = "../../" + dashboardPath
 	// dsVar is the datasource every panel must use: the __inputs entry and
 	// templating variable DS_PROMETHEUS, so the file imports cleanly and
 	// also works when provisioned as is.
@@ -97,13 +101,13 @@ var (
 func codeMetrics(t *testing.T) map[string]metricDef {
 	t.Helper()
 	codeMetricsOnce.Do(func() {
-		root, err := filepath.Abs("..")
+		root, err := filepath.Abs(filepath.Join("..", ".."))
 		if err != nil {
 			codeMetricsErr = err
 			return
 		}
 		if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-			codeMetricsErr = fmt.Errorf("the parent of configs is not the module root: %w", err)
+			codeMetricsErr = fmt.Errorf("../.. of test/repo is not the module root: %w", err)
 			return
 		}
 		codeMetricsDefs, codeMetricsErr = scanMetrics(root, t.Logf)
@@ -753,14 +757,14 @@ func report(t *testing.T, problems []string) {
 // object Grafana imports: the DS_PROMETHEUS input and variable, titles and
 // descriptions, datasources, ids and layout.
 func TestDashboardStructure(t *testing.T) {
-	report(t, structureProblems(readDashboard(t, dashboardFile)))
+	report(t, structureProblems(readDashboard(t, dashboardLocal)))
 }
 
 // TestDashboardMetricsDefined checks that every gm_* metric a panel queries
 // is defined in the code, with the suffixes its kind has.
 func TestDashboardMetricsDefined(t *testing.T) {
 	defs := codeMetrics(t)
-	d := readDashboard(t, dashboardFile)
+	d := readDashboard(t, dashboardLocal)
 	var p []string
 	for _, prob := range metricProblems(d, defs) {
 		if !strings.Contains(prob, "appears in no panel") {
@@ -774,7 +778,7 @@ func TestDashboardMetricsDefined(t *testing.T) {
 // defines appears in at least one panel.
 func TestDashboardCoversEveryMetric(t *testing.T) {
 	defs := codeMetrics(t)
-	d := readDashboard(t, dashboardFile)
+	d := readDashboard(t, dashboardLocal)
 	var p []string
 	for _, prob := range metricProblems(d, defs) {
 		if strings.Contains(prob, "appears in no panel") {
@@ -793,7 +797,7 @@ func TestDashboardCoversEveryMetric(t *testing.T) {
 // TestDashboardLabels checks that queries group, filter and name series by
 // labels their metrics have.
 func TestDashboardLabels(t *testing.T) {
-	report(t, labelProblems(readDashboard(t, dashboardFile), codeMetrics(t)))
+	report(t, labelProblems(readDashboard(t, dashboardLocal), codeMetrics(t)))
 }
 
 // TestDashboardChecksCatchDrift edits temporary copies of the dashboard and
@@ -802,7 +806,7 @@ func TestDashboardLabels(t *testing.T) {
 // without its suffix, a panel without title or datasource, broken JSON.
 func TestDashboardChecksCatchDrift(t *testing.T) {
 	defs := codeMetrics(t)
-	raw, err := os.ReadFile(dashboardFile)
+	raw, err := os.ReadFile(dashboardLocal)
 	if err != nil {
 		t.Fatal(err)
 	}

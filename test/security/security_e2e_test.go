@@ -1,4 +1,4 @@
-package quickstart_test
+package security
 
 // Security end to end (DESIGN §1: "Secrets never enter a stream or a log
 // line"): the three real binaries run with distinctive secrets (Gigya
@@ -18,14 +18,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -36,6 +34,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/auth0sim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/test/harness"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -82,7 +81,7 @@ type secProc struct {
 func secStart(t *testing.T, env []string, bin string, args ...string) *secProc {
 	t.Helper()
 	logs := &secBuffer{}
-	p, err := quickstart.Start(filepath.Join(binDir(t), bin), args, env, logs)
+	p, err := quickstart.Start(filepath.Join(harness.BinDir(t), bin), args, env, logs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,74 +118,6 @@ func (p *secProc) scrapeMetrics(t *testing.T) string {
 		return nil
 	})
 	return body
-}
-
-// secTokenRecorder serves h and records the access tokens it issues, so the
-// test can look for them too (a bearer token is a secret like any other).
-type secTokenRecorder struct {
-	h        http.Handler
-	requests atomic.Int64
-	mu       sync.Mutex
-	tokens   []string
-}
-
-type secTeeWriter struct {
-	http.ResponseWriter
-	body bytes.Buffer
-}
-
-func (w *secTeeWriter) Write(p []byte) (int, error) {
-	w.body.Write(p)
-	return w.ResponseWriter.Write(p)
-}
-
-func (r *secTokenRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	r.requests.Add(1)
-	if req.URL.Path != "/oauth/token" {
-		r.h.ServeHTTP(w, req)
-		return
-	}
-	tw := &secTeeWriter{ResponseWriter: w}
-	r.h.ServeHTTP(tw, req)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if json.Unmarshal(tw.body.Bytes(), &tok) == nil && tok.AccessToken != "" {
-		r.mu.Lock()
-		r.tokens = append(r.tokens, tok.AccessToken)
-		r.mu.Unlock()
-	}
-}
-
-func (r *secTokenRecorder) issued() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.tokens)
-}
-
-// secStartAuth0 serves a simulated tenant through a secTokenRecorder.
-func secStartAuth0(t *testing.T, opts auth0sim.Options) (*auth0sim.Sim, *secTokenRecorder, string) {
-	t.Helper()
-	sim := auth0sim.New(opts)
-	rec := &secTokenRecorder{h: sim.Handler()}
-	srv := httptest.NewServer(rec)
-	t.Cleanup(func() { srv.Close(); sim.Close() })
-	return sim, rec, srv.URL
-}
-
-// secStartGigya serves a simulated Gigya site.
-func secStartGigya(t *testing.T, opts gigyasim.Options) (*gigyasim.Sim, string) {
-	t.Helper()
-	sim, err := gigyasim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, stop, err := sim.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return sim, base
 }
 
 // secStartNATS starts a JetStream server that requires user/password
@@ -383,8 +314,8 @@ func TestSecurityNoSecretInLogsMetricsOrStreams(t *testing.T) {
 	natsPassword := "S3cr3t-nats-" + suffix
 	const natsUser = "etl-sec"
 
-	gsim, gbase := secStartGigya(t, gigyasim.Options{Accounts: 400, Seed: 404, APIKey: "3_security", Secret: gigyaSecret})
-	asim, tokens, abase := secStartAuth0(t, auth0sim.Options{ClientID: "sec-client", ClientSecret: auth0Secret, JobDuration: 100 * time.Millisecond, RehashCost: 4})
+	gsim, gbase := harness.StartGigyaSim(t, gigyasim.Options{Accounts: 400, Seed: 404, APIKey: "3_security", Secret: gigyaSecret})
+	asim, tokens, abase := harness.StartAuth0Sim(t, auth0sim.Options{ClientID: "sec-client", ClientSecret: auth0Secret, JobDuration: 100 * time.Millisecond, RehashCost: 4})
 	srv, js := secStartNATS(t, natsUser, natsPassword)
 	srvURL := srv.ClientURL() // no credentials in the URL: they come from the config and the environment
 
@@ -459,7 +390,7 @@ loader:
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := waitDrainedRefs(ctx, js, "loader-sec"); err != nil {
+	if err := harness.WaitDrainedRefs(ctx, js, "loader-sec"); err != nil {
 		t.Fatalf("not drained: %v\n%s", err, ld.output())
 	}
 	for _, p := range procs {
@@ -474,7 +405,7 @@ loader:
 			t.Fatal(err)
 		}
 		if code != 0 && code != 3 {
-			t.Fatalf("%s exit %d after SIGTERM:\n%s", p.Name, code, lastBytes([]byte(p.output()), 4000))
+			t.Fatalf("%s exit %d after SIGTERM:\n%s", p.Name, code, harness.LastBytes([]byte(p.output()), 4000))
 		}
 	}
 
@@ -483,7 +414,7 @@ loader:
 	if users := len(asim.Users()); users != want {
 		t.Fatalf("the tenant has %d users, want %d", users, want)
 	}
-	issued := tokens.issued()
+	issued := tokens.Issued()
 	if len(issued) == 0 || gsim.Stats().PagesServed == 0 {
 		t.Fatalf("the simulators were not used: %d tokens, %+v", len(issued), gsim.Stats())
 	}
@@ -555,8 +486,8 @@ func TestSecurityErrorOutputHasNoSecrets(t *testing.T) {
 	const natsUser = "etl-sec"
 	all := []secSecrets{{"a secret", []string{gigyaSecret, wrongGigya, auth0Secret, wrongAuth0, natsPassword, wrongNATS}}}
 
-	gsim, gbase := secStartGigya(t, gigyasim.Options{Accounts: 20, Seed: 405, APIKey: "3_security", Secret: gigyaSecret})
-	_, tokens, abase := secStartAuth0(t, auth0sim.Options{ClientID: "sec-client", ClientSecret: auth0Secret})
+	gsim, gbase := harness.StartGigyaSim(t, gigyasim.Options{Accounts: 20, Seed: 405, APIKey: "3_security", Secret: gigyaSecret})
+	_, tokens, abase := harness.StartAuth0Sim(t, auth0sim.Options{ClientID: "sec-client", ClientSecret: auth0Secret})
 	srv, _ := secStartNATS(t, natsUser, natsPassword)
 	dir := t.TempDir()
 	base := []string{"NATS_URL=" + srv.ClientURL(), "GM_NATS_USER=" + natsUser, "GM_NATS_PASSWORD=" + natsPassword,
@@ -565,10 +496,10 @@ func TestSecurityErrorOutputHasNoSecrets(t *testing.T) {
 		t.Helper()
 		code, err := p.Wait(within)
 		if err != nil {
-			t.Fatalf("%v\n%s", err, lastBytes([]byte(p.output()), 3000))
+			t.Fatalf("%v\n%s", err, harness.LastBytes([]byte(p.output()), 3000))
 		}
 		if code == 0 {
-			t.Fatalf("%s exit 0 with a wrong credential:\n%s", p.Name, lastBytes([]byte(p.output()), 3000))
+			t.Fatalf("%s exit 0 with a wrong credential:\n%s", p.Name, harness.LastBytes([]byte(p.output()), 3000))
 		}
 		secFindLeaks(t, p.Name+"'s output", p.output(), all...)
 		t.Logf("%s exit %d: %s", p.Name, code, secLastLine(p.output()))
@@ -587,9 +518,9 @@ func TestSecurityErrorOutputHasNoSecrets(t *testing.T) {
 		cfg := filepath.Join(dir, "auth0.yaml")
 		os.WriteFile(cfg, fmt.Appendf(nil, "loader:\n  name: wrong\n  sink:\n    type: auth0-api\n    options: {base_url: %q, allow_http: true, client_id: sec-client, client_secret: %q, connection: Username-Password-Authentication}\n",
 			abase, wrongAuth0), 0o600)
-		before := tokens.requests.Load()
+		before := tokens.Requests()
 		failing(t, secStart(t, append(base, "GM_CONFIG="+cfg), "loader"), time.Minute)
-		if tokens.requests.Load() == before {
+		if tokens.Requests() == before {
 			t.Fatal("the loader did not reach Auth0: the test proves nothing")
 		}
 	})
@@ -604,7 +535,7 @@ func TestSecurityErrorOutputHasNoSecrets(t *testing.T) {
 			p := secStart(t, env, bin)
 			failing(t, p, 30*time.Second)
 			if !strings.Contains(strings.ToLower(p.output()), "authorization") {
-				t.Errorf("%s does not say the NATS credentials were refused:\n%s", bin, lastBytes([]byte(p.output()), 2000))
+				t.Errorf("%s does not say the NATS credentials were refused:\n%s", bin, harness.LastBytes([]byte(p.output()), 2000))
 			}
 		}
 	})
@@ -659,8 +590,8 @@ func TestSecurityPlainHTTPRefused(t *testing.T) {
 	suffix := secRandom(t)
 	gigyaSecret, auth0Secret := "S3cr3t-gigya-"+suffix, "S3cr3t-auth0-"+suffix
 	all := []secSecrets{{"a secret", []string{gigyaSecret, auth0Secret}}}
-	gsim, gbase := secStartGigya(t, gigyasim.Options{Accounts: 10, Seed: 406, APIKey: "3_security", Secret: gigyaSecret})
-	_, tokens, abase := secStartAuth0(t, auth0sim.Options{ClientID: "sec-client", ClientSecret: auth0Secret})
+	gsim, gbase := harness.StartGigyaSim(t, gigyasim.Options{Accounts: 10, Seed: 406, APIKey: "3_security", Secret: gigyaSecret})
+	_, tokens, abase := harness.StartAuth0Sim(t, auth0sim.Options{ClientID: "sec-client", ClientSecret: auth0Secret})
 	srv := natstest.Start(t)
 	dir := t.TempDir()
 
@@ -672,14 +603,14 @@ func TestSecurityPlainHTTPRefused(t *testing.T) {
 		}
 		out := p.output()
 		if code != 2 {
-			t.Errorf("%s exit %d, want 2 (configuration error):\n%s", p.Name, code, lastBytes([]byte(out), 2000))
+			t.Errorf("%s exit %d, want 2 (configuration error):\n%s", p.Name, code, harness.LastBytes([]byte(out), 2000))
 		}
 		low := strings.ToLower(out)
 		if !strings.Contains(low, "http://") && !strings.Contains(low, "plain http") {
-			t.Errorf("%s does not say the base URL is plain HTTP:\n%s", p.Name, lastBytes([]byte(out), 2000))
+			t.Errorf("%s does not say the base URL is plain HTTP:\n%s", p.Name, harness.LastBytes([]byte(out), 2000))
 		}
 		if !strings.Contains(low, "allow_http") && !strings.Contains(low, "allowhttp") {
-			t.Errorf("%s does not say how to allow it (allow_http):\n%s", p.Name, lastBytes([]byte(out), 2000))
+			t.Errorf("%s does not say how to allow it (allow_http):\n%s", p.Name, harness.LastBytes([]byte(out), 2000))
 		}
 		if n := sent(); n != 0 {
 			t.Errorf("%s sent %d requests over plain HTTP before refusing", p.Name, n)
@@ -705,6 +636,6 @@ func TestSecurityPlainHTTPRefused(t *testing.T) {
 		os.WriteFile(cfg, fmt.Appendf(nil, "loader:\n  sink:\n    type: auth0-api\n    options: {base_url: %q, client_id: sec-client, client_secret: %q, connection: Username-Password-Authentication}\n",
 			abase, auth0Secret), 0o600)
 		p := secStart(t, []string{"NATS_URL=" + srv.ClientURL(), "GM_CONFIG=" + cfg}, "loader")
-		check(t, p, func() int { return int(tokens.requests.Load()) })
+		check(t, p, func() int { return int(tokens.Requests()) })
 	})
 }

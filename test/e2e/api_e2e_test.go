@@ -1,4 +1,4 @@
-package quickstart_test
+package e2e
 
 import (
 	"fmt"
@@ -12,6 +12,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/test/harness"
 )
 
 // TestEndToEndAPI is the Gigya API path end to end, with the three real
@@ -71,7 +72,7 @@ func TestEndToEndAPI(t *testing.T) {
 loader:
   sink: {type: auth0-file, options: {dir: %q}}
 `, rate, base, out), 0o600)
-	p := newPipeline(t, srv.ClientURL(), out, "GM_CONFIG="+cfg, "SIM_SECRET=e2e-secret")
+	p := harness.NewPipeline(t, srv.ClientURL(), out, "GM_CONFIG="+cfg, "SIM_SECRET=e2e-secret")
 
 	// Faults of every kind, spread over the run (and over the restart).
 	for i, f := range []gigyasim.Fault{gigyasim.HTTP500, gigyasim.GigyaGeneral500001, gigyasim.Timeout504001,
@@ -79,8 +80,8 @@ loader:
 		sim.Inject(f, 2, gigyasim.OnSearch(), gigyasim.AfterMatches(3+8*i))
 	}
 	sim.Inject(gigyasim.SpuriousCursor, 1)
-	tr, ld := p.start("transformer"), p.start("loader")
-	ex := p.start("extractor")
+	tr, ld := p.Start("transformer"), p.Start("loader")
+	ex := p.Start("extractor")
 	natstest.Eventually(t, 2*time.Minute, func() error {
 		select {
 		case <-ex.Done():
@@ -93,10 +94,10 @@ loader:
 		}
 		return ex.Signal(syscall.SIGKILL)
 	})
-	exitCode(t, ex)
+	harness.ExitCode(t, ex)
 	t.Logf("extractor killed after %d pages", sim.Stats().PagesServed)
-	ex2 := p.start("extractor")
-	if code := exitCode(t, ex2); code != 0 {
+	ex2 := p.Start("extractor")
+	if code := harness.ExitCode(t, ex2); code != 0 {
 		t.Fatalf("restarted extractor exit %d", code)
 	}
 	var sum struct{ Read, Published, Resumed, Duplicates int64 }
@@ -110,7 +111,7 @@ loader:
 		t.Fatalf("the restart re-published %d stored accounts: it did not resume from its checkpoint", sum.Duplicates)
 	}
 	waitDrained(t, js)
-	stopGracefully(t, tr, ld)
+	harness.StopGracefully(t, tr, ld)
 
 	got := mappedUIDs(t, js)
 	for uid := range want {
@@ -121,7 +122,7 @@ loader:
 	if len(got) != len(want) {
 		t.Fatalf("USERS_MAPPED holds %d users, want %d", len(got), len(want))
 	}
-	files := outputUIDs(t, out)
+	files := harness.OutputUIDs(t, out)
 	if len(files) != len(want) {
 		t.Fatalf("the Auth0 files hold %d users, want %d", len(files), len(want))
 	}

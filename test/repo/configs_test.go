@@ -1,4 +1,4 @@
-package quickstart_test
+package repo
 
 import (
 	"path/filepath"

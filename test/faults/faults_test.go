@@ -1,4 +1,4 @@
-package quickstart_test
+package faults
 
 // TestFaults is the fault-injection suite of "Proof under faults": the three
 // real binaries run against a real JetStream server while something breaks,
@@ -60,6 +60,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/auth0sim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/test/harness"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
@@ -92,7 +93,7 @@ var faultEnv = sync.OnceValues(func() (faultSettings, error) {
 
 // repro is the line that reruns the test named run with the same seed.
 func (s faultSettings) repro(run string) string {
-	return fmt.Sprintf("seed=%d; reproduce with GM_FAULT_SEED=%d GM_FAULT_TRIALS=%d go test -count=1 -run '%s' -v ./internal/quickstart",
+	return fmt.Sprintf("seed=%d; reproduce with GM_FAULT_SEED=%d GM_FAULT_TRIALS=%d go test -count=1 -run '%s' -v ./test/faults",
 		s.seed, s.seed, s.trials, run)
 }
 
@@ -121,7 +122,7 @@ func TestFaults(t *testing.T) {
 		}
 		t.Logf("TestFaults: %d trials per type in %v", env.trials, time.Since(began).Round(time.Second))
 	})
-	binDir(t) // build once, before the clock of the first trial starts
+	harness.BinDir(t) // build once, before the clock of the first trial starts
 
 	// trial runs fn as one trial, with a generator seeded by the seed and
 	// the trial's name, and its reproduction line on failure.
@@ -165,7 +166,7 @@ type faultTrial struct {
 	t     *testing.T
 	rng   *rand.Rand
 	js    jetstream.JetStream
-	p     *pipeline
+	p     *harness.Pipeline
 	model *faultModel
 
 	sink    string // auth0-file, jsonl or auth0-api
@@ -330,7 +331,7 @@ func newerAccount(t *testing.T, raw []byte, n int, later time.Duration) []byte {
 	if err := dec.Decode(&m); err != nil {
 		t.Fatal(err)
 	}
-	renameAccount(m, n)
+	harness.RenameAccount(m, n)
 	ts, err := m["lastUpdatedTimestamp"].(json.Number).Int64()
 	if err != nil {
 		t.Fatalf("account without lastUpdatedTimestamp: %v", err)
@@ -343,16 +344,6 @@ func newerAccount(t *testing.T, raw []byte, n int, later time.Duration) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func renameAccount(acct map[string]any, n int) {
-	profile, _ := acct["profile"].(map[string]any)
-	if profile == nil {
-		profile = map[string]any{}
-		acct["profile"] = profile
-	}
-	profile["firstName"] = fmt.Sprintf("Updated%d", n)
-	profile["lastName"] = fmt.Sprintf("Newer%d", n)
 }
 
 // ---- the pipeline ----
@@ -399,14 +390,14 @@ func (ft *faultTrial) loaderDurable() string { return "loader-" + ft.sink }
 
 func (ft *faultTrial) startLoader() {
 	if ft.loadCfg != "" {
-		ft.ld = ft.p.start("loader", "-config", ft.loadCfg)
+		ft.ld = ft.p.Start("loader", "-config", ft.loadCfg)
 	} else {
-		ft.ld = ft.p.start("loader")
+		ft.ld = ft.p.Start("loader")
 	}
 }
 
 func (ft *faultTrial) startExtractor() {
-	ft.ex = ft.p.start("extractor", ft.exArgs[ft.exRun]...)
+	ft.ex = ft.p.Start("extractor", ft.exArgs[ft.exRun]...)
 }
 
 // extracting reports whether extractor runs remain; it starts the next run
@@ -485,7 +476,7 @@ func (ft *faultTrial) drainAndStop() {
 			for _, p := range procs {
 				ft.waitReady(p)
 			}
-			stopGracefully(ft.t, procs...)
+			harness.StopGracefully(ft.t, procs...)
 			return
 		case <-tick.C:
 			ft.alive()
@@ -649,7 +640,7 @@ func (ft *faultTrial) filePipeline(url string) {
 	ft.writeAccounts(second, changes, false)
 	ft.exArgs = append(ft.exArgs, []string{"-site", "e2e", "-update", second})
 	knobs := ft.knobs()
-	ft.p = newPipeline(t, url, filepath.Join(dir, "unused"), append(knobs, ft.sinkConfig(dir)...)...)
+	ft.p = harness.NewPipeline(t, url, filepath.Join(dir, "unused"), append(knobs, ft.sinkConfig(dir)...)...)
 	t.Logf("%d accounts (%d loaded, %d refused, %d filtered, %d unusable lines), %d versions in all, sink %s, %s",
 		n, ft.model.count("loaded"), ft.model.count("refused"), ft.model.count("filtered"), ft.model.extractDL,
 		len(ft.model.versions), ft.sink, strings.Join(knobs, " "))
@@ -659,7 +650,7 @@ func (ft *faultTrial) filePipeline(url string) {
 func (ft *faultTrial) startAll(transformers int) {
 	ft.startLoader()
 	for range transformers {
-		ft.trs = append(ft.trs, ft.p.start("transformer"))
+		ft.trs = append(ft.trs, ft.p.Start("transformer"))
 	}
 	ft.startExtractor()
 }
@@ -683,7 +674,7 @@ func (ft *faultTrial) killTrial(bin string) {
 			i := ft.rng.IntN(len(ft.trs))
 			ft.kill(ft.trs[i], ft.progress(bin))
 			time.Sleep(ft.duration(0, 200*time.Millisecond))
-			ft.trs[i] = ft.p.start("transformer")
+			ft.trs[i] = ft.p.Start("transformer")
 		case "loader":
 			ft.kill(ft.ld, ft.progress(bin))
 			time.Sleep(ft.duration(0, 200*time.Millisecond))
@@ -723,7 +714,7 @@ func startRestartableServer(t *testing.T) *restartableServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := strconv.Itoa(freePorts(t, 1)[0])
+	port := strconv.Itoa(harness.FreePorts(t, 1)[0])
 	dir := t.TempDir()
 	log, err := os.Create(filepath.Join(dir, "nats-server.log"))
 	if err != nil {
@@ -736,7 +727,7 @@ func startRestartableServer(t *testing.T) *restartableServer {
 		}
 		if t.Failed() {
 			b, _ := os.ReadFile(log.Name())
-			t.Logf("nats-server log:\n%s", lastBytes(b, 3000))
+			t.Logf("nats-server log:\n%s", harness.LastBytes(b, 3000))
 		}
 		log.Close()
 	})
@@ -816,7 +807,7 @@ func (ft *faultTrial) serverRestartTrial() {
 // gigyaSite serves a simulated site and writes the extractor config.
 func (ft *faultTrial) gigyaSite(accounts int, extra string) (*gigyasim.Sim, string) {
 	t := ft.t
-	sim, base := secStartGigya(t, gigyasim.Options{Accounts: accounts, Seed: ft.rng.Int64N(1 << 40), APIKey: "3_faults", Secret: "faults-secret"})
+	sim, base := harness.StartGigyaSim(t, gigyasim.Options{Accounts: accounts, Seed: ft.rng.Int64N(1 << 40), APIKey: "3_faults", Secret: "faults-secret"})
 	cfg := filepath.Join(t.TempDir(), "extractor.yaml")
 	body := fmt.Sprintf(`extractor:
   source: {type: gigya-api}
@@ -858,7 +849,7 @@ func (ft *faultTrial) updateSite(sim *gigyasim.Sim) []string {
 		if !full[uids[k]] {
 			continue
 		}
-		if err := sim.Update(uids[k], func(a map[string]any) { renameAccount(a, i) }); err != nil {
+		if err := sim.Update(uids[k], func(a map[string]any) { harness.RenameAccount(a, i) }); err != nil {
 			ft.t.Fatal(err)
 		}
 		changed = append(changed, uids[k])
@@ -892,7 +883,7 @@ func (ft *faultTrial) gigyaTrial() {
 	dir := t.TempDir()
 	ft.sink = "jsonl"
 	env := append(ft.knobs(), ft.sinkConfig(dir)...)
-	ft.p = newPipeline(t, srv.ClientURL(), filepath.Join(dir, "unused"), append(env, "SIM_SECRET=faults-secret")...)
+	ft.p = harness.NewPipeline(t, srv.ClientURL(), filepath.Join(dir, "unused"), append(env, "SIM_SECRET=faults-secret")...)
 	ft.exArgs = [][]string{{"-config", cfg}}
 	pages := len(ft.model.versions)/pageSize + 1
 
@@ -994,7 +985,7 @@ func (ft *faultTrial) auth0Trial(faults bool) {
   consumer: {max_ack_pending: 4000, ack_wait: 5s}
 `, abase, upsert), 0o600)
 	env := []string{"SIM_SECRET=faults-secret", "GM_LOADER_BATCH_MAX_RECORDS=" + strconv.Itoa(ft.intn(100, 400)), "GM_LOADER_BATCH_MAX_WAIT=100ms"}
-	ft.p = newPipeline(t, srv.ClientURL(), filepath.Join(dir, "unused"), env...)
+	ft.p = harness.NewPipeline(t, srv.ClientURL(), filepath.Join(dir, "unused"), env...)
 	ft.exArgs = [][]string{{"-config", cfg}}
 
 	// Faults within what the product documents it rides out: at most 8
@@ -1057,7 +1048,7 @@ func (ft *faultTrial) auth0Trial(faults bool) {
 		}
 		// Not in the instant between a job's creation and its record in
 		// etl_state, which the README names as the one gap.
-		if killAt > 0 && !killAfter.IsZero() && time.Now().After(killAfter) && jobsRecorded(ft.js, ft.asim, ft.sink) {
+		if killAt > 0 && !killAfter.IsZero() && time.Now().After(killAfter) && harness.JobsRecorded(ft.js, ft.asim, ft.sink) {
 			ft.kill(ft.ld, float64(st.JobsCompleted)/float64(st.JobsCreated))
 			ft.startLoader()
 			killAt = 0
@@ -1080,7 +1071,7 @@ func (ft *faultTrial) auth0Trial(faults bool) {
 		// The plain case: the first version is in the tenant before the
 		// second one exists.
 		ft.drainAndStop()
-		ft.trs = []*quickstart.Proc{ft.p.start("transformer")}
+		ft.trs = []*quickstart.Proc{ft.p.Start("transformer")}
 		ft.startLoader()
 	}
 	// Accounts change (the loader may still be at work on the full run);
@@ -1120,7 +1111,7 @@ func (ft *faultTrial) fileUpdateTrial() {
 	ft.writeAccounts(first, accounts, false)
 	ft.writeAccounts(second, changes, false)
 	ft.sink = "auth0-file"
-	ft.p = newPipeline(t, srv.ClientURL(), filepath.Join(dir, "unused"), append(ft.sinkConfig(dir), "GM_LOADER_BATCH_MAX_WAIT=50ms")...)
+	ft.p = harness.NewPipeline(t, srv.ClientURL(), filepath.Join(dir, "unused"), append(ft.sinkConfig(dir), "GM_LOADER_BATCH_MAX_WAIT=50ms")...)
 	ft.exArgs = [][]string{{"-site", "e2e", first}, {"-site", "e2e", "-update", second}} // a second export: its accounts may be loaded already
 	ft.startAll(1)
 	ft.finishExtraction()
@@ -1170,7 +1161,7 @@ func readJSONLSink(t *testing.T, path string) []heldUser {
 // readAuth0ImportFiles reads the import files of an auth0-file sink: first
 // imports and updates (upsert files), each in file name order.
 func readAuth0ImportFiles(t *testing.T, dir string) (first, upserts []heldUser) {
-	readImportFiles(t, dir, func(f string, users []map[string]any) {
+	harness.ReadImportFiles(t, dir, func(f string, users []map[string]any) {
 		for i, u := range users {
 			tu := heldUser{where: fmt.Sprintf("%s[%d]", filepath.Base(f), i), user: u}
 			if strings.Contains(filepath.Base(f), "-upsert-") {
@@ -1208,7 +1199,7 @@ func (ft *faultTrial) verify() {
 	if n := ft.streamMsgs("USERS_MAPPED"); n != uint64(loadedVersions) {
 		t.Errorf("USERS_MAPPED holds %d messages, want %d: a version was mapped twice or lost", n, loadedVersions)
 	}
-	bySubject, dlUIDs := deadLetters(t, ft.js)
+	bySubject, dlUIDs := harness.DeadLetters(t, ft.js)
 	dl := 0
 	for _, n := range bySubject {
 		dl += n

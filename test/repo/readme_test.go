@@ -1,4 +1,4 @@
-package quickstart_test
+package repo
 
 import (
 	"bytes"
@@ -79,7 +79,7 @@ func TestREADMEConfigReference(t *testing.T) {
 			continue
 		}
 		if !*update {
-			t.Fatalf("README.md %s is out of date; run: go test ./internal/quickstart -run TestREADME -update\nwant:\n%s", section.name, section.want)
+			t.Fatalf("README.md %s is out of date; run: go test ./test/repo -run TestREADME -update\nwant:\n%s", section.name, section.want)
 		}
 		readme = append(append(append([]byte{}, readme[:i+len(begin)]...), section.want...), readme[j:]...)
 		if err := os.WriteFile(path, readme, 0o644); err != nil {
