@@ -1,6 +1,6 @@
 package bench
 
-// The benchmarks behind BENCHMARKS.md (`make bench`; DESIGN §8): the whole
+// The benchmarks behind BENCHMARKS.md (`make bench`; the targets are in docs/testing.md): the whole
 // pipeline against its transport ceiling, the transformer hop against a
 // pass-through hop, peak memory at 100,000 and 1,000,000 accounts, and the
 // extractor against a rate-limited simulated Gigya site. Each reports its
@@ -520,7 +520,7 @@ func bmTransformerHop(b *testing.B, s *bmServer, records int, pass bool, logw io
 
 var bmOrder atomic.Int64 // alternates which of a pair runs first
 
-// BenchmarkPipeline: DESIGN §8's figures on this machine, each sub-benchmark
+// BenchmarkPipeline: the pipeline's throughput figures on this machine, each sub-benchmark
 // once per -count repetition (run with -benchtime 1x).
 //
 //   - e2e/accounts=100000: records/s through the three binaries (file

@@ -1,7 +1,7 @@
 package security
 
-// Security end to end (DESIGN §1: "Secrets never enter a stream or a log
-// line"): the three real binaries run with distinctive secrets (Gigya
+// Security end to end (docs/scale.md, "Sensitive data": secrets never enter
+// a stream, a log line, an error or a metric): the three real binaries run with distinctive secrets (Gigya
 // partner secret, Auth0 client secret, NATS password), and every place a
 // secret could escape to is collected and searched: each process's stdout
 // and stderr, its /metrics, every message (subject, headers, payload) of
