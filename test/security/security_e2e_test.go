@@ -1,8 +1,9 @@
 package security
 
 // Security end to end (docs/scale.md, "Sensitive data": secrets never enter
-// a stream, a log line, an error or a metric): the three real binaries run with distinctive secrets (Gigya
-// partner secret, Auth0 client secret, NATS password), and every place a
+// a stream, a log line, an error or a metric): the three real binaries run
+// with distinctive secrets (Gigya partner secret, Auth0 client secret, NATS
+// password), and every place a
 // secret could escape to is collected and searched: each process's stdout
 // and stderr, its /metrics, every message (subject, headers, payload) of
 // every stream and of the etl_state KV bucket, and the stream and consumer
