@@ -69,7 +69,9 @@ func layoutGroups() []*layoutGroup {
 				return !isStage(imp) && !isTestkit(imp) && !isTool(imp) && !strings.HasPrefix(imp, "pkg/loader")
 			}},
 		{name: "test doubles", holds: isTestkit,
-			mayUse: func(_, imp string) bool { return !isStage(imp) && !isTool(imp) && !strings.HasPrefix(imp, "pkg/loader") }},
+			mayUse: func(_, imp string) bool {
+				return !isStage(imp) && !isTool(imp) && !strings.HasPrefix(imp, "pkg/loader")
+			}},
 		{name: "tools", holds: isTool,
 			mayUse: func(_, imp string) bool { return !isStage(imp) && !strings.HasPrefix(imp, "pkg/loader") }},
 		{name: "binaries", holds: under("extractor", "transformer", "loader"),
