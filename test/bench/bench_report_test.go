@@ -1,6 +1,6 @@
 package bench
 
-// The benchmarks behind BENCHMARKS.md (`make bench`; the targets are in docs/testing.md): the whole
+// The benchmarks behind BENCHMARKS.md (`make bench`, which also states the targets): the whole
 // pipeline against its transport ceiling, the transformer hop against a
 // pass-through hop, peak memory at 100,000 and 1,000,000 accounts, and the
 // extractor against a rate-limited simulated Gigya site. Each reports its
