@@ -43,7 +43,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/gigya-migrate/gigya-migrate/internal/quickstart"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
-	"github.com/gigya-migrate/gigya-migrate/test/harness"
+	"github.com/gigya-migrate/gigya-migrate/test/internal/harness"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"

@@ -18,7 +18,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping"
 	"github.com/gigya-migrate/gigya-migrate/internal/quickstart"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
-	"github.com/gigya-migrate/gigya-migrate/test/harness"
+	"github.com/gigya-migrate/gigya-migrate/test/internal/harness"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
 	"go.yaml.in/yaml/v3"

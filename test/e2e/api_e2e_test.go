@@ -12,7 +12,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
-	"github.com/gigya-migrate/gigya-migrate/test/harness"
+	"github.com/gigya-migrate/gigya-migrate/test/internal/harness"
 )
 
 // TestEndToEndAPI is the Gigya API path end to end, with the three real

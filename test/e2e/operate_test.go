@@ -14,7 +14,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/gigya/sample"
 	"github.com/gigya-migrate/gigya-migrate/internal/quickstart"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
-	"github.com/gigya-migrate/gigya-migrate/test/harness"
+	"github.com/gigya-migrate/gigya-migrate/test/internal/harness"
 	"github.com/segmentio/encoding/json"
 )
 

@@ -60,7 +60,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/auth0sim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
-	"github.com/gigya-migrate/gigya-migrate/test/harness"
+	"github.com/gigya-migrate/gigya-migrate/test/internal/harness"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
