@@ -24,8 +24,11 @@ when the replay started, prints a JSON summary and exits (3 when some
 records were dead-lettered).
 
 A fixed mapping has a new Mapping-Version, so the replayed users are new
-messages on USERS_MAPPED; loaders apply them as updates (upsert). With an
-unchanged mapping they are duplicates and dropped, unless -force.
+messages on USERS_MAPPED; loaders apply them as updates (upsert). Only users
+whose mapped output differs from what USERS_MAPPED holds are sent, and only
+failures the dead-letter stream does not hold yet are recorded, whenever the
+replay runs: with an unchanged mapping a replay sends nothing (-force sends
+everything again).
 
 Usage:
   transformer replay (-all | -from-seq N | -since TIME) [-uids FILE] [-mapping FILE] [flags]
@@ -41,6 +44,48 @@ type replaySelection struct {
 	endSeq uint64              // the stream's last sequence when the replay began
 	uids   map[string]struct{} // nil: every UID
 	force  bool
+	// known is what the streams held when the replay began; nil with
+	// force, which sends everything again.
+	known *produced
+}
+
+// changed reports whether the output data of (uid, lastUpdated, element)
+// must be sent: always outside a replay or with -force; in a replay, only
+// when it differs from what USERS_MAPPED holds. What it sends is claimed in
+// o, so that a second copy of the same input is not sent too.
+func (r *replaySelection) changed(o *outcome, uid, lastUpdated, elem string, data []byte) bool {
+	if r == nil || r.known == nil || uid == "" || lastUpdated == "" {
+		return true
+	}
+	c, ok := r.known.claimMapped(r.known.key(uid, lastUpdated, elem), r.known.digest(data))
+	if !ok {
+		o.unchanged++
+		return false
+	}
+	o.claims = append(o.claims, c)
+	return true
+}
+
+// newFailure reports whether the failure of (uid, lastUpdated, mapping
+// version) must be dead-lettered: always outside a replay or with -force;
+// in a replay, only when ETL_DEADLETTER does not hold it yet.
+func (r *replaySelection) newFailure(o *outcome, uid, lastUpdated, version string) bool {
+	if r == nil || r.known == nil || uid == "" || lastUpdated == "" {
+		return true
+	}
+	c, ok := r.known.claimFailure(r.known.key(uid, lastUpdated, version))
+	if ok {
+		o.claims = append(o.claims, c)
+	}
+	return ok
+}
+
+// undo forgets the claims of outputs whose publication failed: the input
+// is retried and must send them then.
+func (r *replaySelection) undo(cs []claim) {
+	if r != nil && r.known != nil && len(cs) > 0 {
+		r.known.undo(cs)
+	}
 }
 
 func (r *replaySelection) selects(seq uint64, uid string) bool {
@@ -152,6 +197,14 @@ func runReplay(ctx context.Context, env stage.Env) error {
 		return fmt.Errorf("read %s: %w", cfg.Streams.Raw.Name, err)
 	}
 	sel := &replaySelection{id: id, endSeq: info.State.LastSeq, uids: uids, force: *force}
+	if !*force {
+		// Before the first record: what the replay would send again is
+		// recognised by content, not by the duplicate window.
+		if sel.known, err = loadProduced(ctx, rt.JS, rt.Topology, m.Target(), uids); err != nil {
+			return err
+		}
+		log.Info("replay knows what the streams hold", "mapped", len(sel.known.mapped), "failed", len(sel.known.failed))
+	}
 	t := &transformer{
 		pub: rt.JS, mapping: m, consumer: cfg.Transformer.Consumer, workers: cfg.Transformer.workers(),
 		log: log, metrics: newMetrics(rt.Metrics), newChecker: newChecker, maxPayload: rt.NC.MaxPayload(), replay: sel,
@@ -177,16 +230,17 @@ func runReplay(ctx context.Context, env stage.Env) error {
 	}
 	stage.PrintSummary(env.Stdout, sum)
 	log.Info("replay "+sum.Status, "consumed", tot.Consumed, "mapped", tot.Mapped, "duplicates", tot.Duplicates,
-		"filtered", tot.Filtered, "dead_lettered", tot.DeadLettered, "skipped", sum.Skipped)
-	if tot.Mapped == 0 && tot.Duplicates > 0 {
-		log.Warn("every replayed user was already in USERS_MAPPED: the mapping is unchanged (same Mapping-Version), so nothing new reaches the loaders; fix the mapping, or use -force to send the users again",
-			"mapping_version", m.Version())
+		"filtered", tot.Filtered, "dead_lettered", tot.DeadLettered, "unchanged", tot.Unchanged, "failed_before", tot.FailedBefore, "skipped", sum.Skipped)
+	if tot.Mapped == 0 && tot.DeadLettered == 0 && tot.Unchanged+tot.FailedBefore+tot.Duplicates > 0 {
+		log.Warn("nothing new: every replayed user maps to what USERS_MAPPED already holds, and every failure is already in the dead-letter stream; the mapping is unchanged for them, so the loaders get nothing; fix the mapping, or use -force to send the users again",
+			"mapping_version", m.Version(), "unchanged", tot.Unchanged, "failed_before", tot.FailedBefore)
 	}
 	if runErr != nil {
 		return runErr
 	}
-	if tot.DeadLettered > 0 {
-		return fmt.Errorf("%w: %d dead-lettered during the replay (list them: transformer deadletters list -stage transform)", stage.ErrDeadLetters, tot.DeadLettered)
+	if failed := tot.DeadLettered + tot.FailedBefore; failed > 0 {
+		return fmt.Errorf("%w: %d failed during the replay, %d of them already in the dead-letter stream and not recorded again (list them: transformer deadletter list -stage transform)",
+			stage.ErrDeadLetters, failed, tot.FailedBefore)
 	}
 	return nil
 }

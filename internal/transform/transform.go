@@ -39,6 +39,13 @@ type Totals struct {
 	DeadLettered int64 `json:"dead_lettered"` // failed mappings stored in ETL_DEADLETTER
 	Retried      int64 `json:"retried"`       // inputs handed back for a later retry (transient errors)
 	Flagged      int64 `json:"flagged"`       // fields dropped by an on_error: omit policy (e.g. password reset)
+	// Unchanged counts, in a replay, mapped users equal to what
+	// USERS_MAPPED already holds for the same user and version: not sent.
+	Unchanged int64 `json:"unchanged,omitempty"`
+	// FailedBefore counts, in a replay, failures the dead-letter stream
+	// already holds for the same user, version and mapping: not recorded
+	// twice.
+	FailedBefore int64 `json:"failed_before,omitempty"`
 	// FilteredBy counts the filtered inputs by filter name.
 	FilteredBy map[string]int64 `json:"filtered_by,omitempty"`
 }
@@ -64,7 +71,7 @@ type transformer struct {
 	// maxPayload is the server's limit on one message (0: none).
 	maxPayload int64
 
-	consumed, mapped, duplicates, filtered, deadLettered, retried, flagged, skipped atomic.Int64
+	consumed, mapped, duplicates, filtered, deadLettered, retried, flagged, skipped, unchanged, failedBefore atomic.Int64
 
 	filteredMu sync.Mutex
 	filteredBy map[string]int64
@@ -79,6 +86,10 @@ type outcome struct {
 	flagged int    // fields dropped by on_error: omit
 	skip    string // the filter that skipped the input
 	err     error  // set when the input must be retried instead
+	// unchanged counts the outputs a replay did not send: USERS_MAPPED
+	// holds them already (or, for a dead letter, ETL_DEADLETTER does).
+	unchanged int
+	claims    []claim // a replay's record of what it sends, undone if sending fails
 }
 
 type outKind uint8
@@ -89,6 +100,7 @@ const (
 	outFiltered
 	outRetry
 	outSkipped // a replay's input outside its selection
+	outKnown   // a replay's input whose outputs the streams already hold
 )
 
 // run consumes until ctx is done, then finishes and acks what is in flight.
@@ -163,9 +175,14 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 	}
 	var msgs []*nats.Msg
 	kind := outMapped
+	o := outcome{in: in, flagged: len(rec.Notes)}
 	if mapErr != nil {
 		kind = outDeadLetter
-		msgs = []*nats.Msg{t.deadLetter(in, meta, uid, mapErr)}
+		if !t.replay.newFailure(&o, uid, lastUpdated, t.mapping.Version()) {
+			o.kind = outKnown
+			return o
+		}
+		msgs = []*nats.Msg{t.deadLetter(in, meta, uid, lastUpdated, mapErr)}
 	} else {
 		for _, n := range rec.Notes {
 			t.metrics.flagged.WithLabelValues(n.Field).Inc()
@@ -175,6 +192,9 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 			id := message.MappedMsgID(t.mapping.Target(), uid, lastUpdated, t.mapping.Version())
 			if t.mapping.Explode() != "" {
 				id += "#" + strconv.Itoa(i) // one message per exploded element
+			}
+			if !t.replay.changed(&o, uid, lastUpdated, element(id), data) {
+				continue
 			}
 			if t.replay != nil && t.replay.force {
 				id += ":replay-" + t.replay.id // sent again even though the mapping is unchanged
@@ -198,18 +218,25 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 				// It could never be published: dead-letter the input instead.
 				kind = outDeadLetter
 				err := fault.Permanent("record_too_large", fmt.Errorf("the mapped user is %d bytes, more than the NATS server's max_payload (%d bytes with the headers)", len(data), t.maxPayload))
-				msgs = []*nats.Msg{t.deadLetter(in, meta, uid, err)}
+				msgs = []*nats.Msg{t.deadLetter(in, meta, uid, lastUpdated, err)}
+				t.replay.undo(o.claims)
+				o.claims, o.unchanged = nil, 0
 				break
 			}
 		}
+		if len(msgs) == 0 && o.unchanged > 0 {
+			o.kind = outKnown
+			return o
+		}
 	}
-	o := outcome{in: in, kind: kind, flagged: len(rec.Notes)}
+	o.kind = kind
 	for _, msg := range msgs {
 		fut, err := t.pub.PublishMsgAsync(msg)
 		for errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
 			fut, err = t.pub.PublishMsgAsync(msg) // waits for pending acks: back-pressure from the server
 		}
 		if err != nil {
+			t.replay.undo(o.claims)
 			return outcome{in: in, kind: outRetry, err: err}
 		}
 		o.futs = append(o.futs, fut)
@@ -217,7 +244,7 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 	return o
 }
 
-func (t *transformer) deadLetter(in jetstream.Msg, meta *jetstream.MsgMetadata, uid string, err error) *nats.Msg {
+func (t *transformer) deadLetter(in jetstream.Msg, meta *jetstream.MsgMetadata, uid, lastUpdated string, err error) *nats.Msg {
 	code := mappingErrorCode(err)
 	dl := message.DeadLetter{
 		Stage: message.StageTransform, Target: t.mapping.Target(), Code: code, Err: err.Error(), UID: uid,
@@ -228,8 +255,18 @@ func (t *transformer) deadLetter(in jetstream.Msg, meta *jetstream.MsgMetadata, 
 		dl.Extra.Set(message.HdrField, field)
 	}
 	dl.Extra.Set(message.HdrMappingVersion, t.mapping.Version())
-	if n := in.Headers().Get(message.HdrRedriven); n != "" {
-		dl.Extra.Set(message.HdrRedriven, n) // failed again after a redrive: keep the loop visible
+	redriven := in.Headers().Get(message.HdrRedriven)
+	if redriven != "" {
+		dl.Extra.Set(message.HdrRedriven, redriven) // failed again after a redrive: keep the loop visible
+	}
+	if uid != "" && lastUpdated != "" {
+		// One dead letter per user, version and mapping, however many
+		// copies of the input fail (a replay maps the stored accounts
+		// again). A redrive deletes the dead letter it sends back, so the
+		// copy it sends gets an id of its own: reusing the deleted one's
+		// would drop the new failure as a duplicate.
+		dl.Extra.Set(message.HdrLastUpdated, lastUpdated)
+		dl.ID = message.TransformDeadLetterID(t.mapping.Target(), uid, lastUpdated, t.mapping.Version(), redriven)
 	}
 	t.metrics.deadLetters.WithLabelValues(code).Inc()
 	t.log.Warn("mapping failed, dead-lettered", "uid", uid, "stream_seq", meta.Sequence.Stream, "code", code, "err", err)
@@ -260,6 +297,15 @@ func (t *transformer) settle(o outcome) {
 		t.skipped.Add(1)
 		return
 	}
+	if o.kind == outKnown {
+		t.ack(o.in)
+		if o.unchanged > 0 {
+			t.unchanged.Add(int64(o.unchanged))
+		} else {
+			t.failedBefore.Add(1)
+		}
+		return
+	}
 	if o.kind == outFiltered {
 		t.ack(o.in)
 		t.filtered.Add(1)
@@ -287,6 +333,7 @@ func (t *transformer) settle(o outcome) {
 	}
 	if err == nil {
 		t.ack(o.in)
+		t.unchanged.Add(int64(o.unchanged))
 		switch {
 		case o.kind == outDeadLetter:
 			t.deadLettered.Add(1)
@@ -303,6 +350,7 @@ func (t *transformer) settle(o outcome) {
 	}
 	// Publishing failed: the server is unreachable or overloaded. The input
 	// is retried; its redelivery is recognised by the Nats-Msg-Id.
+	t.replay.undo(o.claims)
 	delivered := uint64(1)
 	if meta, merr := o.in.Metadata(); merr == nil {
 		delivered = meta.NumDelivered
@@ -329,7 +377,7 @@ func (t *transformer) totals() Totals {
 	t.filteredMu.Unlock()
 	return Totals{Consumed: t.consumed.Load(), Mapped: t.mapped.Load(), Duplicates: t.duplicates.Load(),
 		Filtered: t.filtered.Load(), DeadLettered: t.deadLettered.Load(), Retried: t.retried.Load(), Flagged: t.flagged.Load(),
-		FilteredBy: by}
+		Unchanged: t.unchanged.Load(), FailedBefore: t.failedBefore.Load(), FilteredBy: by}
 }
 
 // counts is the heartbeat form of the totals.

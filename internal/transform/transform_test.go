@@ -39,9 +39,15 @@ type fixture struct {
 
 func setup(t *testing.T, ackWait time.Duration) *fixture {
 	t.Helper()
+	return setupWith(t, ackWait, topology.Default())
+}
+
+// setupWith is setup on streams configured as streams says.
+func setupWith(t *testing.T, ackWait time.Duration, streams topology.Config) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	js := natstest.Start(t).JetStream()
-	top, err := topology.Ensure(ctx, js, topology.Default())
+	top, err := topology.Ensure(ctx, js, streams)
 	if err != nil {
 		t.Fatal(err)
 	}

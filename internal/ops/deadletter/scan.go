@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/consume"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/nats-io/nats.go"
@@ -86,74 +87,17 @@ func filterSubject(stage, target string) string {
 	return message.DeadLetterSubject(stage, target)
 }
 
-// scanPull is how many headers one pull request asks for: headers are small,
-// so a large batch keeps the round trips few on 100k dead letters.
-const scanPull = 2000
-
 // scan calls fn for every dead letter matching filter with a sequence in
 // [from, to] (to 0: up to the last one), in sequence order, transferring
-// headers only, until fn returns false. Dead letters stored after the scan started are not visited,
-// so a scan ends even while stages keep dead-lettering.
+// headers only, until fn returns false (see [consume.Scan]).
 func scan(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, filter string, from, to uint64, fn func(entry) bool) error {
-	info, err := st.Info(ctx)
+	err := consume.Scan(ctx, js, st, consume.ScanOptions{Filter: filter, HeadersOnly: true, From: from, To: to},
+		func(m jetstream.Msg, seq uint64) bool {
+			meta, _ := m.Metadata() // Scan read it already
+			return fn(entry{Seq: seq, Subject: m.Subject(), Time: meta.Timestamp, Header: m.Headers()})
+		})
 	if err != nil {
-		return fmt.Errorf("dead-letter stream info: %w", err)
+		return fmt.Errorf("dead letters: %w", err)
 	}
-	name := info.Config.Name
-	last := info.State.LastSeq
-	if to == 0 || to > last {
-		to = last
-	}
-	if info.State.Msgs == 0 || from > to {
-		return nil
-	}
-	cfg := jetstream.OrderedConsumerConfig{
-		FilterSubjects:    []string{filter},
-		HeadersOnly:       true,
-		MaxResetAttempts:  5,
-		InactiveThreshold: time.Minute,
-	}
-	if from > 1 {
-		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		cfg.OptStartSeq = from
-	}
-	cons, err := js.OrderedConsumer(ctx, name, cfg)
-	if err != nil {
-		return fmt.Errorf("scan dead letters of %s: %w", name, err)
-	}
-	defer func() {
-		// The server would drop the ephemeral consumer after InactiveThreshold
-		// anyway; deleting it keeps consumer listings clean.
-		if ci := cons.CachedInfo(); ci != nil {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			_ = js.DeleteConsumer(dctx, name, ci.Name)
-			cancel()
-		}
-	}()
-	if ci := cons.CachedInfo(); ci != nil && ci.NumPending == 0 {
-		return nil // nothing matches: the iterator would wait forever
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(scanPull))
-	if err != nil {
-		return fmt.Errorf("scan dead letters of %s: %w", name, err)
-	}
-	defer it.Stop()
-	for {
-		m, err := it.Next(jetstream.NextContext(ctx))
-		if err != nil {
-			return fmt.Errorf("scan dead letters of %s: %w", name, err)
-		}
-		meta, err := m.Metadata()
-		if err != nil {
-			return fmt.Errorf("scan dead letters of %s: %w", name, err)
-		}
-		seq := meta.Sequence.Stream
-		if seq > to {
-			return nil
-		}
-		more := fn(entry{Seq: seq, Subject: m.Subject(), Time: meta.Timestamp, Header: m.Headers()})
-		if !more || seq >= to || meta.NumPending == 0 {
-			return nil
-		}
-	}
+	return nil
 }

@@ -81,6 +81,20 @@ func MappedMsgID(target, uid, lastUpdated, mappingVersion string) string {
 	return target + ":" + uid + ":" + lastUpdated + ":" + mappingVersion
 }
 
+// TransformDeadLetterID is the Nats-Msg-Id of the dead letter of a failed
+// mapping: one per user, version and mapping version. redriven is the
+// Etl-Redriven count of the input that failed ("" for none): a redrive
+// deletes the dead letter it sends back, so a new failure of that copy
+// must not reuse the deleted one's id, which the duplicate window would
+// drop.
+func TransformDeadLetterID(target, uid, lastUpdated, mappingVersion, redriven string) string {
+	id := "dl:" + StageTransform + ":" + target + ":" + uid + ":" + lastUpdated + ":" + mappingVersion
+	if redriven != "" {
+		id += ":redriven-" + redriven
+	}
+	return id
+}
+
 // DeadLetter describes an input that a stage gave up on.
 type DeadLetter struct {
 	Stage, Target string
