@@ -78,12 +78,6 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		return stage.Usage(err)
 	}
 	l, runErr := serve(ctx, cfg, snk, sinkMetrics, log)
-	// The one place the sink is closed, whatever happened after it was
-	// built: before the summary, whose counts then include what Close
-	// flushed.
-	if err := snk.Close(context.WithoutCancel(ctx)); err != nil && runErr == nil {
-		runErr = fmt.Errorf("close sink: %w", err)
-	}
 	if l == nil {
 		return runErr
 	}
@@ -96,16 +90,27 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 }
 
 // serve connects the loader to the pipeline and runs it with snk until ctx
-// is done or the run fails. It returns the loader once it started consuming
-// (nil before), and never closes snk: Run does.
-func serve(ctx context.Context, cfg Config, snk sink.Sink, sinkMetrics deferredRegistry, log *slog.Logger) (*loader, error) {
+// is done or the run fails, then closes snk. It returns the loader once it
+// started consuming (nil before).
+func serve(ctx context.Context, cfg Config, snk sink.Sink, sinkMetrics deferredRegistry, log *slog.Logger) (_ *loader, err error) {
 	ls := cfg.Loader
 	name := ls.name()
-	rt, err := stage.Start(ctx, "loader", cfg.Common, log)
+	var rt *stage.Runtime
+	defer func() {
+		// The one place the sink is closed, whatever happened after it was
+		// built, and before the connection: a sink's Close may still use
+		// the state the loader lends it (see sink.Recoverer).
+		if cerr := snk.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil {
+			err = fmt.Errorf("close sink: %w", cerr)
+		}
+		if rt != nil {
+			rt.Close()
+		}
+	}()
+	rt, err = stage.Start(ctx, "loader", cfg.Common, log)
 	if err != nil {
 		return nil, err
 	}
-	defer rt.Close()
 	rt.Metrics.MustRegister(sinkMetrics...)
 	durable := "loader-" + name
 	cons, err := rt.Consume(ctx, stage.Input{

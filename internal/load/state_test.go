@@ -16,6 +16,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func keys(t *testing.T, st *sinkState) []string {
@@ -127,7 +128,17 @@ func (r *recoveringSink) Write(context.Context, []sink.Record) error {
 	return nil
 }
 
-func (r *recoveringSink) Close(context.Context) error { return nil }
+// Close deletes the sink's record, as auth0-api does at a clean stop: the
+// loader must close its sink while the state is still reachable.
+func (r *recoveringSink) Close(ctx context.Context) error {
+	r.mu.Lock()
+	st := r.st
+	r.mu.Unlock()
+	if st == nil {
+		return nil
+	}
+	return st.Delete(ctx, "mine", 0)
+}
 
 func TestRunRecoversTheSinkBeforeItsFirstWrite(t *testing.T) {
 	srv := natstest.Start(t)
@@ -172,8 +183,9 @@ func TestRunRecoversTheSinkBeforeItsFirstWrite(t *testing.T) {
 	if fmt.Sprint(snk.recovered) != "[left-by-a-crash]" {
 		t.Fatalf("Recover found %v, want the loader's own key only", snk.recovered)
 	}
-	if e, err := top.State.Get(context.Background(), "sink.rec.mine"); err != nil || string(e.Value()) != "1" {
-		t.Fatalf("the sink's Put is not in the state bucket under the loader's prefix: %v", err)
+	hist, err := top.State.History(context.Background(), "sink.rec.mine")
+	if err != nil || len(hist) != 2 || string(hist[0].Value()) != "1" || hist[1].Operation() != jetstream.KeyValueDelete {
+		t.Fatalf("the sink's Put, then its Delete at Close, are not in the state bucket under the loader's prefix: %v %v", hist, err)
 	}
 }
 
