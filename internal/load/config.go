@@ -37,6 +37,7 @@ type Settings struct {
 		MaxWait    time.Duration `yaml:"max_wait" doc:"how long a partial batch waits for more records"`
 	} `yaml:"batch"`
 	Rate     float64                 `yaml:"rate" doc:"users per second at most across this instance's writes, for targets with a rate limit (0: unlimited)"`
+	Unique   []string                `yaml:"unique" doc:"fields of the mapped user (dotted paths) whose value must be unique at the target, compared case-insensitively across sites and runs: the first account holds a value, a later one with the same value is dead-lettered as <field>_conflict naming the first (empty: no check)"`
 	Consumer topology.ConsumerConfig `yaml:"consumer"`
 }
 
@@ -49,6 +50,7 @@ func Default() Config {
 	l.Batch.MaxRecords = 1000
 	l.Batch.MaxBytes = 4 << 20
 	l.Batch.MaxWait = time.Second
+	l.Unique = []string{"email"}
 	l.Consumer = topology.ConsumerConfig{
 		AckWait:       time.Minute,
 		MaxDeliver:    20,
@@ -79,6 +81,9 @@ func (c *Config) Validate(sinks sink.Registry) error {
 	p.Check(l.Batch.MaxBytes >= 1024, "loader.batch.max_bytes", "must be at least 1024")
 	p.Check(l.Batch.MaxWait > 0, "loader.batch.max_wait", "must be positive")
 	p.Check(l.Rate >= 0, "loader.rate", "must not be negative (0: unlimited)")
+	for i, f := range l.Unique {
+		p.Check(f != "" && !slices.Contains(strings.Split(f, "."), ""), fmt.Sprintf("loader.unique[%d]", i), "must be a field path such as email or app_metadata.login")
+	}
 	p.Merge("loader.consumer", l.Consumer.Validate())
 	p.Check(l.Consumer.MaxAckPending >= l.Batch.MaxRecords, "loader.consumer.max_ack_pending",
 		"must be at least loader.batch.max_records, or batches can never fill")

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/claims"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/consume"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/telemetry"
@@ -39,6 +40,9 @@ type Totals struct {
 	Retried      int64 `json:"retried"`       // users handed back for a later retry
 	Batches      int64 `json:"batches"`       // sink writes
 	Superseded   int64 `json:"superseded"`    // older versions of a user acked unwritten: a newer one was in the same batch or already written
+	// Conflicts counts, among DeadLettered, the users whose email (a value
+	// of loader.unique) another Gigya account holds at the target.
+	Conflicts int64 `json:"conflicts"`
 }
 
 type publisher interface {
@@ -58,11 +62,13 @@ type loader struct {
 	limiter    *rate.Limiter      // users per second; nil: unlimited
 	maxPayload int64              // the server's limit on one message; 0: none
 	versions   *versions.Register // newest update written per user; nil: none (tests)
+	claims     *claims.Register   // values that must be unique at the target; nil: none
+	unique     []uniqueField      // loader.unique
 	users      *userLocks         // users of the batches being written (run)
 	log        *slog.Logger
 	metrics    *metrics
 
-	consumed, loaded, deadLettered, retried, batches, superseded atomic.Int64
+	consumed, loaded, deadLettered, retried, batches, superseded, conflicts atomic.Int64
 }
 
 // run consumes until ctx is done, then writes and acks the partial batch.
@@ -136,7 +142,10 @@ func (l *loader) run(ctx context.Context, cons jetstream.Consumer) error {
 
 // write stores one batch and settles every message in it.
 func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
-	batch = l.notStale(l.newestOnly(batch))
+	// A graceful stop still finishes the write in flight: the target may
+	// have stored part of it already, and acking is what stops repeats.
+	wctx := context.WithoutCancel(ctx)
+	batch, taken := l.claim(wctx, l.notStale(l.newestOnly(batch)))
 	if len(batch) == 0 {
 		return
 	}
@@ -145,9 +154,6 @@ func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 		recs[i] = sink.Record{UID: m.Headers().Get(message.HdrUID), MsgID: m.Headers().Get(message.HdrMsgID), Data: m.Data(),
 			Update: isUpdate(m)}
 	}
-	// A graceful stop still finishes the write in flight: the target may
-	// have stored part of it already, and acking is what stops repeats.
-	wctx := context.WithoutCancel(ctx)
 	if l.limiter != nil {
 		// The batch waits its turn before the write; its heartbeats run.
 		_ = l.limiter.WaitN(wctx, min(len(recs), l.limiter.Burst()))
@@ -171,27 +177,34 @@ func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 			refused[r.Index] = r
 		}
 		l.recordVersions(wctx, batch, func(i int) bool { _, no := refused[i]; return !no })
+		var free []claims.Claim
 		for i, m := range batch {
 			if r, ok := refused[i]; ok {
-				l.deadLetter(wctx, m, r.Code, r.Reason)
+				l.deadLetter(wctx, m, r.Code, r.Reason, nil)
+				free = append(free, taken[i]...)
 				continue
 			}
 			l.settle(m, true)
 		}
+		l.release(wctx, free)
 	default:
 		kind, code := fault.Classify(err)
 		l.log.Warn("sink write failed", "records", len(batch), "kind", kind, "code", code, "err", err)
-		for _, m := range batch {
+		var free []claims.Claim
+		for i, m := range batch {
 			delivered := numDelivered(m)
 			switch {
 			case kind == fault.KindPermanent:
-				l.deadLetter(wctx, m, code, err.Error())
+				l.deadLetter(wctx, m, code, err.Error(), nil)
 			case delivered >= uint64(l.consumer.MaxDeliver):
-				l.deadLetter(wctx, m, "max_deliver_exceeded", fmt.Sprintf("gave up after %d attempts: %v", delivered, err))
+				l.deadLetter(wctx, m, "max_deliver_exceeded", fmt.Sprintf("gave up after %d attempts: %v", delivered, err), nil)
 			default:
 				l.retry(m, delivered)
+				continue
 			}
+			free = append(free, taken[i]...)
 		}
+		l.release(wctx, free)
 	}
 }
 
@@ -405,13 +418,17 @@ func (l *loader) retry(m jetstream.Msg, delivered uint64) {
 	l.metrics.records.WithLabelValues("retried").Inc()
 }
 
-// deadLetter stores the refused user with the reason, then acks it. If the
-// dead letter cannot be stored, the user is retried instead: never dropped.
-func (l *loader) deadLetter(ctx context.Context, m jetstream.Msg, code, reason string) {
+// deadLetter stores the refused user with the reason (and the headers of
+// extra), then acks it. If the dead letter cannot be stored, the user is
+// retried instead: never dropped.
+func (l *loader) deadLetter(ctx context.Context, m jetstream.Msg, code, reason string, extra nats.Header) {
 	meta, _ := m.Metadata()
+	if extra == nil {
+		extra = nats.Header{}
+	}
 	dl := message.DeadLetter{
 		Stage: message.StageLoad, Target: l.target, Code: code, Err: reason,
-		UID: m.Headers().Get(message.HdrUID), SourceSubject: m.Subject(), Data: m.Data(), Extra: nats.Header{},
+		UID: m.Headers().Get(message.HdrUID), SourceSubject: m.Subject(), Data: m.Data(), Extra: extra,
 	}
 	if meta != nil {
 		dl.SourceSeq, dl.Attempts = meta.Sequence.Stream, int(meta.NumDelivered)
@@ -465,13 +482,13 @@ func numDelivered(m jetstream.Msg) uint64 {
 
 func (l *loader) totals() Totals {
 	return Totals{Consumed: l.consumed.Load(), Loaded: l.loaded.Load(), DeadLettered: l.deadLettered.Load(),
-		Retried: l.retried.Load(), Batches: l.batches.Load(), Superseded: l.superseded.Load()}
+		Retried: l.retried.Load(), Batches: l.batches.Load(), Superseded: l.superseded.Load(), Conflicts: l.conflicts.Load()}
 }
 
 // counts is the heartbeat form of the totals.
 func (t Totals) counts() map[string]int64 {
 	return map[string]int64{"consumed": t.Consumed, "loaded": t.Loaded, "dead_lettered": t.DeadLettered,
-		"retried": t.Retried, "batches": t.Batches}
+		"retried": t.Retried, "batches": t.Batches, "superseded": t.Superseded, "conflicts": t.Conflicts}
 }
 
 // progress logs the counts at an interval while users flow.

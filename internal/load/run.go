@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/ops"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/claims"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
@@ -83,7 +84,7 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 	}
 	tot := l.totals()
 	log.Info("loader stopped", "consumed", tot.Consumed, "loaded", tot.Loaded, "dead_lettered", tot.DeadLettered,
-		"retried", tot.Retried, "batches", tot.Batches)
+		"conflicts", tot.Conflicts, "superseded", tot.Superseded, "retried", tot.Retried, "batches", tot.Batches)
 	stage.PrintSummary(env.Stdout, Summary{Stage: "loader", Name: name, Sink: ls.Sink.Type, Target: ls.Target,
 		Elapsed: time.Since(l.started).Round(time.Millisecond).String(), Totals: tot})
 	return runErr
@@ -129,6 +130,9 @@ func serve(ctx context.Context, cfg Config, snk sink.Sink, sinkMetrics deferredR
 		sink: snk, pub: rt.JS, target: ls.Target, consumer: ls.Consumer, versions: reg,
 		maxRecords: ls.Batch.MaxRecords, maxBytes: ls.Batch.MaxBytes, maxWait: ls.Batch.MaxWait,
 		log: log, metrics: newMetrics(rt.Metrics), maxPayload: rt.NC.MaxPayload(),
+	}
+	if len(ls.Unique) > 0 {
+		l.claims, l.unique = claims.New(rt.Topology.Claims, rt.JS, ls.Target), uniqueFields(ls.Unique)
 	}
 	if lim, ok := snk.(sink.BatchLimiter); ok {
 		n, b := lim.BatchLimits()

@@ -32,6 +32,9 @@ const (
 	HdrSourceLine    = "Etl-Source-Line"
 	HdrSourceOffset  = "Etl-Source-Offset"
 	HdrField         = "Etl-Field" // transform stage: the mapping field that failed
+	// HdrConflictUID names, on a load dead letter for a value that must be
+	// unique at the target (code email_conflict), the Gigya UID holding it.
+	HdrConflictUID = "Etl-Conflict-UID"
 
 	// HdrRedriven counts how many times a record was sent back to its
 	// source subject from the dead-letter stream. Stages copy it into the

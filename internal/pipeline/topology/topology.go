@@ -61,6 +61,9 @@ type Config struct {
 	Versions struct {
 		Bucket string `yaml:"bucket" doc:"KV bucket where loaders record the newest version written of each user that arrived as an update or replay, so that an older version delivered later is not written over it"`
 	} `yaml:"versions"`
+	Claims struct {
+		Bucket string `yaml:"bucket" doc:"KV bucket where loaders claim the values that must be unique at a target (loader.unique: the email), first account first, so that a second account with the same email is dead-lettered instead of counted as loaded"`
+	} `yaml:"claims"`
 }
 
 // Default returns the topology of docs/architecture.md.
@@ -75,6 +78,7 @@ func Default() Config {
 	c.State.Bucket = "etl_state"
 	c.State.History = 5
 	c.Versions.Bucket = "etl_versions"
+	c.Claims.Bucket = "etl_claims"
 	return c
 }
 
@@ -99,6 +103,7 @@ func (c Config) Validate() error {
 	p.Check(c.State.Bucket != "", "state.bucket", "is required")
 	p.Check(c.State.History >= 1 && c.State.History <= 64, "state.history", "must be between 1 and 64")
 	p.Check(c.Versions.Bucket != "" && c.Versions.Bucket != c.State.Bucket, "versions.bucket", "is required and must differ from state.bucket")
+	p.Check(c.Claims.Bucket != "" && c.Claims.Bucket != c.State.Bucket && c.Claims.Bucket != c.Versions.Bucket, "claims.bucket", "is required and must differ from state.bucket and versions.bucket")
 	return p.Err()
 }
 
@@ -122,6 +127,7 @@ type Topology struct {
 	Raw, Mapped, DeadLetter jetstream.Stream
 	State                   jetstream.KeyValue
 	Versions                jetstream.KeyValue
+	Claims                  jetstream.KeyValue
 }
 
 // Ensure creates the streams and the KV buckets, or updates them to match c.
@@ -160,6 +166,17 @@ func Ensure(ctx context.Context, js jetstream.JetStream, c Config) (*Topology, e
 	})
 	if err != nil {
 		return nil, fmt.Errorf("KV bucket %s: %w", c.Versions.Bucket, err)
+	}
+	t.Claims, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      c.Claims.Bucket,
+		Description: "gigya-migrate: the Gigya UID that holds each value that must be unique at a target (the email)",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.Replicas,
+		Placement:   c.Placement.jetstream(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("KV bucket %s: %w", c.Claims.Bucket, err)
 	}
 	return &t, nil
 }

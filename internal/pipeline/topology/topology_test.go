@@ -39,10 +39,10 @@ func TestEnsureIsIdempotentAndUpdates(t *testing.T) {
 	for n := range names.Name() {
 		got = append(got, n)
 	}
-	if len(got) != 5 { // three streams + the two KV buckets'
+	if len(got) != 6 { // three streams + the three KV buckets'
 		t.Fatalf("streams = %v", got)
 	}
-	for _, b := range []string{"etl_state", "etl_versions"} {
+	for _, b := range []string{"etl_state", "etl_versions", "etl_claims"} {
 		if _, err := js.KeyValue(ctx, b); err != nil {
 			t.Fatal(b, err)
 		}

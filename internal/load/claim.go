@@ -1,0 +1,125 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/claims"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/segmentio/encoding/json"
+)
+
+// uniqueField is one entry of loader.unique.
+type uniqueField struct {
+	name string   // as configured: "email", "app_metadata.login"
+	path []string // its keys
+	code string   // the dead-letter code of a conflict: email_conflict
+}
+
+func uniqueFields(paths []string) []uniqueField {
+	out := make([]uniqueField, len(paths))
+	for i, p := range paths {
+		out[i] = uniqueField{name: p, path: strings.Split(p, "."), code: strings.ReplaceAll(p, ".", "_") + "_conflict"}
+	}
+	return out
+}
+
+// fieldValue is the string at path in the JSON object data.
+func fieldValue(data []byte, path []string) (string, bool) {
+	raw := json.RawMessage(data)
+	for _, key := range path {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return "", false
+		}
+		var ok bool
+		if raw, ok = obj[key]; !ok {
+			return "", false
+		}
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, strings.TrimSpace(s) != ""
+}
+
+// claim takes, for the users of batch, the values that must be unique at
+// the target (loader.unique). A user whose value another Gigya account
+// holds is dead-lettered, naming that account, and left out: the target
+// would refuse it, or merge it into the other. It returns the users to
+// write and, for each, its claims, to release if the target refuses it.
+// When the register is unreachable the batch is retried later, as after a
+// failed write.
+func (l *loader) claim(ctx context.Context, batch []jetstream.Msg) ([]jetstream.Msg, [][]claims.Claim) {
+	taken := make([][]claims.Claim, len(batch))
+	if l.claims == nil || len(batch) == 0 {
+		return batch, taken
+	}
+	var all []claims.Claim
+	var fields []uniqueField
+	of := make([][]int, len(batch)) // batch index → its claims' indexes in all
+	for i, m := range batch {
+		uid := m.Headers().Get(message.HdrUID)
+		if uid == "" {
+			continue
+		}
+		for _, f := range l.unique {
+			v, ok := fieldValue(m.Data(), f.path)
+			if !ok {
+				continue
+			}
+			c := claims.Claim{Field: f.name, Value: v, UID: uid, Update: isUpdate(m)}
+			taken[i] = append(taken[i], c)
+			of[i] = append(of[i], len(all))
+			all, fields = append(all, c), append(fields, f)
+		}
+	}
+	if len(all) == 0 {
+		return batch, taken
+	}
+	holders, err := l.claims.Take(ctx, all)
+	if err != nil {
+		l.log.Warn("the register of unique values is unavailable; the batch will be retried", "records", len(batch), "err", err)
+		for _, m := range batch {
+			l.retry(m, numDelivered(m))
+		}
+		return nil, nil
+	}
+	out, outTaken := batch[:0:0], taken[:0:0]
+	var free []claims.Claim
+	for i, m := range batch {
+		j := slices.IndexFunc(of[i], func(j int) bool { return holders[j] != "" })
+		if j < 0 {
+			out, outTaken = append(out, m), append(outTaken, taken[i])
+			continue
+		}
+		j = of[i][j]
+		// The user's other values, taken in this call, are not its to keep.
+		for _, k := range of[i] {
+			if holders[k] == "" {
+				free = append(free, all[k])
+			}
+		}
+		f, holder := fields[j], holders[j]
+		l.conflicts.Add(1)
+		l.deadLetter(ctx, m, f.code, fmt.Sprintf("%s already belongs to Gigya UID %s at target %s (loaded first); Gigya UID %s has the same %s and is not loaded: merge the two accounts in Gigya, or map another %s for one of them",
+			f.name, holder, l.target, all[j].UID, f.name, f.name), nats.Header{message.HdrConflictUID: []string{holder}})
+	}
+	l.release(ctx, free)
+	return out, outTaken
+}
+
+// release gives back the values of users the target did not take.
+func (l *loader) release(ctx context.Context, cs []claims.Claim) {
+	if l.claims == nil || len(cs) == 0 {
+		return
+	}
+	if err := l.claims.Release(ctx, cs); err != nil {
+		l.log.Warn("could not release the unique values of users the target refused; another account with one of them will be reported as a conflict", "users", len(cs), "err", err)
+	}
+}

@@ -1,0 +1,94 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/claims"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func (f *fixture) publishUser(t *testing.T, uid, email string) {
+	t.Helper()
+	m := nats.NewMsg("users.mapped.auth0")
+	m.Data = fmt.Appendf(nil, `{"user_id":%q,"email":%q}`, uid, email)
+	m.Header.Set(message.HdrUID, uid)
+	m.Header.Set(message.HdrMsgID, "auth0:"+uid)
+	if _, err := f.js.PublishMsg(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Two Gigya accounts with one email (allowed in Gigya, not at the target):
+// the first is loaded, the second dead-lettered as email_conflict naming
+// both UIDs, and the books say so; in a later batch too, and across
+// loaders of the same target.
+func TestTwoAccountsWithOneEmail(t *testing.T) {
+	f := setup(t, 100, func(_ int, recs []sink.Record) error {
+		for i, r := range recs {
+			if r.UID == "u-refused" {
+				return &sink.RejectedError{Rejections: []sink.Rejection{{Index: i, Code: "invalid_user", Reason: "no"}}}
+			}
+		}
+		return nil
+	})
+	f.l.claims, f.l.unique = claims.New(f.top.Claims, f.js, "auth0"), uniqueFields([]string{"email"})
+	f.publishUser(t, "u1", "Ada@Example.com")
+	f.publishUser(t, "u2", "ada@example.com")
+	f.publishUser(t, "u3", "bob@example.com")
+	f.publishUser(t, "u-refused", "carol@example.com")
+	stop := f.start(t)
+	natstest.Eventually(t, 10*time.Second, f.settled(4))
+	// A later batch: u4 takes the email of the refused user, u5 u1's.
+	f.publishUser(t, "u4", "carol@example.com")
+	f.publishUser(t, "u5", "ADA@example.com")
+	natstest.Eventually(t, 10*time.Second, f.settled(6))
+	stop()
+
+	got := f.sink.count()
+	if len(got) != 3 || got["u1"] != 1 || got["u3"] != 1 || got["u4"] != 1 {
+		t.Fatalf("stored %v, want u1, u3, u4", got)
+	}
+	tot := f.l.totals()
+	if tot.Loaded != 3 || tot.DeadLettered != 3 || tot.Conflicts != 2 {
+		t.Fatalf("totals %+v, want 3 loaded, 3 dead-lettered of which 2 conflicts", tot)
+	}
+	conflicts := map[string]string{}
+	err := consumeDeadLetters(f, func(m jetstream.Msg) {
+		if m.Headers().Get(message.HdrErrorCode) == "email_conflict" {
+			conflicts[m.Headers().Get(message.HdrUID)] = m.Headers().Get(message.HdrConflictUID)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(conflicts) != 2 || conflicts["u2"] != "u1" || conflicts["u5"] != "u1" {
+		t.Fatalf("email_conflict dead letters (uid → holder) %v, want u2 and u5 → u1", conflicts)
+	}
+}
+
+func consumeDeadLetters(f *fixture, fn func(jetstream.Msg)) error {
+	ctx := context.Background()
+	cons, err := f.top.DeadLetter.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return err
+	}
+	info, err := f.top.DeadLetter.Info(ctx)
+	if err != nil {
+		return err
+	}
+	for range info.State.Msgs {
+		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			return err
+		}
+		fn(m)
+	}
+	return nil
+}
