@@ -107,8 +107,14 @@ func TestConcurrentClaimsHaveOneWinner(t *testing.T) {
 		var h1, h2 []string
 		var e1, e2 error
 		wg.Add(2)
-		go func() { defer wg.Done(); h1, e1 = r1.Take(context.Background(), []Claim{{Field: "email", Value: email, UID: "A"}}) }()
-		go func() { defer wg.Done(); h2, e2 = r2.Take(context.Background(), []Claim{{Field: "email", Value: email, UID: "B"}}) }()
+		go func() {
+			defer wg.Done()
+			h1, e1 = r1.Take(context.Background(), []Claim{{Field: "email", Value: email, UID: "A"}})
+		}()
+		go func() {
+			defer wg.Done()
+			h2, e2 = r2.Take(context.Background(), []Claim{{Field: "email", Value: email, UID: "B"}})
+		}()
 		wg.Wait()
 		if e1 != nil || e2 != nil {
 			t.Fatal(e1, e2)
