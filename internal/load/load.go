@@ -123,14 +123,17 @@ func (l *loader) run(ctx context.Context, cons jetstream.Consumer) error {
 				writing.Wait()
 				return <-pullErr
 			}
-			if len(batch) > 0 && size+len(m.Data()) > l.maxBytes {
+			// Each record counts a separator byte, as sink.BatchLimiter
+			// says: a sink whose limit is a file's size gets batches that
+			// fill a file without spilling a record into a second one.
+			if len(batch) > 0 && size+len(m.Data())+1 > l.maxBytes {
 				flush()
 			}
 			if len(batch) == 0 {
 				timer.Reset(l.maxWait)
 			}
 			batch = append(batch, m)
-			size += len(m.Data())
+			size += len(m.Data()) + 1
 			if len(batch) >= l.maxRecords {
 				flush()
 			}

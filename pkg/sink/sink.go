@@ -59,7 +59,9 @@ type Sink interface {
 
 // BatchLimiter is an optional capability: a sink whose target limits the
 // size of one write (Auth0 import files: 500 KB) tells the loader, which
-// then never builds a larger batch. Zero means no limit.
+// then never builds a larger batch. A batch's size is its records' Data
+// lengths plus one byte each: the records joined by a separator, which is
+// how JSON arrays and lines are written. Zero means no limit.
 type BatchLimiter interface {
 	BatchLimits() (maxRecords, maxBytes int)
 }

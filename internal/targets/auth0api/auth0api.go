@@ -149,7 +149,7 @@ func New(ctx context.Context, p sink.Params) (sink.Sink, error) {
 }
 
 // BatchLimits makes each loader batch one job file.
-func (s *apiSink) BatchLimits() (int, int) { return 0, s.opts.MaxFileBytes - 2 }
+func (s *apiSink) BatchLimits() (int, int) { return 0, s.opts.MaxFileBytes - 1 }
 
 // MaxConcurrentWrites is the number of jobs Auth0 runs at once.
 func (s *apiSink) MaxConcurrentWrites() int { return s.opts.ConcurrentJobs }

@@ -142,8 +142,9 @@ func (s *fileSink) exists(e journal.Entry) bool {
 	return err == nil && fi.Size() == e.Length
 }
 
-// BatchLimits makes each loader batch fill one file.
-func (s *fileSink) BatchLimits() (int, int) { return 0, s.opts.MaxFileBytes - 2 }
+// BatchLimits makes each loader batch fill one file: a file is the batch's
+// records joined by commas, as the loader counts them, in brackets.
+func (s *fileSink) BatchLimits() (int, int) { return 0, s.opts.MaxFileBytes - 1 }
 
 // Write packs the users not written yet into files, first imports and
 // updates apart, and writes them.
