@@ -27,8 +27,8 @@ func secretEqual(got, want string) bool {
 }
 
 // authenticate checks the credentials of a request (docs/apis/gigya.md,
-// "Authentication"): the apiKey, then either the bearer JWT or the form's
-// userKey+secret / partner secret.
+// "Authentication"): the apiKey, then the bearer JWT, a signature
+// (timestamp, nonce, sig), or the form's userKey+secret / partner secret.
 func (s *Sim) authenticate(r *http.Request, form url.Values) *gerr {
 	if k := form.Get("apiKey"); k == "" || k != s.opts.APIKey {
 		if k == "" {
@@ -41,6 +41,9 @@ func (s *Sim) authenticate(r *http.Request, form url.Values) *gerr {
 		if strings.EqualFold(scheme, "Bearer") {
 			return s.checkJWT(strings.TrimSpace(tok))
 		}
+	}
+	if form.Has("sig") {
+		return s.checkSigned(r, form)
 	}
 	secret := form.Get("secret")
 	if uk := form.Get("userKey"); uk != "" {
@@ -57,7 +60,7 @@ func (s *Sim) authenticate(r *http.Request, form url.Values) *gerr {
 		return nil
 	}
 	if secret == "" {
-		return newErr(codeMissingParameter, "secret (or userKey+secret, or Authorization: Bearer <jwt>): the simulator accepts server-side calls only")
+		return newErr(codeMissingParameter, "secret (or userKey+secret, a signature, or Authorization: Bearer <jwt>): the simulator accepts server-side calls only")
 	}
 	if !secretEqual(secret, s.opts.Secret) {
 		return newErr(codeInvalidSignature, "invalid partner secret")
