@@ -145,7 +145,7 @@ func TestSignedRequests(t *testing.T) {
 // sends, a millisecond timestamp and a numeric nonce included.
 func TestSignedRequestNodeGigyaVector(t *testing.T) {
 	at := time.UnixMilli(1767268800123)
-	_, base := startSim(t, Options{
+	s, base := startSim(t, Options{
 		APIKey: "3_site",
 		Apps:   map[string]App{"AKey1": {Secret: "c2VjcmV0LWtleS1mb3ItdGVzdHM="}},
 		Clock:  func() time.Time { return at },
@@ -163,6 +163,9 @@ func TestSignedRequestNodeGigyaVector(t *testing.T) {
 	wantCode(t, callAPI(t, base, "accounts.search", f, nil), 0)
 	f.Set("nonce", "424243")
 	wantCode(t, callAPI(t, base, "accounts.search", f, nil), codeInvalidSignature)
+	if got := s.Stats().Authenticated; got[AuthSigned] != 1 || len(got) != 1 {
+		t.Fatalf("authenticated by mode %v", got)
+	}
 }
 
 func TestSignedDataCenterOption(t *testing.T) {
