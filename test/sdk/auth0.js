@@ -6,7 +6,7 @@
 // token, connection lookups, an import job created, polled to completion
 // and its errors read, the imported users looked up by email, id and
 // search, and the Management API's errors as the SDK surfaces them.
-// Input: see sdk_test.go (auth0Input).
+// Input: see auth0_test.go (auth0Input).
 const { ManagementClient } = require('auth0');
 const legacy = require('auth0/legacy');
 const { input, redirectFetch, run, expectError } = require('./lib/harness');

@@ -1,8 +1,8 @@
 'use strict';
 // Drives the Gigya simulator through the npm package gigya (3.x): cursor
-// paging of accounts.search, accounts.login, and the three ways a server
+// paging of accounts.search, accounts.login, the three ways a server
 // authenticates (partner secret, a user key signing its requests, a user
-// key's RSA key). Input: see sdk_test.go (gigyaInput).
+// key's RSA key), and a rate limit. Input: see gigya_test.go (gigyaInput).
 const { Gigya } = require('gigya');
 const { input, redirectGigya, run, expectError } = require('./lib/harness');
 
@@ -60,4 +60,16 @@ run({
     // while the form carries "false": the signature cannot verify.
     expectError(() => signed.accounts.search({ query: 'SELECT UID FROM accounts', httpStatusCodes: false })),
   searchBearer: () => searchAll(bearer),
+  rateLimited: async () => {
+    // The second site allows one search per second: the second search in a
+    // row gets 403048, which the package throws at once.
+    const limited = new Gigya(cfg.apiKey, 'us1', cfg.secret);
+    redirectGigya(cfg.limitedBase);
+    try {
+      await limited.accounts.search({ query: 'SELECT UID FROM accounts' });
+      return await expectError(() => limited.accounts.search({ query: 'SELECT UID FROM accounts' }));
+    } finally {
+      redirectGigya(cfg.base);
+    }
+  },
 });

@@ -27,6 +27,7 @@ const (
 // gigyaInput is what gigya.js reads.
 type gigyaInput struct {
 	Base          string `json:"base"`
+	LimitedBase   string `json:"limitedBase"`
 	APIKey        string `json:"apiKey"`
 	Secret        string `json:"secret"`
 	UserKey       string `json:"userKey"`
@@ -94,6 +95,16 @@ func TestGigyaSDK(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
+	// A second site allowing one search per second, for the rate limit.
+	limited, err := gigyasim.New(gigyasim.Options{Accounts: 1, APIKey: gigyaAPIKey, Secret: gigyaPartner, SearchRate: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limitedBase, stopLimited, err := limited.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stopLimited)
 
 	var fullUIDs []string
 	for _, uid := range sim.UIDs() {
@@ -104,7 +115,7 @@ func TestGigyaSDK(t *testing.T) {
 	loginUID, loginID, password := loginAccount(t, sim, base)
 
 	out := runScript(t, "gigya.js", gigyaInput{
-		Base: base, APIKey: gigyaAPIKey, Secret: gigyaPartner,
+		Base: base, LimitedBase: limitedBase, APIKey: gigyaAPIKey, Secret: gigyaPartner,
 		UserKey: gigyaUserKey, UserSecret: userSecret, WrongSecret: base64.StdEncoding.EncodeToString([]byte("not the secret")),
 		RSAUserKey: gigyaRSAKey, RSAPrivateKey: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		LoginID: loginID, Password: password, PageSize: gigyaPageSize,
@@ -149,6 +160,7 @@ func TestGigyaSDK(t *testing.T) {
 		"signedWrongSecret":    403003, // invalid request signature
 		"signedClockBehind":    403002, // request has expired
 		"signedFalseParameter": 403003, // see docs/apis/gigya.md, "Signed requests"
+		"rateLimited":          403048, // thrown at once: see docs/apis/gigya.md, "Transient errors"
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := result[thrown](t, out, name)
@@ -166,6 +178,10 @@ func TestGigyaSDK(t *testing.T) {
 	}
 	if st.Errors[403003] != 2 || st.Errors[403002] != 1 || st.Errors[403042] != 1 {
 		t.Errorf("errors by code %v", st.Errors)
+	}
+	// One 403048 and no retry: the package does not sleep and try again.
+	if st := limited.Stats(); st.RateLimited != 1 || st.Requests["accounts.search"] != 2 {
+		t.Errorf("the limited site saw %d searches and %d rate-limit answers, want 2 and 1", st.Requests["accounts.search"], st.RateLimited)
 	}
 }
 

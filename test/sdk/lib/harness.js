@@ -18,7 +18,12 @@ function input() {
 // redirectGigya sends the gigya package's requests to base (the
 // simulator's URL), keeping the method path: the package posts with
 // request.post('https://accounts.us1.gigya.com/accounts.search', {form, ...}).
+// A later call moves the redirection to another base.
+let gigyaBase;
 function redirectGigya(base) {
+  const first = gigyaBase === undefined;
+  gigyaBase = base;
+  if (!first) return;
   // The request module the gigya package itself resolves, not one of ours.
   const request = require(require.resolve('request', { paths: [path.dirname(require.resolve('gigya'))] }));
   const post = request.post;
@@ -27,7 +32,7 @@ function redirectGigya(base) {
     if (u.protocol !== 'https:' || !/\.(gigya\.com|gigya-api\.cn)$/.test(u.hostname)) {
       throw new Error(`gigya posted to an unexpected URL ${uri}`);
     }
-    return post.call(this, base + u.pathname, options, callback);
+    return post.call(this, gigyaBase + u.pathname, options, callback);
   };
 }
 
