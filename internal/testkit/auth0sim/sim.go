@@ -136,8 +136,8 @@ type Sim struct {
 	opts      Options
 	connID    string
 	validator validate.Validator
+	conns     []Connection // the database connection, then Options.ExtraConnections; set by New, read-only
 
-	conns    []Connection // the database connection, then Options.ExtraConnections
 	mu       sync.Mutex
 	tokens   map[string]token
 	jobs     map[string]*job
