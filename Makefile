@@ -18,9 +18,12 @@ run:
 PROCESS_SUITES := ./test/e2e ./test/faults ./test/security ./test/cluster ./test/bench
 
 ## test: vet, then every test: unit and JetStream integration with the race detector, then the
-## end-to-end suites (PROCESS_SUITES), which run the binaries as processes
+## end-to-end suites (PROCESS_SUITES), which run the binaries as processes. npm ci first installs
+## the SDKs pinned in test/sdk/package-lock.json, which the SDK conformance suite (test/sdk) drives
+## with node (it needs Node.js 20.19 or later and npm)
 test:
 	$(GO) vet ./...
+	npm ci --prefix test/sdk --no-audit --no-fund
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -vxF "$$($(GO) list $(PROCESS_SUITES))")
 	$(GO) test -count=1 -p 1 $(PROCESS_SUITES)
 

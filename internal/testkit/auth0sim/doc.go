@@ -1,24 +1,42 @@
 // Package auth0sim is an in-memory Auth0 tenant for tests: the parts of the
-// Management API that a bulk user import uses, and a password check that
-// proves an imported user can log in afterwards. Quoted names in parentheses
-// are headings of docs/apis/auth0.md, which gives the sources.
+// Management API that a bulk user import and its checks use, and a password
+// check that proves an imported user can log in afterwards. The official
+// npm client (auth0 7.x and its legacy v4 entry point) runs against it in
+// test/sdk. Quoted names in parentheses are headings of docs/apis/auth0.md,
+// which gives the sources.
 //
 // # Endpoints
 //
-//	POST /oauth/token                      client credentials, form or JSON ("Management API token")
-//	GET  /api/v2/connections?name=N        [{"id":"con_…","name":N,"strategy":"auth0"}] or []
+//	POST /oauth/token                      client credentials, form or JSON; scope may ask for
+//	                                       fewer of Options.Scopes ("Management API token")
+//	GET  /api/v2/connections               name, strategy (repeatable), fields/include_fields;
+//	                                       page/per_page → array, with include_totals=true
+//	                                       {start, limit, total, connections}; from/take →
+//	                                       {connections, next} ("Connections")
+//	GET  /api/v2/connections/{id}          one connection
 //	POST /api/v2/jobs/users-imports        multipart users/connection_id/upsert/external_id/
 //	                                       send_completion_email ("Create an import job") → 202 job
 //	GET  /api/v2/jobs/{id}                 status, percentage_done, time_left_seconds,
 //	                                       summary when completed ("Job status")
 //	GET  /api/v2/jobs/{id}/errors          200 array, 204, or 200 {"message"} ("Job errors")
+//	GET  /api/v2/users-by-email?email=     array of users ("Users by email")
+//	GET  /api/v2/users/{id}                the user ("The user object")
+//	GET  /api/v2/users?q=&search_engine=v3 search, page/per_page, include_totals
+//	                                       {start, limit, length, total, users}, sort ("User search")
 //
-// Every /api/v2 response carries x-ratelimit-limit, x-ratelimit-remaining and
-// x-ratelimit-reset (unix seconds) from a token bucket of Options.Burst
-// refilled at Options.Rate per second ("Rate limits"); an empty bucket
-// answers 429. Errors use the Management API body
-// {"statusCode","error","message","errorCode"} ("Management API errors");
-// /oauth/token errors use {"error","error_description"}.
+// Scopes: connections need read:connections, imports create:users, jobs and
+// their errors create:users or read:users, users read:users; a token
+// without one answers 403 insufficient_scope. Every /api/v2 route above
+// answers with x-ratelimit-limit, x-ratelimit-remaining and x-ratelimit-reset (unix
+// seconds) from a token bucket of Options.Burst refilled at Options.Rate
+// per second ("Rate limits"); an empty bucket answers 429. Every error, on
+// every route and for unknown routes and methods, is the Management API's
+// JSON body {"statusCode","error","message","errorCode"} with
+// Content-Type application/json: 400 invalid_query_string, 401
+// invalid_token, 403 insufficient_scope, 404 inexistent_user /
+// inexistent_job / inexistent_connection (none for an unknown route), 429
+// too_many_requests ("Management API errors"); /oauth/token errors use
+// {"error","error_description"}.
 //
 // # Faithful
 //
@@ -51,6 +69,18 @@
 //     password hash defined" ("Known pitfalls", item 1).
 //   - user_id is stored as "auth0|<user_id>"; an id that already carries the
 //     prefix becomes auth0|auth0|… ("User fields"; "Known pitfalls", item 8).
+//   - users come back in the Management API's shape: user_id auth0|<id>,
+//     the email lower-cased (as Auth0 stores it), one identity {connection,
+//     provider auth0, user_id, isSocial false}, the fields the import stored
+//     but the hashes and MFA factors ("The user object"); users-by-email
+//     matches the lower-cased email exactly, so capitals find nobody ("Users
+//     by email"); search matches the normalized fields in any case and the
+//     others exactly, 50 users a page by default, per_page at most 100, the
+//     first 1000 results only ("User search").
+//   - connections: a bare array without include_totals, the totals object
+//     with it, the checkpoint object whenever from or take is given
+//     (include_totals is then ignored); per_page defaults to 100, take to 50
+//     ("Connections").
 //   - [Sim.Login]: password_hash checked with bcrypt, custom_password_hash
 //     with package auth0verify; on the first successful login with a
 //     custom_password_hash it is replaced by a bcrypt password_hash ("Known
@@ -82,9 +112,19 @@
 //
 // # Simplified or missing
 //
-//   - one tenant, one database connection; scopes are not checked, every
-//     valid token may do everything; the audience must end in /api/v2/
-//     (or equal Options.Audience).
+//   - one tenant, one database connection; Options.ExtraConnections are
+//     listed (for paging and filters) but an import into one answers 400;
+//     the audience must end in /api/v2/ (or equal Options.Audience).
+//   - user search reads only field:value and field:"value" terms joined by
+//     AND and OR, on the fields listed in docs/apis/auth0.md ("User
+//     search"); anything else answers 400 rather than a different result.
+//     Results come in import order unless sort says otherwise.
+//   - users carry only what the import stored: no default name, nickname
+//     or picture, no logins_count or last_login; app_metadata and
+//     user_metadata only when set. [Sim.Users] and [Sim.User] return the
+//     stored user as imported (email as in the file, hashes included).
+//   - checkpoint paging: next is the id of the next page's first
+//     connection; take and per_page are at most 100.
 //   - a job sleeps half of JobDuration as pending and half as processing,
 //     then processes all its users at once (real time, not Options.Clock);
 //     jobs never expire (no 2-hour timeout, no 24-hour deletion).

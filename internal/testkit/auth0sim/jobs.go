@@ -114,6 +114,12 @@ func (s *Sim) handleCreateJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if connID != s.connID {
+		if slices.ContainsFunc(s.conns, func(c Connection) bool { return c.ID == connID }) {
+			// Options.ExtraConnections are listed only (a simulator
+			// choice): the tenant has one user store.
+			writeError(w, http.StatusBadRequest, "The simulator imports into its database connection "+s.connID+" only", "invalid_body")
+			return
+		}
 		writeError(w, http.StatusNotFound, "The connection does not exist", "inexistent_connection")
 		return
 	}
@@ -300,12 +306,11 @@ func (s *Sim) processLocked(j *job) {
 }
 
 func (s *Sim) findByUserIDLocked(uid string) *storedUser {
-	for _, su := range s.users {
-		if su.data["user_id"] == "auth0|"+uid {
-			return su
-		}
+	key, ok := s.byID["auth0|"+uid]
+	if !ok {
+		return nil
 	}
-	return nil
+	return s.users[key]
 }
 
 func (s *Sim) insertLocked(u map[string]any, key string) {
@@ -321,6 +326,7 @@ func (s *Sim) insertLocked(u map[string]any, key string) {
 	now := s.opts.Clock().UTC().Format(time.RFC3339Nano)
 	d["created_at"], d["updated_at"] = now, now
 	s.users[key] = &storedUser{data: d}
+	s.byID[d["user_id"].(string)] = key
 	s.order = append(s.order, key)
 }
 

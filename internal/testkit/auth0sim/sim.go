@@ -4,14 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"golang.org/x/crypto/bcrypt"
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
 )
@@ -33,6 +35,17 @@ type Options struct {
 	Connection string
 	// ConnectionID overrides the generated "con_" + 16 alphanumerics id.
 	ConnectionID string
+	// ExtraConnections are further connections that GET
+	// /api/v2/connections lists after the database connection, so that
+	// paging and the name and strategy filters have something to work on.
+	// They are listed only: an import job naming one is refused. A missing
+	// ID is generated, a missing Strategy is "auth0".
+	ExtraConnections []Connection
+	// Scopes are the Management API scopes granted to the M2M client.
+	// Default [DefaultScopes]. A token request may ask for fewer (scope
+	// parameter); each route needs one of its scopes, or answers 403
+	// insufficient_scope.
+	Scopes []string
 	// TokenTTL is the access token lifetime (expires_in). Default 86400 s.
 	TokenTTL time.Duration
 	// JobDuration is how long a job takes from creation to its terminal
@@ -94,6 +107,22 @@ type Stats struct {
 	UsersFailed   int
 }
 
+// DefaultScopes are the scopes granted when Options.Scopes is empty: what
+// an import and its checks need (docs/apis/auth0.md, "Management API
+// token").
+var DefaultScopes = []string{"create:users", "read:users", "read:connections"}
+
+// Connection is a connection listed by GET /api/v2/connections.
+type Connection struct {
+	ID, Name, Strategy string
+}
+
+// token is an issued access token.
+type token struct {
+	expires time.Time
+	scopes  []string
+}
+
 type storedUser struct {
 	data map[string]any
 	// loggedIn is set once the user logged in; a custom_password_hash is
@@ -107,11 +136,13 @@ type Sim struct {
 	opts      Options
 	connID    string
 	validator validate.Validator
+	conns     []Connection // the database connection, then Options.ExtraConnections; set by New, read-only
 
 	mu       sync.Mutex
-	tokens   map[string]time.Time
+	tokens   map[string]token
 	jobs     map[string]*job
 	users    map[string]*storedUser // by lower-cased email
+	byID     map[string]string      // user_id (auth0|...) -> lower-cased email
 	order    []string               // emails in insertion order
 	faults   map[Fault]int
 	stats    Stats
@@ -160,13 +191,18 @@ func New(opts Options) *Sim {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
+	if len(opts.Scopes) == 0 {
+		opts.Scopes = DefaultScopes
+	}
+	opts.Scopes = slices.Clone(opts.Scopes)
 	s := &Sim{
 		opts:      opts,
 		connID:    opts.ConnectionID,
 		validator: validate.Builtin()["auth0"](validate.Options{}),
-		tokens:    map[string]time.Time{},
+		tokens:    map[string]token{},
 		jobs:      map[string]*job{},
 		users:     map[string]*storedUser{},
+		byID:      map[string]string{},
 		faults:    map[Fault]int{},
 		bucket:    float64(opts.Burst),
 		bucketAt:  opts.Clock(),
@@ -174,6 +210,16 @@ func New(opts Options) *Sim {
 	}
 	if s.connID == "" {
 		s.connID = "con_" + randAlnum(16)
+	}
+	s.conns = append(s.conns, Connection{ID: s.connID, Name: opts.Connection, Strategy: "auth0"})
+	for _, c := range opts.ExtraConnections {
+		if c.ID == "" {
+			c.ID = "con_" + randAlnum(16)
+		}
+		if c.Strategy == "" {
+			c.Strategy = "auth0"
+		}
+		s.conns = append(s.conns, c)
 	}
 	return s
 }
@@ -246,14 +292,32 @@ func (s *Sim) Close() {
 	s.wg.Wait()
 }
 
+// Scopes of the routes: a token needs any one of a route's scopes.
+var (
+	scopeReadConnections = []string{"read:connections"}
+	scopeReadUsers       = []string{"read:users"}
+	scopeCreateUsers     = []string{"create:users"}
+	scopeJobs            = []string{"create:users", "read:users"}
+)
+
 // Handler returns the HTTP handler of the tenant.
 func (s *Sim) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth/token", s.handleToken)
-	mux.HandleFunc("GET /api/v2/connections", s.api(s.handleConnections))
-	mux.HandleFunc("POST /api/v2/jobs/users-imports", s.api(s.handleCreateJob))
-	mux.HandleFunc("GET /api/v2/jobs/{id}", s.api(s.handleGetJob))
-	mux.HandleFunc("GET /api/v2/jobs/{id}/errors", s.api(s.handleJobErrors))
+	mux.HandleFunc("GET /api/v2/connections", s.api(s.handleConnections, scopeReadConnections))
+	mux.HandleFunc("GET /api/v2/connections/{id}", s.api(s.handleConnection, scopeReadConnections))
+	mux.HandleFunc("POST /api/v2/jobs/users-imports", s.api(s.handleCreateJob, scopeCreateUsers))
+	mux.HandleFunc("GET /api/v2/jobs/{id}", s.api(s.handleGetJob, scopeJobs))
+	mux.HandleFunc("GET /api/v2/jobs/{id}/errors", s.api(s.handleJobErrors, scopeJobs))
+	mux.HandleFunc("GET /api/v2/users", s.api(s.handleSearchUsers, scopeReadUsers))
+	mux.HandleFunc("GET /api/v2/users/{id}", s.api(s.handleGetUser, scopeReadUsers))
+	mux.HandleFunc("GET /api/v2/users-by-email", s.api(s.handleUsersByEmail, scopeReadUsers))
+	// Everything else, a known path with another method included, answers
+	// the Management API's JSON error rather than net/http's text/plain
+	// 404 or 405, so that a client parsing errors sees the usual body.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "Not Found: the simulator does not serve "+r.Method+" "+r.URL.Path, "")
+	})
 	return s.faultMiddleware(mux)
 }
 
@@ -303,9 +367,9 @@ func (s *Sim) faultMiddleware(next http.Handler) http.Handler {
 	})
 }
 
-// api wraps a Management API handler with the rate limiter and bearer
-// token check.
-func (s *Sim) api(h http.HandlerFunc) http.HandlerFunc {
+// api wraps a Management API handler with the rate limiter, the bearer
+// token check and the scope check (any one of scopes).
+func (s *Sim) api(h http.HandlerFunc, scopes []string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		now := s.opts.Clock()
@@ -322,8 +386,13 @@ func (s *Sim) api(h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusTooManyRequests, "Global limit has been reached", "too_many_requests")
 			return
 		}
-		if !s.authorized(r) {
-			writeError(w, http.StatusUnauthorized, "Invalid token", "invalid_token")
+		granted, msg := s.authorized(r)
+		if msg != "" {
+			writeError(w, http.StatusUnauthorized, msg, "invalid_token")
+			return
+		}
+		if !slices.ContainsFunc(scopes, func(sc string) bool { return slices.Contains(granted, sc) }) {
+			writeError(w, http.StatusForbidden, "Insufficient scope, expected any of: "+strings.Join(scopes, ","), "insufficient_scope")
 			return
 		}
 		h(w, r)
@@ -357,16 +426,27 @@ func (s *Sim) setRateHeadersLocked(w http.ResponseWriter, remaining int) {
 	h.Set("x-ratelimit-reset", strconv.FormatInt(int64(math.Ceil(float64(reset.UnixNano())/1e9)), 10))
 }
 
-func (s *Sim) authorized(r *http.Request) bool {
+// authorized returns the scopes of the request's bearer token, or the
+// message of the 401 to answer.
+func (s *Sim) authorized(r *http.Request) (scopes []string, msg string) {
 	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		return nil, "Missing authentication"
+	}
 	tok, ok := strings.CutPrefix(auth, "Bearer ")
 	if !ok || tok == "" {
-		return false
+		return nil, "Bad HTTP authentication header format"
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	exp, ok := s.tokens[tok]
-	return ok && s.opts.Clock().Before(exp)
+	t, ok := s.tokens[tok]
+	switch {
+	case !ok:
+		return nil, "Invalid token"
+	case !s.opts.Clock().Before(t.expires):
+		return nil, "Expired token received for JSON Web Token validation"
+	}
+	return t.scopes, ""
 }
 
 func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
@@ -375,6 +455,7 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
 		ClientID     string `json:"client_id"`
 		ClientSecret string `json:"client_secret"`
 		Audience     string `json:"audience"`
+		Scope        string `json:"scope"`
 	}
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&p); err != nil {
@@ -389,6 +470,7 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
 		}
 		p.GrantType, p.ClientID = r.PostForm.Get("grant_type"), r.PostForm.Get("client_id")
 		p.ClientSecret, p.Audience = r.PostForm.Get("client_secret"), r.PostForm.Get("audience")
+		p.Scope = r.PostForm.Get("scope")
 	}
 	if p.GrantType != "client_credentials" {
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": "unsupported_grant_type", "error_description": "Unsupported grant type: " + p.GrantType})
@@ -402,29 +484,31 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": "access_denied", "error_description": "Service not enabled within domain: " + p.Audience})
 		return
 	}
+	// A client may ask for fewer scopes than it was granted, never for
+	// more (docs/apis/auth0.md, "Management API token").
+	scopes := s.opts.Scopes
+	if asked := strings.Fields(p.Scope); len(asked) > 0 {
+		var missing []string
+		for _, sc := range asked {
+			if !slices.Contains(s.opts.Scopes, sc) {
+				missing = append(missing, sc)
+			}
+		}
+		if len(missing) > 0 {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "access_denied", "error_description": "Client has not been granted scopes: " + strings.Join(missing, ", ")})
+			return
+		}
+		scopes = slices.Compact(slices.Sorted(slices.Values(asked)))
+	}
 	tok := randAlnum(40)
 	s.mu.Lock()
-	s.tokens[tok] = s.opts.Clock().Add(s.opts.TokenTTL)
+	s.tokens[tok] = token{expires: s.opts.Clock().Add(s.opts.TokenTTL), scopes: scopes}
 	s.stats.Tokens++
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"access_token": tok,
 		"token_type":   "Bearer",
 		"expires_in":   int(s.opts.TokenTTL / time.Second),
-		"scope":        "create:users read:users read:connections",
+		"scope":        strings.Join(scopes, " "),
 	})
-}
-
-type connection struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Strategy string `json:"strategy"`
-}
-
-func (s *Sim) handleConnections(w http.ResponseWriter, r *http.Request) {
-	out := []connection{}
-	if name := r.URL.Query().Get("name"); name == "" || name == s.opts.Connection {
-		out = append(out, connection{ID: s.connID, Name: s.opts.Connection, Strategy: "auth0"})
-	}
-	writeJSON(w, http.StatusOK, out)
 }

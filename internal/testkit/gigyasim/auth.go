@@ -26,43 +26,67 @@ func secretEqual(got, want string) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
+// AuthMode names a way a request authenticated (docs/apis/gigya.md,
+// "Authentication"); Stats.Authenticated counts them.
+type AuthMode string
+
+// The authentication modes.
+const (
+	AuthPartnerSecret AuthMode = "partner-secret"  // apiKey + secret
+	AuthUserKeySecret AuthMode = "user-key-secret" // apiKey + userKey + secret
+	AuthSigned        AuthMode = "signed"          // apiKey [+ userKey] + timestamp + nonce + sig
+	AuthBearer        AuthMode = "bearer"          // Authorization: Bearer <RS256 JWT>
+)
+
 // authenticate checks the credentials of a request (docs/apis/gigya.md,
-// "Authentication"): the apiKey, then either the bearer JWT or the form's
-// userKey+secret / partner secret.
+// "Authentication"): the apiKey, then the bearer JWT, a signature
+// (timestamp, nonce, sig), or the form's userKey+secret / partner secret.
+// It counts the mode of a request that passes.
 func (s *Sim) authenticate(r *http.Request, form url.Values) *gerr {
+	mode, e := s.authMode(r, form)
+	if e == nil {
+		s.stats.add(func(st *Stats) { st.Authenticated[mode]++ })
+	}
+	return e
+}
+
+func (s *Sim) authMode(r *http.Request, form url.Values) (AuthMode, *gerr) {
 	if k := form.Get("apiKey"); k == "" || k != s.opts.APIKey {
 		if k == "" {
-			return newErr(codeInvalidAPIKey, "Missing apiKey parameter")
+			return "", newErr(codeInvalidAPIKey, "Missing apiKey parameter")
 		}
-		return newErr(codeInvalidAPIKey, "Invalid apiKey: "+k)
+		return "", newErr(codeInvalidAPIKey, "Invalid apiKey: "+k)
 	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, _ := strings.Cut(h, " ")
 		if strings.EqualFold(scheme, "Bearer") {
-			return s.checkJWT(strings.TrimSpace(tok))
+			return AuthBearer, s.checkJWT(strings.TrimSpace(tok))
 		}
+	}
+	if form.Has("sig") {
+		return AuthSigned, s.checkSigned(r, form)
 	}
 	secret := form.Get("secret")
 	if uk := form.Get("userKey"); uk != "" {
 		app, ok := s.opts.Apps[uk]
 		if !ok {
-			return newErr(codeUnauthorizedUser, "unknown userKey "+uk)
+			return "", newErr(codeUnauthorizedUser, "unknown userKey "+uk)
 		}
 		if secret == "" {
-			return newErr(codeMissingParameter, "secret")
+			return "", newErr(codeMissingParameter, "secret")
 		}
 		if !secretEqual(secret, app.Secret) {
-			return newErr(codeInvalidSignature, "invalid secret for userKey "+uk)
+			return "", newErr(codeInvalidSignature, "invalid secret for userKey "+uk)
 		}
-		return nil
+		return AuthUserKeySecret, nil
 	}
 	if secret == "" {
-		return newErr(codeMissingParameter, "secret (or userKey+secret, or Authorization: Bearer <jwt>): the simulator accepts server-side calls only")
+		return "", newErr(codeMissingParameter, "secret (or userKey+secret, a signature, or Authorization: Bearer <jwt>): the simulator accepts server-side calls only")
 	}
 	if !secretEqual(secret, s.opts.Secret) {
-		return newErr(codeInvalidSignature, "invalid partner secret")
+		return "", newErr(codeInvalidSignature, "invalid partner secret")
 	}
-	return nil
+	return AuthPartnerSecret, nil
 }
 
 type jwtHeader struct {

@@ -114,6 +114,9 @@ func TestAuthModes(t *testing.T) {
 	if st := s.Stats(); st.Errors[403003] < 4 || st.Errors[400093] != 3 {
 		t.Fatalf("errors by code: %v", st.Errors)
 	}
+	if st := s.Stats(); st.Authenticated[AuthPartnerSecret] != 1 || st.Authenticated[AuthUserKeySecret] != 1 || st.Authenticated[AuthBearer] != 3 || st.Authenticated[AuthSigned] != 0 {
+		t.Fatalf("authenticated by mode: %v", st.Authenticated)
+	}
 	// The clock moves: the same good token is now too old.
 	clk.Add(6 * time.Minute)
 	g = callAPI(t, base, "accounts.search", form("apiKey", "3_site"), bearer(good))

@@ -26,13 +26,20 @@
 //     errorDetails. statusCode is the first three digits of errorCode
 //     (403048 → 403).
 //   - Authentication ("Authentication"): apiKey + partner secret; apiKey +
-//     userKey + secret; Authorization: Bearer JWT (RS256, header kid =
+//     userKey + secret; a signed request ("Signed requests": userKey, or
+//     none to sign with the partner secret, timestamp, nonce and sig =
+//     base64 HMAC-SHA1 over Gigya's base string, keyed with the
+//     base64-decoded secret); Authorization: Bearer JWT (RS256, header kid =
 //     userKey, payload iat/jti), verified against the userKey's RSA public
 //     key, iat at most 5 minutes old and at most 1 minute ahead. Errors:
-//     missing or wrong apiKey 400093; wrong secret or JWT signature 403003;
-//     unknown userKey (form or kid), or a kid without a public key, 403005;
-//     JWT iat out of range 403002; malformed JWT 400006; no credentials at
-//     all 400002. Plain HTTP is accepted (no 403006).
+//     missing or wrong apiKey 400093; wrong secret, signature or JWT
+//     signature 403003; unknown userKey (form or kid), or a kid without a
+//     public key, 403005; JWT iat or signed timestamp out of range 403002;
+//     malformed JWT or timestamp 400006; a signed request without
+//     timestamp or nonce, or no credentials at all, 400002. Plain HTTP is
+//     accepted (no 403006). Stats.Authenticated counts the requests that
+//     passed, by mode. The npm package gigya 3.x runs against the
+//     simulator in test/sdk, in all three of its modes.
 //   - accounts.search parameters ("Search parameters"): query +
 //     openCursor=true on the first request, cursorId afterwards, accountTypes
 //     (full default, lite, full,lite), timeout (ms, default 20000, clamped to
@@ -156,17 +163,25 @@
 //     answer 403042; later attempts answer 403120 until lockedUntil, even
 //     with the right password. Defaults (5 failures, 5 minutes) are not
 //     Gigya's values (Gigya documents none).
-//   - The JWT's jti is not checked for replay.
+//   - The JWT's jti is not checked for replay, nor a signed request's nonce.
+//   - Signed requests ("Signed requests"): a timestamp of 10^11 or more is
+//     in milliseconds (the npm package sends Date.now()), a smaller one in
+//     seconds (SAP's SDKs send time()); it may be at most 3 minutes from the
+//     simulator's clock either way. The signature is checked against
+//     https://<namespace>.<Options.DataCenter>/<method> (the URL an SDK
+//     signs; us1.gigya.com by default) and against the URL the request
+//     reached, so a client pointed at the simulator verifies either way. A
+//     secret that is not base64 cannot sign: 403003.
 //
 // # Simplified or not simulated
 //
 //   - Only accounts.search and accounts.login; any other method answers
 //     400001 naming the method. GET requests and non-form bodies answer
 //     400001, though Gigya may accept them; format other than json answers 400006.
-//   - No data centers (301001), signed requests (timestamp/nonce/sig),
-//     querySig, OAuth2 tokens, restrictedQuery, or client-side (credential-
-//     less) calls: accounts.login without credentials answers 400002, where
-//     Gigya would treat it as a client-side call.
+//   - No data centers (301001), querySig, OAuth2 tokens, restrictedQuery,
+//     or client-side (credential-less) calls: accounts.login without
+//     credentials answers 400002, where Gigya would treat it as a
+//     client-side call.
 //   - No search lag: writes are visible to the next query at once (Gigya has
 //     a short delay: "Query language").
 //   - No captcha, TFA, loginMode, aToken, sessions or rehashing on login

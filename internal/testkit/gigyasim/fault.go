@@ -204,6 +204,8 @@ type Stats struct {
 	TruncatedBodies int
 	// Faults counts fired faults by type.
 	Faults map[Fault]int
+	// Authenticated counts the requests that passed authentication, by mode.
+	Authenticated map[AuthMode]int
 }
 
 type statsBox struct {
@@ -213,10 +215,11 @@ type statsBox struct {
 
 func newStatsBox() *statsBox {
 	return &statsBox{s: Stats{
-		Requests:   map[string]int{},
-		Errors:     map[int]int{},
-		HTTPErrors: map[int]int{},
-		Faults:     map[Fault]int{},
+		Requests:      map[string]int{},
+		Errors:        map[int]int{},
+		HTTPErrors:    map[int]int{},
+		Faults:        map[Fault]int{},
+		Authenticated: map[AuthMode]int{},
 	}}
 }
 
@@ -243,6 +246,7 @@ func (b *statsBox) snapshot() Stats {
 	out.Errors = maps.Clone(b.s.Errors)
 	out.HTTPErrors = maps.Clone(b.s.HTTPErrors)
 	out.Faults = maps.Clone(b.s.Faults)
+	out.Authenticated = maps.Clone(b.s.Authenticated)
 	return out
 }
 

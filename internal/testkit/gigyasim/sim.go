@@ -41,9 +41,11 @@ const (
 // hashes, not production-cost ones.
 var FastSampleOptions = sample.Options{PBKDF2Rounds: 10, BcryptCost: 4}
 
-// App is an application (user) key: its secret for the userKey+secret mode
-// and its RSA public key for the bearer-JWT mode. Either may be empty to
-// disable that mode for the key.
+// App is an application (user) key: its secret for the userKey+secret and
+// signed-request modes and its RSA public key for the bearer-JWT mode.
+// Either may be empty to disable those modes for the key. Signed requests
+// need a base64 secret, as Gigya hands out (the HMAC key is the decoded
+// bytes); the userKey+secret mode compares any string.
 type App struct {
 	Secret    string
 	PublicKey *rsa.PublicKey
@@ -65,6 +67,11 @@ type Options struct {
 	Secret string
 	// Apps are the application keys: userKey -> App.
 	Apps map[string]App
+	// DataCenter is the data-center domain signed requests are checked
+	// against besides the URL the request reached: a client signs the URL
+	// it believes it calls, https://accounts.<DataCenter>/accounts.search.
+	// "" means DefaultDataCenter (us1.gigya.com).
+	DataCenter string
 	// CursorTTL is how long a cursor may stay idle; 0 means 5 minutes,
 	// negative means cursors never expire.
 	CursorTTL time.Duration
@@ -120,6 +127,9 @@ func New(opts Options) (*Sim, error) {
 	}
 	if opts.Secret == "" && len(opts.Apps) == 0 {
 		opts.Secret = DefaultSecret
+	}
+	if opts.DataCenter == "" {
+		opts.DataCenter = DefaultDataCenter
 	}
 	if opts.CursorTTL == 0 {
 		opts.CursorTTL = DefaultCursorTTL
