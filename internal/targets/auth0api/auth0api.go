@@ -62,7 +62,7 @@ type Options struct {
 	SendCompletionEmail bool          `yaml:"send_completion_email" doc:"let Auth0 email the tenant owners after each job"`
 	MaxFileBytes        int           `yaml:"max_file_bytes" doc:"size of one job's file, 1024 to 500000"`
 	ConcurrentJobs      int           `yaml:"concurrent_jobs" doc:"jobs at once; Auth0 runs at most 2 per tenant"`
-	DuplicateIsLoaded   bool          `yaml:"duplicate_is_loaded" doc:"count DUPLICATED_USER of a job without upsert as loaded: a crash between a job and its acks redelivers users Auth0 has"`
+	DuplicateIsLoaded   bool          `yaml:"duplicate_is_loaded" doc:"count DUPLICATED_USER of a job without upsert as loaded when the user Auth0 holds is this one (same user_id, looked up by email; a crash between a job and its acks redelivers users Auth0 has); a user of another account with that email is dead-lettered as duplicate_user_other either way"`
 	JobRetries          int           `yaml:"job_retries" doc:"resubmissions of a job that failed as a whole before its users are dead-lettered"`
 	PollInterval        time.Duration `yaml:"poll_interval" doc:"first pause between two job status checks, growing to 30s"`
 }
@@ -325,13 +325,10 @@ func (s *apiSink) refused(ctx context.Context, job auth0.Job, recs []sink.Record
 		return nil, nil, err
 	}
 	byID, byEmail := map[string]int{}, map[string]int{}
+	users := make([]auth0.User, len(recs))
 	for i, r := range recs {
-		var u struct {
-			UserID string `json:"user_id"`
-			Email  string `json:"email"`
-		}
-		if json.Unmarshal(r.Data, &u) == nil {
-			byID[u.UserID], byEmail[strings.ToLower(u.Email)] = i, i
+		if json.Unmarshal(r.Data, &users[i]) == nil {
+			byID[users[i].UserID], byEmail[strings.ToLower(users[i].Email)] = i, i
 		}
 	}
 	for _, ue := range errs {
@@ -347,8 +344,20 @@ func (s *apiSink) refused(ctx context.Context, job auth0.Job, recs []sink.Record
 			continue
 		}
 		code := ue.Errors[0].Code
-		if code == "DUPLICATED_USER" && !upsert && s.opts.DuplicateIsLoaded {
-			continue // already in Auth0: loaded by an earlier attempt
+		if code == "DUPLICATED_USER" && !upsert {
+			holder, err := s.holder(ctx, users[i])
+			if err != nil {
+				return nil, nil, err
+			}
+			if holder == "" && s.opts.DuplicateIsLoaded {
+				continue // this very user is in Auth0: loaded by an earlier attempt
+			}
+			if holder != "" {
+				out = append(out, sink.Rejection{Index: i, Code: "duplicate_user_other", Reason: fmt.Sprintf(
+					"Auth0 job %s: the email of Gigya UID %s already belongs to Auth0 user %s, which was not imported from this account: merge the accounts, or delete the Auth0 user if it is a leftover, then redrive",
+					job.ID, recs[i].UID, holder)})
+				continue
+			}
 		}
 		if upsert && len(ue.Errors) == 1 && strings.Contains(ue.Errors[0].Message, hasPasswordMessage) {
 			s.log.Info("user has logged in since the import: keeping their password, updating the profile without the hash",
@@ -367,6 +376,38 @@ func (s *apiSink) refused(ctx context.Context, job auth0.Job, recs []sink.Record
 		out = append(out, sink.Rejection{Index: i, Code: code, Reason: "Auth0 job " + job.ID + ": " + strings.Join(msgs, "; ")})
 	}
 	return out, hasPassword, nil
+}
+
+// holder returns the user_id of the Auth0 user that holds u's email when it
+// is not u, "" when it is u (or nobody: the duplicate vanished since).
+// Auth0's DUPLICATED_USER does not say which user it found; counting it as
+// loaded without looking would count a user the tenant does not hold.
+func (s *apiSink) holder(ctx context.Context, u auth0.User) (string, error) {
+	if u.Email == "" {
+		return "", nil
+	}
+	found, err := s.client.UsersByEmail(ctx, u.Email)
+	if err != nil {
+		return "", fmt.Errorf("look up the Auth0 user that holds a duplicated email: %w", err)
+	}
+	for _, f := range found {
+		if f.Is(u.UserID) {
+			return "", nil
+		}
+	}
+	// The duplicate is in the database connection the job imported into:
+	// prefer a database user over a social one with the same email.
+	for _, f := range found {
+		for _, id := range f.Identities {
+			if id.Provider == "auth0" {
+				return f.UserID, nil
+			}
+		}
+	}
+	if len(found) > 0 {
+		return found[0].UserID, nil
+	}
+	return "", nil
 }
 
 // Recover waits for the jobs earlier instances of the loader recorded and
