@@ -339,3 +339,30 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// DUPLICATED_USER is loaded only when the Auth0 user holding the email is
+// this very user (a re-sent batch); when it was imported from another Gigya
+// account, the user is dead-lettered naming that Auth0 user, even with
+// duplicate_is_loaded: the tenant does not hold this one.
+func TestADuplicateOfAnotherAccountIsNotLoaded(t *testing.T) {
+	sim, base := startSim(t)
+	s := newSink(t, sim, base, nil)
+	first := sink.Record{UID: "gigya-A", Data: []byte(`{"user_id":"gigya-A","email":"Ada@Example.com","email_verified":true}`)}
+	if err := s.Write(context.Background(), []sink.Record{first}); err != nil {
+		t.Fatal(err)
+	}
+	second := sink.Record{UID: "gigya-B", Data: []byte(`{"user_id":"gigya-B","email":"ada@example.com","email_verified":true}`)}
+	err := s.Write(context.Background(), []sink.Record{user(7), second})
+	var rej *sink.RejectedError
+	if !errors.As(err, &rej) || len(rej.Rejections) != 1 || rej.Rejections[0].Index != 1 {
+		t.Fatalf("want the second account refused, got %v", err)
+	}
+	r := rej.Rejections[0]
+	if r.Code != "duplicate_user_other" || !strings.Contains(r.Reason, "gigya-B") || !strings.Contains(r.Reason, "auth0|gigya-A") {
+		t.Fatalf("rejection %+v: want duplicate_user_other naming gigya-B and auth0|gigya-A", r)
+	}
+	// The first account, sent again, is still loaded.
+	if err := s.Write(context.Background(), []sink.Record{first}); err != nil {
+		t.Fatalf("re-sent first account: %v", err)
+	}
+}
