@@ -107,6 +107,7 @@ func (l *loader) claim(ctx context.Context, batch []jetstream.Msg) ([]jetstream.
 		}
 		f, holder := fields[j], holders[j]
 		l.conflicts.Add(1)
+		l.count(m, "conflicts")
 		l.deadLetter(ctx, m, f.code, fmt.Sprintf("%s already belongs to Gigya UID %s at target %s (loaded first); Gigya UID %s has the same %s and is not loaded: merge the two accounts in Gigya, or map another %s for one of them",
 			f.name, holder, l.target, all[j].UID, f.name, f.name), nats.Header{message.HdrConflictUID: []string{holder}})
 	}

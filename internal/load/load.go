@@ -20,6 +20,7 @@ import (
 
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/claims"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/consume"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/heartbeat"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/telemetry"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
@@ -69,6 +70,10 @@ type loader struct {
 	metrics    *metrics
 
 	consumed, loaded, deadLettered, retried, batches, superseded, conflicts atomic.Int64
+
+	// tally counts the outcomes by extraction run, for the balance of each
+	// run (status); a replay's users count apart, as replay_*.
+	tally heartbeat.Tally
 }
 
 // run consumes until ctx is done, then writes and acks the partial batch.
@@ -288,6 +293,7 @@ func (l *loader) supersede(m jetstream.Msg) {
 	}
 	l.consumed.Add(1)
 	l.superseded.Add(1)
+	l.count(m, "superseded")
 	l.metrics.records.WithLabelValues("superseded").Inc()
 }
 
@@ -401,6 +407,14 @@ func isUpdate(m jetstream.Msg) bool {
 	return m.Headers().Get(message.HdrReplay) != "" || m.Headers().Get(message.HdrUpdate) != ""
 }
 
+// count tallies one outcome of m for its run.
+func (l *loader) count(m jetstream.Msg, what string) {
+	if m.Headers().Get(message.HdrReplay) != "" {
+		what = "replay_" + what
+	}
+	l.tally.Add(m.Headers().Get(message.HdrRun), what, 1)
+}
+
 // settle acks a message whose user is stored (loaded) or dead-lettered.
 func (l *loader) settle(m jetstream.Msg, loaded bool) {
 	if err := m.Ack(); err != nil {
@@ -408,6 +422,7 @@ func (l *loader) settle(m jetstream.Msg, loaded bool) {
 	}
 	l.consumed.Add(1)
 	if loaded {
+		l.count(m, "loaded")
 		l.loaded.Add(1)
 		l.metrics.records.WithLabelValues("loaded").Inc()
 	}
@@ -451,6 +466,7 @@ func (l *loader) deadLetter(ctx context.Context, m jetstream.Msg, code, reason s
 	l.log.Warn("user dead-lettered", "uid", dl.UID, "code", code, "reason", reason)
 	l.metrics.deadLetters.WithLabelValues(code).Inc()
 	l.settle(m, false)
+	l.count(m, "dead_lettered")
 	l.deadLettered.Add(1)
 	l.metrics.records.WithLabelValues("dead_lettered").Inc()
 }

@@ -154,7 +154,8 @@ func serve(ctx context.Context, cfg Config, snk sink.Sink, sinkMetrics deferredR
 		log.Warn("loader.consumer.max_ack_pending is below a batch times the concurrent writes: the later writes cannot fill their batches; raise it",
 			"max_ack_pending", ls.Consumer.MaxAckPending, "batch_records", l.maxRecords, "concurrent_writes", l.writers, "needed", need)
 	}
-	rt.Heartbeat(ctx, "loader", "consumer "+durable+", sink "+ls.Sink.Type, func() map[string]int64 { return l.totals().counts() })
+	hb := rt.Heartbeat(ctx, "loader", "consumer "+durable+", sink "+ls.Sink.Type, func() map[string]int64 { return l.totals().counts() })
+	hb.CountRuns(ls.Target, l.tally.Runs)
 	rt.Go(ctx, l.progress)
 	if rec, ok := snk.(sink.Recoverer); ok {
 		// Before the first write: what a crashed instance left running at

@@ -77,6 +77,7 @@ func Run(ctx context.Context, env stage.Env) error {
 		log: log, metrics: newMetrics(rt.Metrics), newChecker: newChecker, maxPayload: rt.NC.MaxPayload(),
 	}
 	hb := rt.Heartbeat(ctx, "transformer", "consumer "+durable, func() map[string]int64 { return t.totals().counts(0) })
+	hb.CountRuns(m.Target(), t.tally.Runs)
 	t.gate = rt.Gate(ctx, rt.Topology.Mapped, []string{message.MappedSubject(m.Target())}, hb)
 	rt.Go(ctx, t.progress)
 	started := time.Now()

@@ -21,6 +21,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/consume"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/heartbeat"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/telemetry"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
@@ -75,6 +76,10 @@ type transformer struct {
 
 	filteredMu sync.Mutex
 	filteredBy map[string]int64
+
+	// tally counts the outcomes by extraction run, for the balance of each
+	// run (status).
+	tally heartbeat.Tally
 }
 
 // outcome pairs an input with the publications that must all succeed
@@ -306,8 +311,10 @@ func (t *transformer) settle(o outcome) {
 		}
 		return
 	}
+	run := o.in.Headers().Get(message.HdrRun)
 	if o.kind == outFiltered {
 		t.ack(o.in)
+		t.tally.Add(run, "filtered", 1)
 		t.filtered.Add(1)
 		t.filteredMu.Lock()
 		if t.filteredBy == nil {
@@ -337,9 +344,11 @@ func (t *transformer) settle(o outcome) {
 		switch {
 		case o.kind == outDeadLetter:
 			t.deadLettered.Add(1)
+			t.tally.Add(run, "dead_lettered", 1)
 			t.metrics.records.WithLabelValues("dead_lettered").Inc()
 		default:
 			n := int64(len(o.futs))
+			t.tally.Add(run, "mapped", n-dups)
 			t.mapped.Add(n - dups)
 			t.duplicates.Add(dups)
 			t.flagged.Add(int64(o.flagged))

@@ -58,6 +58,34 @@ type Snapshot struct {
 	// it failed: DeadLetterError says why).
 	DeadLetters     []DeadLetterGroup `json:"dead_letters"`
 	DeadLetterError string            `json:"dead_letter_error,omitempty"`
+	// Balances account for each extraction run at each target, newest run
+	// first.
+	Balances []Balance `json:"balances"`
+}
+
+// Balance accounts for the accounts of one extraction run at one target:
+//
+//	extracted = extract dead letters + filtered + transform dead letters
+//	          + loaded + load dead letters + superseded + in flight
+//
+// from the extractor's run records and the counts by run that the
+// transformers and loaders keep (running, dead or stopped). Once the
+// consumers are drained, in flight is 0; anything else is an account the
+// books lost. A replay's users count apart (Replayed), since they are
+// accounts of the run sent a second time.
+type Balance struct {
+	Run                   string `json:"run"`
+	Target                string `json:"target"`
+	Extracted             int64  `json:"extracted"` // published plus dead-lettered by the extractor
+	ExtractDeadLettered   int64  `json:"extract_dead_lettered"`
+	Filtered              int64  `json:"filtered"`
+	TransformDeadLettered int64  `json:"transform_dead_lettered"`
+	Loaded                int64  `json:"loaded"`
+	LoadDeadLettered      int64  `json:"load_dead_lettered"` // Conflicts among them
+	Conflicts             int64  `json:"conflicts"`
+	Superseded            int64  `json:"superseded"`
+	InFlight              int64  `json:"in_flight"`
+	Replayed              int64  `json:"replayed,omitempty"` // replayed users the loaders settled
 }
 
 // StreamStatus is one stream's state. A stream that does not exist is
@@ -232,7 +260,90 @@ func Collect(ctx context.Context, js jetstream.JetStream, o Options) (Snapshot, 
 	if err := collectState(ctx, kv, &s); err != nil {
 		return Snapshot{}, fmt.Errorf("checkpoints and runs in %s: %w", o.Streams.State.Bucket, err)
 	}
+	tallies, err := heartbeat.Tallies(ctx, kv)
+	if err != nil && !errors.Is(err, jetstream.ErrNoKeysFound) {
+		return Snapshot{}, fmt.Errorf("tallies in %s: %w", o.Streams.State.Bucket, err)
+	}
+	s.Balances = balances(s.Runs, beats, tallies)
 	return s, nil
+}
+
+// balances draws the balance of every run at every target from the run
+// records and the instances' counts by run: a stopped instance's final
+// tally, else its (live or stale) heartbeat.
+func balances(runs []RunRecord, beats, tallies []heartbeat.Beat) []Balance {
+	type key struct{ run, target string }
+	by := map[key]*Balance{}
+	get := func(run, target string) *Balance {
+		k := key{run, target}
+		if by[k] == nil {
+			by[k] = &Balance{Run: run, Target: target}
+		}
+		return by[k]
+	}
+	final := map[string]bool{}
+	for _, t := range tallies {
+		final[t.Stage+"."+t.Instance] = true
+	}
+	var targets []string
+	for _, b := range append(slices.Clone(tallies), beats...) {
+		if b.Runs == nil || (b.Stage != "transformer" && b.Stage != "loader") {
+			continue
+		}
+		if !slices.Contains(targets, b.Target) {
+			targets = append(targets, b.Target)
+		}
+	}
+	for _, b := range tallies {
+		addCounts(get, b)
+	}
+	for _, b := range beats {
+		if !final[b.Stage+"."+b.Instance] {
+			addCounts(get, b)
+		}
+	}
+	started := map[string]time.Time{}
+	for _, r := range runs {
+		if r.Started.After(started[r.Run]) {
+			started[r.Run] = r.Started
+		}
+		for _, t := range targets {
+			bal := get(r.Run, t)
+			bal.Extracted += r.Published + r.DeadLettered
+			bal.ExtractDeadLettered += r.DeadLettered
+		}
+	}
+	out := make([]Balance, 0, len(by))
+	for k, b := range by {
+		if _, recorded := started[k.run]; !recorded {
+			// A run still extracting (its record is written at its end),
+			// or messages from outside the extractor: nothing to balance.
+			continue
+		}
+		b.InFlight = b.Extracted - b.ExtractDeadLettered - b.Filtered - b.TransformDeadLettered - b.Loaded - b.LoadDeadLettered - b.Superseded
+		out = append(out, *b)
+	}
+	slices.SortFunc(out, func(a, b Balance) int {
+		return cmp.Or(started[b.Run].Compare(started[a.Run]), cmp.Compare(a.Run, b.Run), cmp.Compare(a.Target, b.Target))
+	})
+	return out
+}
+
+func addCounts(get func(run, target string) *Balance, b heartbeat.Beat) {
+	for run, c := range b.Runs {
+		bal := get(run, b.Target)
+		switch b.Stage {
+		case "transformer":
+			bal.Filtered += c["filtered"]
+			bal.TransformDeadLettered += c["dead_lettered"]
+		case "loader":
+			bal.Loaded += c["loaded"]
+			bal.LoadDeadLettered += c["dead_lettered"]
+			bal.Conflicts += c["conflicts"]
+			bal.Superseded += c["superseded"]
+			bal.Replayed += c["replay_loaded"] + c["replay_dead_lettered"] + c["replay_superseded"]
+		}
+	}
 }
 
 // stream returns the stream of role (the zero value if absent).

@@ -4,6 +4,11 @@
 // cleanly. The status command reads them to show which instances run,
 // their counts, and whether a producer is paused by back-pressure; a record
 // that stopped being updated belongs to an instance that died.
+//
+// An instance that counts its work per extraction run (the transformer and
+// the loader) also leaves its final record under tally.<stage>.<id> when it
+// stops, so that the balance of a run (extracted = loaded + dead-lettered +
+// filtered + superseded) can still be drawn after the instances are gone.
 package heartbeat
 
 import (
@@ -11,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"strings"
 	"sync"
@@ -22,6 +28,9 @@ import (
 
 // KeyPrefix starts every instance key.
 const KeyPrefix = "instance."
+
+// TallyPrefix starts the key of a stopped instance's final record.
+const TallyPrefix = "tally."
 
 // Interval is how often a record is refreshed; status treats a record older
 // than three intervals as stale.
@@ -40,6 +49,11 @@ type Beat struct {
 	PausedReason string `json:"paused_reason,omitempty"`
 	// Counts are the instance's totals since it started (consumed, mapped...).
 	Counts map[string]int64 `json:"counts,omitempty"`
+	// Target is the mapping target of a transformer or loader.
+	Target string `json:"target,omitempty"`
+	// Runs are the instance's counts by extraction run (Etl-Run): what it
+	// did with the accounts of each run.
+	Runs map[string]map[string]int64 `json:"runs,omitempty"`
 }
 
 // Stale reports whether the record has not been refreshed for three
@@ -77,6 +91,7 @@ type Writer struct {
 	key    string
 	log    *slog.Logger
 	counts func() map[string]int64
+	runs   func() map[string]map[string]int64
 
 	mu   sync.Mutex
 	beat Beat
@@ -91,6 +106,15 @@ func New(kv KV, stage, detail string, counts func() map[string]int64, log *slog.
 		kv: kv, key: Key(stage, id), log: log, counts: counts, kick: make(chan struct{}, 1),
 		beat: Beat{Stage: stage, Instance: id, Detail: detail, Started: time.Now().UTC()},
 	}
+}
+
+// CountRuns makes the record carry the instance's counts by run (runs is
+// called at each refresh) for target, and keeps its final record under
+// tally.<stage>.<id> after a clean stop. Call it before Run.
+func (w *Writer) CountRuns(target string, runs func() map[string]map[string]int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.beat.Target, w.runs = target, runs
 }
 
 // SetPaused records a back-pressure pause (or its end) and publishes it at once.
@@ -114,6 +138,14 @@ func (w *Writer) Run(ctx context.Context) {
 		case <-ctx.Done():
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 			defer cancel()
+			w.mu.Lock()
+			counting := w.runs != nil
+			w.mu.Unlock()
+			if counting {
+				// The final counts outlive the instance: the balance of
+				// its runs needs them.
+				w.write(dctx, TallyPrefix+strings.TrimPrefix(w.key, KeyPrefix))
+			}
 			if err := w.kv.Delete(dctx, w.key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 				w.log.Debug("heartbeat not removed", "key", w.key, "err", err)
 			}
@@ -124,13 +156,18 @@ func (w *Writer) Run(ctx context.Context) {
 	}
 }
 
-func (w *Writer) put(ctx context.Context) {
+func (w *Writer) put(ctx context.Context) { w.write(ctx, w.key) }
+
+func (w *Writer) write(ctx context.Context, key string) {
 	w.mu.Lock()
-	b := w.beat
+	b, runs := w.beat, w.runs
 	w.mu.Unlock()
 	b.Updated = time.Now().UTC()
 	if w.counts != nil {
 		b.Counts = w.counts()
+	}
+	if runs != nil {
+		b.Runs = runs()
 	}
 	data, err := json.Marshal(b)
 	if err != nil {
@@ -138,14 +175,23 @@ func (w *Writer) put(ctx context.Context) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if _, err := w.kv.Put(pctx, w.key, data); err != nil && ctx.Err() == nil {
-		w.log.Debug("heartbeat not written", "key", w.key, "err", err)
+	if _, err := w.kv.Put(pctx, key, data); err != nil && ctx.Err() == nil {
+		w.log.Debug("heartbeat not written", "key", key, "err", err)
 	}
 }
 
 // List reads every instance record of the bucket, newest first within a stage.
 func List(ctx context.Context, kv jetstream.KeyValue) ([]Beat, error) {
-	lister, err := kv.ListKeysFiltered(ctx, KeyPrefix+">")
+	return list(ctx, kv, KeyPrefix)
+}
+
+// Tallies reads the final records of the instances that stopped cleanly.
+func Tallies(ctx context.Context, kv jetstream.KeyValue) ([]Beat, error) {
+	return list(ctx, kv, TallyPrefix)
+}
+
+func list(ctx context.Context, kv jetstream.KeyValue, prefix string) ([]Beat, error) {
+	lister, err := kv.ListKeysFiltered(ctx, prefix+">")
 	if err != nil {
 		return nil, err
 	}
@@ -161,4 +207,44 @@ func List(ctx context.Context, kv jetstream.KeyValue) ([]Beat, error) {
 		}
 	}
 	return out, nil
+}
+
+// Tally counts an instance's work by extraction run. It is safe for
+// concurrent use.
+type Tally struct {
+	mu   sync.Mutex
+	runs map[string]map[string]int64
+}
+
+// NoRun stands for the run of a message without an Etl-Run header (one
+// published by something other than the extractor).
+const NoRun = "-"
+
+// Add counts n of what (mapped, loaded...) for run.
+func (t *Tally) Add(run, what string, n int64) {
+	if run == "" {
+		run = NoRun
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.runs == nil {
+		t.runs = map[string]map[string]int64{}
+	}
+	c := t.runs[run]
+	if c == nil {
+		c = map[string]int64{}
+		t.runs[run] = c
+	}
+	c[what] += n
+}
+
+// Runs returns a copy of the counts by run.
+func (t *Tally) Runs() map[string]map[string]int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string]map[string]int64, len(t.runs))
+	for run, c := range t.runs {
+		out[run] = maps.Clone(c)
+	}
+	return out
 }
