@@ -1,10 +1,11 @@
 package mapping
 
 import (
-	"github.com/gigya-migrate/gigya-migrate/internal/mapping/mapfunc"
 	"reflect"
 
 	"github.com/expr-lang/expr/vm"
+	"github.com/gigya-migrate/gigya-migrate/internal/mapping/mapfunc"
+	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
 )
 
 // Evaluator applies one [Mapping] to records. It owns an expr virtual machine
@@ -14,6 +15,9 @@ type Evaluator struct {
 	m      *Mapping
 	vm     vm.VM
 	budget stepBudget // loop iterations of the record being mapped
+
+	validator validate.Validator // checks MapRecord's users; nil: none
+	rec       *recState          // the record engine's buffers, made on first use
 }
 
 // NewEvaluator returns an Evaluator for m. Create one per goroutine; they

@@ -37,6 +37,8 @@ type Mapping struct {
 	repairs    []string
 	byProvider bool // some expression reads identity.<provider>
 	merged     bool // some expression reads identities.<name>
+
+	plan *plan // the record engine's form (MapRecord)
 }
 
 // field is a compiled Field.
@@ -189,6 +191,7 @@ func Parse(name string, data []byte) (*Mapping, error) {
 		slices.Sort(m.keys)
 		m.keySet = keys
 	}
+	m.plan = buildPlan(m)
 	return m, nil
 }
 

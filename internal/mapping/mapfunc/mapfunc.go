@@ -233,6 +233,19 @@ func Docs() []Doc {
 	return docs
 }
 
+// Funcs returns every helper's implementation by name, in expr's calling
+// convention (the function expr.Function registers), for an engine that
+// evaluates expressions without expr's virtual machine: calling it is
+// calling what the compiled expressions call.
+func Funcs() map[string]func(params ...any) (any, error) {
+	hs := helpers()
+	fns := make(map[string]func(params ...any) (any, error), len(hs))
+	for _, h := range hs {
+		fns[h.doc.Name] = h.fn
+	}
+	return fns
+}
+
 // Names returns the helper names, in the order of [Docs].
 func Names() []string {
 	hs := helpers()

@@ -39,6 +39,8 @@ func normalize(v any) (n any, ok bool) {
 		return int64(x), true
 	case json.Number:
 		return x, false // a number in string form; see asInt
+	case RawValue:
+		return normalize(x.Value())
 	}
 	if opaque(v) {
 		return v, false

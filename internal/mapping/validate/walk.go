@@ -131,6 +131,8 @@ func (c *checker) walk(v any, base *pathNode, metaKeys bool, depth int) int {
 		return c.walkObject(x, base, metaKeys, depth)
 	case []any:
 		return c.walkArray(x, base, metaKeys, depth)
+	case RawValue:
+		return c.walkRaw(x, base, metaKeys, depth)
 	}
 	return c.walkOther(v, base, metaKeys, depth)
 }
@@ -285,6 +287,14 @@ func (c *checker) sanitize(v any, base *pathNode, depth int) (out any, changed b
 		return c.sanitizeObject(x, base, depth)
 	case []any:
 		return c.sanitizeArray(x, base, depth)
+	case RawValue:
+		if _, clean, meta := x.RawFacts(); clean && !meta {
+			return v, false // nothing to rename: keep the raw JSON
+		}
+		if out, changed := c.sanitize(x.Value(), base, depth); changed {
+			return out, true
+		}
+		return v, false
 	}
 	n, ok := normalize(v)
 	if !ok {
@@ -327,6 +337,11 @@ func hasMetaKeyChars(v any, depth int) bool {
 			}
 		}
 		return false
+	case RawValue:
+		if _, clean, meta := x.RawFacts(); clean {
+			return meta
+		}
+		return hasMetaKeyChars(x.Value(), depth)
 	}
 	n, ok := normalize(v)
 	if !ok {

@@ -1,0 +1,223 @@
+package mapping
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
+	"github.com/segmentio/encoding/json"
+)
+
+// rawWriter copies a JSON value of the record into the output in the form
+// the map engine's output takes after json.Marshal: object keys sorted
+// (the last of repeated keys kept), strings and numbers re-encoded the way
+// the encoder writes the decoded values (HTML characters escaped, "1.0"
+// becomes 1, invalid UTF-8 becomes U+FFFD), and, under omit_empty, nulls,
+// "" and empty arrays and objects left out at any depth. Nothing is
+// decoded: a string without escapes is copied (escaped only where the
+// encoder would), and keys are compared in place. On the way it measures
+// what the validators need to know (validate.RawValue): the size as their
+// walks count it, whether something they would report is inside.
+//
+// It works on checked JSON (scanner.check) only.
+type rawWriter struct {
+	e    *fenv // the record and its tape
+	omit bool
+	// stack holds the members of the objects being written, outermost
+	// first: each object sorts its own segment.
+	stack []rawMember
+	// Facts of the value being written (see validate.RawValue).
+	clean, meta bool
+}
+
+type rawMember struct {
+	key  string // decoded; a view of the record's bytes when it had no escape
+	node int32
+}
+
+// write appends the value of node i to dst. It returns the extended
+// buffer, the value's size as the validators measure it, and whether it is
+// empty (then nothing was appended). ok is false when the value cannot be
+// copied exactly (an escape the library decodes oddly, an invalid number):
+// the record then goes to the map engine.
+func (w *rawWriter) write(dst []byte, i int32) (out []byte, size int, empty, ok bool) {
+	n := &w.e.tape[i]
+	switch w.e.data[n.vStart] {
+	case '{':
+		return w.object(dst, i)
+	case '[':
+		return w.array(dst, i)
+	case '"':
+		return w.str(dst, n)
+	case 't':
+		return append(dst, "true"...), 4, false, true
+	case 'f':
+		return append(dst, "false"...), 5, false, true
+	case 'n':
+		if w.omit {
+			return dst, 0, true, true
+		}
+		return append(dst, "null"...), 4, false, true
+	}
+	return w.number(dst, n)
+}
+
+func (w *rawWriter) object(dst []byte, i int32) ([]byte, int, bool, bool) {
+	t := w.e.tape
+	base := len(w.stack)
+	sorted := true
+	for j := i + 1; j < t[i].next; j = t[j].next {
+		k := w.e.key(&t[j])
+		if n := len(w.stack); n > base && sorted && w.stack[n-1].key >= k {
+			sorted = false
+		}
+		w.stack = append(w.stack, rawMember{key: k, node: j})
+	}
+	ms := w.stack[base:]
+	if !sorted {
+		// Stable, so that of repeated keys the last one ends each run.
+		slices.SortStableFunc(ms, func(a, b rawMember) int { return strings.Compare(a.key, b.key) })
+	}
+	start := len(dst)
+	dst = append(dst, '{')
+	size, n := 0, 0
+	for m := range ms {
+		if m+1 < len(ms) && ms[m+1].key == ms[m].key {
+			continue // a repeated key: the last one wins
+		}
+		mark := len(dst)
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		key := ms[m].key
+		dst = json.AppendEscape(dst, key, json.EscapeHTML)
+		dst = append(dst, ':')
+		var vs int
+		var empty, ok bool
+		dst, vs, empty, ok = w.write(dst, ms[m].node)
+		if !ok {
+			w.stack = w.stack[:base]
+			return dst, 0, false, false
+		}
+		if empty {
+			dst = dst[:mark]
+			continue
+		}
+		ks, valid := validate.StringSize(key)
+		if !valid {
+			w.clean = false
+		}
+		if strings.ContainsAny(key, ".$") {
+			w.meta = true
+		}
+		size += ks + vs
+		n++
+	}
+	w.stack = w.stack[:base]
+	if n == 0 {
+		if w.omit {
+			return dst[:start], 0, true, true
+		}
+		return append(dst, '}'), 2, false, true
+	}
+	return append(dst, '}'), size + 2 + 2*n - 1, false, true
+}
+
+func (w *rawWriter) array(dst []byte, i int32) ([]byte, int, bool, bool) {
+	t := w.e.tape
+	start := len(dst)
+	dst = append(dst, '[')
+	size, n := 0, 0
+	for j := i + 1; j < t[i].next; j = t[j].next {
+		mark := len(dst)
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		var vs int
+		var empty, ok bool
+		dst, vs, empty, ok = w.write(dst, j)
+		if !ok {
+			return dst, 0, false, false
+		}
+		if empty {
+			dst = dst[:mark]
+			continue
+		}
+		size += vs
+		n++
+	}
+	if n == 0 {
+		if w.omit {
+			return dst[:start], 0, true, true
+		}
+		return append(dst, ']'), 2, false, true
+	}
+	return append(dst, ']'), size + 2 + n - 1, false, true
+}
+
+func (w *rawWriter) str(dst []byte, n *tnode) ([]byte, int, bool, bool) {
+	var s string
+	if n.flags&tEscaped == 0 {
+		s = bstr(w.e.data[n.vStart+1 : n.vEnd-1])
+	} else {
+		sc := scanner{b: w.e.data[:n.vEnd], i: int(n.vStart)}
+		var err error
+		if s, err = sc.decodeString(); err != nil {
+			return dst, 0, false, false
+		}
+	}
+	if s == "" && w.omit {
+		return dst, 0, true, true
+	}
+	size, valid := validate.StringSize(s)
+	if !valid {
+		w.clean = false
+	}
+	return json.AppendEscape(dst, s, json.EscapeHTML), size, false, true
+}
+
+func (w *rawWriter) number(dst []byte, n *tnode) ([]byte, int, bool, bool) {
+	text := w.e.data[n.vStart:n.vEnd]
+	if n.flags&tSimpleInt != 0 {
+		return append(dst, text...), len(text), false, true // written as the int64 it is
+	}
+	sc := scanner{b: w.e.data[:n.vEnd], i: int(n.vStart)}
+	v, err := sc.decodeNumber()
+	if err != nil {
+		return dst, 0, false, false
+	}
+	switch x := v.(type) {
+	case int64:
+		return strconv.AppendInt(dst, x, 10), validate.IntSize(x), false, true
+	case float64:
+		out, ok := appendFloat(dst, x)
+		return out, validate.FloatSize(x), false, ok
+	}
+	return dst, 0, false, false
+}
+
+// appendFloat writes f as the JSON encoder does (ES6 number formatting:
+// 'f' between 1e-6 and 1e21, else 'e' with a short exponent); false for
+// NaN and infinities, which JSON cannot represent.
+func appendFloat(b []byte, f float64) ([]byte, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b, false
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 becomes e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, true
+}

@@ -1,0 +1,57 @@
+package validate
+
+import (
+	"strconv"
+)
+
+// RawValue is a value of a user that a mapping engine wrote as JSON without
+// building it: typically a subtree copied whole from the source record (a
+// Gigya account's `data`). The engine learns, while it writes the JSON, what
+// the walks of a validator need to know about such a value — its size as
+// they measure it, and whether it holds anything they would report — so a
+// validator does not walk it again. Whenever a check must look inside (a
+// finding's path, a repair, a type check), it asks for the Go value, which
+// is exactly what the engine that decodes records into maps would hold.
+//
+// A user given to [Validator.Validate] may hold RawValues anywhere a value
+// may be; they are never modified, and a repair that must change one
+// replaces it with a new Go value.
+type RawValue interface {
+	// RawFacts returns the size of the value as the walks measure it (see
+	// [StringSize]) and what the engine saw while writing it: clean is
+	// false when the value may hold something a walk reports other than a
+	// metadata key (invalid UTF-8, nesting too deep...), metaKeys is true
+	// when an object key under it contains '.' or '$'.
+	RawFacts() (size int, clean, metaKeys bool)
+	// Value returns the value as a decoder builds it (map[string]any,
+	// []any, string, int64, float64, bool or nil).
+	Value() any
+}
+
+// walkRaw walks a RawValue: from its facts when they say there is nothing to
+// report, else the Go value it stands for.
+func (c *checker) walkRaw(r RawValue, base *pathNode, metaKeys bool, depth int) int {
+	size, clean, meta := r.RawFacts()
+	if clean && (!metaKeys || !meta) {
+		return size
+	}
+	return c.walk(r.Value(), base, metaKeys, depth)
+}
+
+// StringSize returns the length of s as a JSON string the way the walks
+// measure it (quotes and escapes included, HTML characters not escaped, an
+// invalid byte counted as the \ufffd the encoder writes) and whether s is
+// valid UTF-8. A mapping engine that writes raw JSON uses it to report the
+// same sizes (see [RawValue]).
+func StringSize(s string) (n int, validUTF8 bool) { return scanString(s) }
+
+// IntSize returns the length of an integer as the walks measure it.
+func IntSize(i int64) int { return intLen(i) }
+
+// FloatSize returns the length of a finite float64 as the walks measure it
+// (strconv's shortest 'g' form, which is not what the encoder writes for
+// every value: the walks' sizes are approximate by design).
+func FloatSize(f float64) int {
+	var buf [32]byte
+	return len(strconv.AppendFloat(buf[:0], f, 'g', -1, 64))
+}
