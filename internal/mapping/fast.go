@@ -1,10 +1,12 @@
 package mapping
 
 import (
+	"fmt"
 	"reflect"
 	"strconv"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm/runtime"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/mapfunc"
 )
@@ -58,6 +60,9 @@ type fenv struct {
 	ids     []int32
 	idsDone bool
 	idsKey  int // index of the identities key, -1 when not read
+	// err is the error of a helper call that failed: the expression's
+	// error (set when a closure returns false because of it).
+	err error
 }
 
 // reset prepares the environment for a record.
@@ -167,6 +172,7 @@ func (e *fenv) identities() []int32 {
 type fcompiler struct {
 	keyIndex map[string]int // account key -> index in fenv.tops
 	funcs    map[string]func(params ...any) (any, error)
+	src      file.Source // the source of the program being compiled, for errors
 }
 
 // compile returns the closure of n, or false when n uses something the
@@ -522,6 +528,7 @@ func (c *fcompiler) call(x *ast.CallNode) (fnode, bool) {
 			return nil, false
 		}
 	}
+	loc, src := x.Location(), c.src
 	return func(e *fenv) (fval, bool) {
 		base := len(e.args)
 		for _, a := range args {
@@ -541,7 +548,13 @@ func (c *fcompiler) call(x *ast.CallNode) (fnode, bool) {
 		clear(e.args[base:])
 		e.args = e.args[:base]
 		if err != nil {
-			return fval{}, false // the machine wraps the error its own way
+			// The machine stops at the first failing call and returns its
+			// error as a *file.Error at the call, wrapping the helper's:
+			// the same error, without running the expression again.
+			fe := &file.Error{Location: loc, Message: fmt.Sprintf("%v", err)}
+			fe.Wrap(err)
+			e.err = fe.Bind(src)
+			return fval{}, false
 		}
 		return fval{v: out}, true
 	}, true
@@ -586,9 +599,12 @@ func (c *fcompiler) binary(x *ast.BinaryNode) (fnode, bool) {
 	case "==", "!=":
 		negate := x.Operator == "!="
 		return func(e *fenv) (fval, bool) {
-			a, ok1 := left(e)
-			b, ok2 := right(e)
-			if !ok1 || !ok2 {
+			a, ok := left(e)
+			if !ok {
+				return fval{}, false // the right side never runs (a failed call stops all)
+			}
+			b, ok := right(e)
+			if !ok {
 				return fval{}, false
 			}
 			av, ok1 := e.goValue(a)

@@ -135,6 +135,7 @@ func buildPlan(m *Mapping) *plan {
 // program compiles one expression.
 func (p *plan) program(c *fcompiler, prog *vm.Program) fprog {
 	fp := fprog{prog: prog}
+	c.src = prog.Source()
 	fp.fast, _ = c.compile(prog.Node())
 	read := map[string]struct{}{}
 	inputKeys(prog.Node(), read)

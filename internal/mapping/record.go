@@ -386,8 +386,14 @@ func (st *recState) end(s *scanner) bool {
 func (st *recState) eval(fp *fprog) (fval, error) {
 	if fp.fast != nil {
 		saved := st.ev.budget.used
-		if v, ok := fp.fast(&st.env); ok {
+		st.env.err = nil
+		v, ok := fp.fast(&st.env)
+		if ok {
 			return v, nil
+		}
+		if err := st.env.err; err != nil {
+			st.env.err = nil
+			return fval{}, err // a helper failed: the machine's error
 		}
 		st.ev.budget.used = saved // the machine counts this expression again
 	}
@@ -400,13 +406,19 @@ func (st *recState) eval(fp *fprog) (fval, error) {
 func (st *recState) filter(fp *fprog) (bool, error) {
 	if fp.fast != nil {
 		saved := st.ev.budget.used
-		if v, ok := fp.fast(&st.env); ok && !v.isRaw {
+		st.env.err = nil
+		v, ok := fp.fast(&st.env)
+		if ok && !v.isRaw {
 			switch b := v.v.(type) {
 			case nil:
 				return false, nil
 			case bool:
 				return b, nil
 			}
+		}
+		if err := st.env.err; err != nil {
+			st.env.err = nil
+			return false, err
 		}
 		st.ev.budget.used = saved
 	}
