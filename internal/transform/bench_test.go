@@ -291,8 +291,8 @@ func BenchmarkMapAuth0(b *testing.B) {
 		}
 	})
 	b.Run("expr+validate", func(b *testing.B) {
-		newChecker, _ := checkerFor(m)
-		rm := &recordMapper{ev: m.NewEvaluator(), check: newChecker()}
+		v, _ := validatorFor(m)
+		rm := &recordMapper{ev: m.NewEvaluator().WithValidator(v)}
 		i := 0
 		for b.Loop() {
 			_, _ = rm.mapRecord(recs[i%len(recs)])

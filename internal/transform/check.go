@@ -54,7 +54,7 @@ func runCheck(ctx context.Context, env stage.Env) error {
 	if err != nil {
 		return stage.Usage(err)
 	}
-	newChecker, err := checkerFor(m)
+	validator, err := validatorFor(m)
 	if err != nil {
 		return stage.Usage(err)
 	}
@@ -62,10 +62,7 @@ func runCheck(ctx context.Context, env stage.Env) error {
 	if err != nil {
 		return stage.Usage(err)
 	}
-	rm := &recordMapper{ev: m.NewEvaluator()}
-	if newChecker != nil {
-		rm.check = newChecker()
-	}
+	rm := &recordMapper{ev: m.NewEvaluator().WithValidator(validator)}
 	c := &checkRun{rm: rm, out: env.Stdout, errw: env.Stderr, explain: *explain}
 	readErr := filesource.Read(ctx, files, c.record)
 	tot := c.totals
@@ -181,10 +178,10 @@ func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-// checkerFor returns a factory of the target validator the mapping asks
-// for (`validate:`, by default the target's own when one exists), nil when
-// it asks for none.
-func checkerFor(m *mapping.Mapping) (func() checker, error) {
+// validatorFor returns the target validator the mapping asks for
+// (`validate:`, by default the target's own when one exists), nil when it
+// asks for none. A validator is safe for concurrent use.
+func validatorFor(m *mapping.Mapping) (validate.Validator, error) {
 	name, repairs := m.Validator()
 	builtin := validate.Builtin()
 	switch {
@@ -204,21 +201,5 @@ func checkerFor(m *mapping.Mapping) (func() checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mapping %s: repair: %w", m.Name(), err)
 	}
-	v := factory(opts)
-	return func() checker { return validatorChecker{v} }, nil
-}
-
-// validatorChecker adapts a target validator to the transformer.
-type validatorChecker struct{ v validate.Validator }
-
-func (c validatorChecker) Check(user map[string]any) ([]string, error) {
-	r := c.v.Validate(user)
-	var notes []string
-	for _, w := range r.Warnings {
-		notes = append(notes, fmt.Sprintf("%s: %s: %s", w.Path, w.Rule, w.Message))
-	}
-	for _, w := range r.Repaired {
-		notes = append(notes, fmt.Sprintf("repaired %s: %s: %s", w.Path, w.Rule, w.Message))
-	}
-	return notes, r.Err()
+	return factory(opts), nil
 }

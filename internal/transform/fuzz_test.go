@@ -13,8 +13,9 @@ import (
 )
 
 // FuzzMapRecord feeds arbitrary bytes through what a transformer does to a
-// record with the Auth0 mapping: it must never panic, and every input must
-// end as users (valid JSON objects), a named skip, or a coded rejection.
+// record with the Auth0 mapping: it must never panic, every input must end
+// as users (valid JSON objects), a named skip, or a coded rejection, and
+// the outcome must be the reference's (referenceRecord).
 func FuzzMapRecord(f *testing.F) {
 	sample, err := os.Open(filepath.Join("..", "..", "configs", "sample", "accounts.jsonl.gz"))
 	if err != nil {
@@ -38,14 +39,17 @@ func FuzzMapRecord(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	newChecker, err := checkerFor(m)
+	validator, err := validatorFor(m)
 	if err != nil {
 		f.Fatal(err)
 	}
+	ref := m.NewEvaluator()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rm := &recordMapper{ev: m.NewEvaluator()}
-		if newChecker != nil {
-			rm.check = newChecker()
+		rm := &recordMapper{ev: m.NewEvaluator().WithValidator(validator)}
+		// Whatever the input, the outcome is the reference's (the map
+		// engine's, as the transformer had it before the record engine).
+		if want, got := referenceRecord(ref, validator, data), recordOutcome(rm, data); want != got {
+			t.Fatalf("differs from the reference for %q\nwant %s\n got %s", data, want, got)
 		}
 		rec, err := rm.mapRecord(data)
 		switch {

@@ -21,11 +21,11 @@ func TestSampleUsersLogInAfterAuth0Mapping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newChecker, err := checkerFor(m)
-	if err != nil || newChecker == nil {
+	validator, err := validatorFor(m)
+	if err != nil || validator == nil {
 		t.Fatalf("the Auth0 mapping must be validated: %v", err)
 	}
-	rm := &recordMapper{ev: m.NewEvaluator(), check: newChecker()}
+	rm := &recordMapper{ev: m.NewEvaluator().WithValidator(validator)}
 	g := sample.New(11, sample.Options{PBKDF2Rounds: 20, BcryptCost: 4})
 	counts := map[string]int{}
 	for range 3000 {

@@ -189,7 +189,7 @@ func runReplay(ctx context.Context, env stage.Env) error {
 		selection += fmt.Sprintf(", %d uids from %s", len(uids), *uidsFile)
 	}
 
-	cfg, m, newChecker, err := loadSetup(*cfgPath, *mappingPath, env)
+	cfg, m, validator, err := loadSetup(*cfgPath, *mappingPath, env)
 	if err != nil {
 		return err
 	}
@@ -241,7 +241,7 @@ func runReplay(ctx context.Context, env stage.Env) error {
 	}
 	t := &transformer{
 		pub: rt.JS, mapping: m, consumer: cfg.Transformer.Consumer, workers: cfg.Transformer.workers(),
-		log: log, metrics: newMetrics(rt.Metrics), newChecker: newChecker, maxPayload: rt.NC.MaxPayload(), replay: sel,
+		log: log, metrics: newMetrics(rt.Metrics), validator: validator, maxPayload: rt.NC.MaxPayload(), replay: sel,
 	}
 	t.gate = rt.Gate(ctx, rt.Topology.Mapped, []string{message.MappedSubject(m.Target())}, rt.Heartbeat(ctx, "replay", selection, func() map[string]int64 {
 		return t.totals().counts(t.skipped.Load())

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gigya-migrate/gigya-migrate/configs"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping"
+	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
 	"github.com/gigya-migrate/gigya-migrate/internal/ops"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
@@ -53,7 +54,7 @@ func Run(ctx context.Context, env stage.Env) error {
 	if err := stage.ParseFlags(fs, env.Args, false); err != nil {
 		return err
 	}
-	cfg, m, newChecker, err := loadSetup(*cfgPath, *mappingPath, env)
+	cfg, m, validator, err := loadSetup(*cfgPath, *mappingPath, env)
 	if err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func Run(ctx context.Context, env stage.Env) error {
 	}
 	t := &transformer{
 		pub: rt.JS, mapping: m, consumer: cfg.Transformer.Consumer, workers: cfg.Transformer.workers(),
-		log: log, metrics: newMetrics(rt.Metrics), newChecker: newChecker, maxPayload: rt.NC.MaxPayload(),
+		log: log, metrics: newMetrics(rt.Metrics), validator: validator, maxPayload: rt.NC.MaxPayload(),
 	}
 	hb := rt.Heartbeat(ctx, "transformer", "consumer "+durable, func() map[string]int64 { return t.totals().counts(0) })
 	hb.CountRuns(m.Target(), t.tally.Runs)
@@ -95,7 +96,7 @@ func Run(ctx context.Context, env stage.Env) error {
 // loadSetup loads the configuration (with -mapping overriding
 // transformer.mapping), compiles the mapping and prepares its target's
 // validator; every failure is a usage error.
-func loadSetup(cfgPath, mappingPath string, env stage.Env) (Config, *mapping.Mapping, func() checker, error) {
+func loadSetup(cfgPath, mappingPath string, env stage.Env) (Config, *mapping.Mapping, validate.Validator, error) {
 	cfg := Default()
 	err := stage.LoadConfig(cfgPath, &cfg, &cfg.Common, env.Getenv, func() error {
 		if mappingPath != "" {
@@ -110,11 +111,11 @@ func loadSetup(cfgPath, mappingPath string, env stage.Env) (Config, *mapping.Map
 	if err != nil {
 		return cfg, nil, nil, stage.Usage(err)
 	}
-	newChecker, err := checkerFor(m)
+	validator, err := validatorFor(m)
 	if err != nil {
 		return cfg, nil, nil, stage.Usage(err)
 	}
-	return cfg, m, newChecker, nil
+	return cfg, m, validator, nil
 }
 
 func loadMapping(path string) (*mapping.Mapping, error) {

@@ -14,8 +14,10 @@ import (
 	"log/slog"
 	"maps"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/gigya"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping"
@@ -63,14 +65,18 @@ type transformer struct {
 	log      *slog.Logger
 	metrics  *metrics
 
-	// newChecker builds one target validator per worker; nil: none.
-	newChecker func() checker
+	// validator checks every mapped user against the target's import
+	// rules; nil: none. It is safe for concurrent use.
+	validator validate.Validator
 	// gate pauses pulling while the loaders lag (back-pressure); nil: none.
 	gate consume.Gate
 	// replay is set when the instance replays a selection of GIGYA_ACCOUNTS.
 	replay *replaySelection
 	// maxPayload is the server's limit on one message (0: none).
 	maxPayload int64
+
+	// outs recycles the mapped users' messages once their PubAck arrived.
+	outs sync.Pool
 
 	consumed, mapped, duplicates, filtered, deadLettered, retried, flagged, skipped, unchanged, failedBefore atomic.Int64
 
@@ -86,11 +92,14 @@ type transformer struct {
 // before the input is acked: its mapped users, or its dead letter.
 type outcome struct {
 	in      jetstream.Msg
+	pubs    []*nats.Msg // to publish; then futs holds their PubAcks
 	futs    []jetstream.PubAckFuture
+	owned   []*outMsg // pooled messages among pubs, released when settled
 	kind    outKind
 	flagged int    // fields dropped by on_error: omit
 	skip    string // the filter that skipped the input
 	err     error  // set when the input must be retried instead
+	dups    int64  // PubAcks that said duplicate (settle)
 	// unchanged counts the outputs a replay did not send: USERS_MAPPED
 	// holds them already (or, for a dead letter, ETL_DEADLETTER does).
 	unchanged int
@@ -99,6 +108,19 @@ type outcome struct {
 	// clean-up of the dead letters of earlier mappings.
 	uid, lastUpdated string
 }
+
+// outMsg is a mapped user's message with its own buffers: the user's JSON
+// (the evaluator's output is only valid until its next record) and the
+// header map and values, reused once the server has acknowledged it.
+type outMsg struct {
+	msg  nats.Msg
+	data []byte
+	vals [mappedHeaders][]string
+	id   []byte // the Nats-Msg-Id and Source-Seq values, viewed as strings
+}
+
+// mappedHeaders is how many headers a mapped user has at most.
+const mappedHeaders = 11
 
 type outKind uint8
 
@@ -111,13 +133,39 @@ const (
 	outKnown   // a replay's input whose outputs the streams already hold
 )
 
+// Pulling, mapping and acking. Records move in chunks: the puller hands a
+// worker a chunk of what one pull request brought; the worker maps all of
+// it, then publishes the outputs back to back; the acker waits for the
+// chunk's PubAcks, then acks its inputs back to back. Publishing and acking
+// in bursts lets the client write many messages per system call and the
+// server read and handle them together, instead of one write and one
+// wake-up per message on both sides. The puller keeps the next pull
+// request in flight and never holds more than the window (half the
+// consumer's max_ack_pending), so the server answers every request at once
+// (see consume.Window).
+
+// chunkSize is the most records a worker maps before publishing them.
+const chunkSize = 32
+
+// window returns the in-flight bound and the pull batch of an instance.
+func (t *transformer) window() (window, batch int) {
+	window = max(t.consumer.MaxAckPending/2, 2)
+	batch = max(window/4, 1)
+	return window, batch
+}
+
 // run consumes until ctx is done, then finishes and acks what is in flight.
 func (t *transformer) run(ctx context.Context, cons jetstream.Consumer, maxPending int) error {
-	msgs := make(chan jetstream.Msg, t.workers)
-	outcomes := make(chan outcome, maxPending)
+	windowSize, batch := t.window()
+	windowSize = min(windowSize, max(maxPending, 2*batch))
+	win := consume.NewWindow(windowSize)
+	chunks := make(chan []jetstream.Msg, t.workers)
+	settled := make(chan []outcome, max(windowSize/chunkSize, t.workers))
 
 	pullErr := make(chan error, 1)
-	go func() { pullErr <- consume.PullGated(ctx, cons, 2*t.workers+maxPending, msgs, t.gate, t.log) }()
+	go func() {
+		pullErr <- consume.PullChunks(ctx, cons, consume.ChunkOptions{Batch: batch, Chunk: chunkSize, Window: win}, chunks, t.gate, t.log)
+	}()
 
 	var workers sync.WaitGroup
 	for range t.workers {
@@ -125,41 +173,51 @@ func (t *transformer) run(ctx context.Context, cons jetstream.Consumer, maxPendi
 		go func() {
 			defer workers.Done()
 			rm := t.newRecordMapper()
-			for m := range msgs {
-				outcomes <- t.handle(rm, m)
+			for chunk := range chunks {
+				outs := make([]outcome, len(chunk))
+				for i, m := range chunk {
+					outs[i] = t.handle(rm, m)
+				}
+				for i := range outs {
+					t.publish(&outs[i])
+				}
+				settled <- outs
 			}
 		}()
 	}
 	ackerDone := make(chan struct{})
 	go func() {
 		defer close(ackerDone)
-		for o := range outcomes {
-			t.settle(o)
+		for outs := range settled {
+			for i := range outs {
+				t.await(&outs[i])
+			}
+			for i := range outs {
+				t.settle(&outs[i])
+			}
+			win.Release(len(outs))
 		}
 	}()
 
 	err := <-pullErr
 	workers.Wait()
-	close(outcomes)
+	close(settled)
 	<-ackerDone
 	return err
 }
 
 func (t *transformer) newRecordMapper() *recordMapper {
-	rm := &recordMapper{ev: t.mapping.NewEvaluator()}
-	if t.newChecker != nil {
-		rm.check = t.newChecker()
-	}
-	return rm
+	return &recordMapper{ev: t.mapping.NewEvaluator().WithValidator(t.validator)}
 }
 
-// handle maps one input and starts publishing the result.
+// handle maps one input and prepares what must be published for it.
 func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 	meta, err := in.Metadata()
 	if err != nil {
 		return outcome{in: in, kind: outRetry, err: err}
 	}
-	uid, lastUpdated := in.Headers().Get(message.HdrUID), in.Headers().Get(message.HdrLastUpdated)
+	inHdr := in.Headers()
+	uid, lastUpdated := inHdr.Get(message.HdrUID), inHdr.Get(message.HdrLastUpdated)
 	if uid == "" || lastUpdated == "" {
 		// Published by something other than our extractor: identify it ourselves.
 		if key, err := gigya.Identify(in.Data()); err == nil {
@@ -179,9 +237,14 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 		mapErr = fault.Permanent("no_uid", gigya.ErrNoUID)
 	}
 	for _, w := range rec.Warnings {
-		t.log.Info("mapped user has a warning", "uid", uid, "warning", w)
+		// A repair is what the mapping asked for; a warning (a profile
+		// over the target's size, say) may need the operator.
+		level := slog.LevelInfo
+		if strings.HasPrefix(w, "repaired ") {
+			level = slog.LevelDebug
+		}
+		t.log.Log(context.Background(), level, "mapped user has a warning", "uid", uid, "warning", w)
 	}
-	var msgs []*nats.Msg
 	kind := outMapped
 	o := outcome{in: in, flagged: len(rec.Notes), uid: uid, lastUpdated: lastUpdated}
 	if mapErr != nil {
@@ -190,66 +253,127 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 			o.kind = outKnown
 			return o
 		}
-		msgs = []*nats.Msg{t.deadLetter(in, meta, uid, lastUpdated, mapErr)}
+		o.pubs = []*nats.Msg{t.deadLetter(in, meta, uid, lastUpdated, mapErr)}
 	} else {
 		for _, n := range rec.Notes {
 			t.metrics.flagged.WithLabelValues(n.Field).Inc()
-			t.log.Info("field dropped by its on_error policy", "uid", uid, "field", n.Field, "flag", n.Flag, "reason", cause(n.Err))
+			// Counted in the metric and the summary, and marked in the
+			// user (its flag): one line per user would be noise.
+			t.log.Debug("field dropped by its on_error policy", "uid", uid, "field", n.Field, "flag", n.Flag, "reason", cause(n.Err))
 		}
 		for i, data := range rec.Outputs {
-			id := message.MappedMsgID(t.mapping.Target(), uid, lastUpdated, t.mapping.Version())
-			if t.mapping.Explode() != "" {
-				id += "#" + strconv.Itoa(i) // one message per exploded element
-			}
-			if !t.replay.changed(&o, uid, lastUpdated, element(id), data) {
+			om := t.newOutMsg(uid, lastUpdated, i, meta.Sequence.Stream, inHdr, data)
+			id := om.msg.Header[message.HdrMsgID][0]
+			if !t.replay.changed(&o, uid, lastUpdated, element(id), om.data) {
+				t.outs.Put(om)
 				continue
 			}
 			if t.replay != nil && t.replay.force {
-				id += ":replay-" + t.replay.id // sent again even though the mapping is unchanged
+				om.msg.Header.Set(message.HdrMsgID, id+":replay-"+t.replay.id) // sent again even though the mapping is unchanged
 			}
-			msg := nats.NewMsg(message.MappedSubject(t.mapping.Target()))
-			msg.Data = data
-			msg.Header.Set(message.HdrMsgID, id)
-			msg.Header.Set(message.HdrUID, uid)
-			msg.Header.Set(message.HdrMappingVersion, t.mapping.Version())
-			msg.Header.Set(message.HdrSourceSeq, strconv.FormatUint(meta.Sequence.Stream, 10))
-			if t.replay != nil {
-				msg.Header.Set(message.HdrReplay, t.replay.id)
-			}
-			for _, h := range []string{message.HdrSite, message.HdrLastUpdated, message.HdrRun, message.HdrRedriven, message.HdrUpdate} {
-				if v := in.Headers().Get(h); v != "" {
-					msg.Header.Set(h, v)
-				}
-			}
-			msgs = append(msgs, msg)
-			if !message.Fits(msg.Data, msg.Header, t.maxPayload) {
+			o.owned = append(o.owned, om)
+			o.pubs = append(o.pubs, &om.msg)
+			if !message.Fits(om.msg.Data, om.msg.Header, t.maxPayload) {
 				// It could never be published: dead-letter the input instead.
 				kind = outDeadLetter
 				err := fault.Permanent("record_too_large", fmt.Errorf("the mapped user is %d bytes, more than the NATS server's max_payload (%d bytes with the headers)", len(data), t.maxPayload))
-				msgs = []*nats.Msg{t.deadLetter(in, meta, uid, lastUpdated, err)}
+				t.release(&o)
+				o.pubs = []*nats.Msg{t.deadLetter(in, meta, uid, lastUpdated, err)}
 				t.replay.undo(o.claims)
 				o.claims, o.unchanged = nil, 0
 				break
 			}
 		}
-		if len(msgs) == 0 && o.unchanged > 0 {
+		if len(o.pubs) == 0 && o.unchanged > 0 {
 			o.kind = outKnown
 			return o
 		}
 	}
 	o.kind = kind
-	for _, msg := range msgs {
+	return o
+}
+
+// newOutMsg builds the message of the i-th user mapped from an input, in
+// a recycled outMsg: the user's JSON copied, the headers set without
+// allocating where the values allow.
+func (t *transformer) newOutMsg(uid, lastUpdated string, i int, seq uint64, inHdr nats.Header, data []byte) *outMsg {
+	om, _ := t.outs.Get().(*outMsg)
+	if om == nil {
+		om = &outMsg{}
+		om.msg.Header = make(nats.Header, mappedHeaders)
+	}
+	om.msg.Subject = message.MappedSubject(t.mapping.Target())
+	om.data = append(om.data[:0], data...)
+	om.msg.Data = om.data
+	h := om.msg.Header
+	clear(h)
+	// The id and the sequence are written into one buffer and viewed as
+	// strings: the buffer is reused only after the server acknowledged
+	// the message, when the client no longer reads the headers.
+	b := om.id[:0]
+	b = append(b, t.mapping.Target()...)
+	b = append(b, ':')
+	b = append(b, uid...)
+	b = append(b, ':')
+	b = append(b, lastUpdated...)
+	b = append(b, ':')
+	b = append(b, t.mapping.Version()...)
+	if t.mapping.Explode() != "" {
+		b = append(b, '#') // one message per exploded element
+		b = strconv.AppendInt(b, int64(i), 10)
+	}
+	idEnd := len(b)
+	b = strconv.AppendUint(b, seq, 10)
+	om.id = b
+	set := func(n int, key, v string) {
+		om.vals[n] = append(om.vals[n][:0], v)
+		h[key] = om.vals[n]
+	}
+	set(0, message.HdrMsgID, unsafe.String(unsafe.SliceData(b), idEnd))
+	set(1, message.HdrUID, uid)
+	set(2, message.HdrMappingVersion, t.mapping.Version())
+	set(3, message.HdrSourceSeq, unsafe.String(&b[idEnd], len(b)-idEnd))
+	n := 4
+	if t.replay != nil {
+		set(n, message.HdrReplay, t.replay.id)
+		n++
+	}
+	for _, k := range copiedHeaders {
+		if v := inHdr[k]; len(v) > 0 && v[0] != "" {
+			set(n, k, v[0])
+			n++
+		}
+	}
+	return om
+}
+
+// copiedHeaders are the input's headers a mapped user carries.
+var copiedHeaders = [...]string{message.HdrSite, message.HdrLastUpdated, message.HdrRun, message.HdrRedriven, message.HdrUpdate}
+
+// publish starts publishing an outcome's messages.
+func (t *transformer) publish(o *outcome) {
+	for _, msg := range o.pubs {
 		fut, err := t.pub.PublishMsgAsync(msg)
 		for errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
 			fut, err = t.pub.PublishMsgAsync(msg) // waits for pending acks: back-pressure from the server
 		}
 		if err != nil {
 			t.replay.undo(o.claims)
-			return outcome{in: in, kind: outRetry, err: err}
+			t.release(o)
+			*o = outcome{in: o.in, kind: outRetry, err: err}
+			return
 		}
 		o.futs = append(o.futs, fut)
 	}
-	return o
+	o.pubs = nil
+}
+
+// release recycles an outcome's messages.
+func (t *transformer) release(o *outcome) {
+	for _, om := range o.owned {
+		t.outs.Put(om)
+	}
+	o.owned = nil
 }
 
 func (t *transformer) deadLetter(in jetstream.Msg, meta *jetstream.MsgMetadata, uid, lastUpdated string, err error) *nats.Msg {
@@ -295,9 +419,26 @@ func failedField(err error) string {
 	return ""
 }
 
-// settle waits for the outcome's publication, then acks the input, or hands
-// it back for a retry with the consumer's backoff.
-func (t *transformer) settle(o outcome) {
+// await waits for the PubAcks of an outcome's publications.
+func (t *transformer) await(o *outcome) {
+	for _, fut := range o.futs {
+		if o.err != nil {
+			break
+		}
+		select {
+		case ack := <-fut.Ok():
+			if ack.Duplicate {
+				o.dups++
+			}
+		case o.err = <-fut.Err():
+		}
+	}
+	t.release(o) // acknowledged (or failed): the client is done with them
+}
+
+// settle acks the input of an outcome whose publications are acknowledged
+// (await), or hands it back for a retry with the consumer's backoff.
+func (t *transformer) settle(o *outcome) {
 	if o.kind == outSkipped {
 		if err := o.in.Ack(); err != nil {
 			t.log.Debug("ack of an unselected input failed", "err", err)
@@ -328,20 +469,7 @@ func (t *transformer) settle(o outcome) {
 		t.filteredMu.Unlock()
 		return
 	}
-	err := o.err
-	var dups int64
-	for _, fut := range o.futs {
-		if err != nil {
-			break
-		}
-		select {
-		case ack := <-fut.Ok():
-			if ack.Duplicate {
-				dups++
-			}
-		case err = <-fut.Err():
-		}
-	}
+	err, dups := o.err, o.dups
 	if err == nil {
 		t.replay.resolve(o.uid, o.lastUpdated, t.log)
 		t.ack(o.in)
@@ -357,8 +485,8 @@ func (t *transformer) settle(o outcome) {
 			t.mapped.Add(n - dups)
 			t.duplicates.Add(dups)
 			t.flagged.Add(int64(o.flagged))
-			t.metrics.records.WithLabelValues("mapped").Add(float64(n - dups))
-			t.metrics.records.WithLabelValues("duplicate").Add(float64(dups))
+			t.metrics.mapped.Add(float64(n - dups))
+			t.metrics.duplicate.Add(float64(dups))
 		}
 		return
 	}
@@ -417,6 +545,8 @@ type metrics struct {
 	filtered    *prometheus.CounterVec
 	flagged     *prometheus.CounterVec
 	deadLetters *prometheus.CounterVec
+	// The records counters every mapped user increments, resolved once.
+	mapped, duplicate prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -439,5 +569,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help: "Inputs whose mapping failed, by error code (schema_violation, expression errors...). Counted when the dead letter is built.",
 	}, []string{"code"})
 	reg.MustRegister(m.records, m.filtered, m.flagged, m.deadLetters)
+	m.mapped = m.records.WithLabelValues("mapped")
+	m.duplicate = m.records.WithLabelValues("duplicate")
 	return m
 }

@@ -129,6 +129,7 @@ func TestRedeliveredInputProducesOneMappedMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := f.t.handle(f.t.newRecordMapper(), first)
+	f.t.publish(&o)
 	select {
 	case <-o.futs[0].Ok():
 	case err := <-o.futs[0].Err():
