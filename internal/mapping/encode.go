@@ -71,6 +71,9 @@ func (enc *encoder) value(b []byte, v any, depth int) ([]byte, bool) {
 }
 
 func (enc *encoder) object(b []byte, m map[string]any, depth int) ([]byte, bool) {
+	if len(m) <= len(smallKeys{}) {
+		return enc.small(b, m, depth)
+	}
 	for len(enc.keys) <= depth {
 		enc.keys = append(enc.keys, nil)
 	}
@@ -94,5 +97,37 @@ func (enc *encoder) object(b []byte, m map[string]any, depth int) ([]byte, bool)
 		}
 	}
 	clear(keys) // do not keep the record's strings alive
+	return append(b, '}'), true
+}
+
+// smallKeys holds the keys of a small map on the stack.
+type smallKeys [8]string
+
+// small is object for maps of up to eight members (the objects mapping
+// expressions build): keys sorted by insertion on the stack.
+func (enc *encoder) small(b []byte, m map[string]any, depth int) ([]byte, bool) {
+	var keys smallKeys
+	n := 0
+	for k := range m {
+		i := n
+		for i > 0 && keys[i-1] > k {
+			keys[i] = keys[i-1]
+			i--
+		}
+		keys[i] = k
+		n++
+	}
+	b = append(b, '{')
+	for i, k := range keys[:n] {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = json.AppendEscape(b, k, json.EscapeHTML)
+		b = append(b, ':')
+		var ok bool
+		if b, ok = enc.value(b, m[k], depth+1); !ok {
+			return b, false
+		}
+	}
 	return append(b, '}'), true
 }

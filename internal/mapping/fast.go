@@ -3,6 +3,7 @@ package mapping
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 
 	"github.com/expr-lang/expr/ast"
@@ -49,12 +50,14 @@ type fenv struct {
 	data []byte
 	tape []tnode
 	// boxed caches the Go value of scalar nodes, so that a string read by
-	// several expressions is boxed once.
-	boxed  []any
-	tops   []int32 // the tape node of each top-level key read (plan.keys), -1 when absent
-	budget *stepBudget
-	items  []fval // the elements of the map() predicates running, innermost last
-	args   []any  // scratch for helper arguments
+	// several expressions is boxed once; boxedSet lists the entries set
+	// this record, which the next one clears.
+	boxed    []any
+	boxedSet []int32
+	tops     []int32 // the tape node of each top-level key read (plan.keys), -1 when absent
+	budget   *stepBudget
+	items    []fval // the elements of the map() predicates running, innermost last
+	args     []any  // scratch for helper arguments
 	// ids are the identities in view order (the login identity first),
 	// computed once per record when a view is read.
 	ids     []int32
@@ -63,14 +66,20 @@ type fenv struct {
 	// err is the error of a helper call that failed: the expression's
 	// error (set when a closure returns false because of it).
 	err error
+	// The record's scalars, boxed into interfaces without an allocation
+	// each (see boxes).
+	strings boxes[string]
+	ints    boxes[int64]
 }
 
 // reset prepares the environment for a record.
 func (e *fenv) reset(data []byte) {
 	e.data = data
 	e.tape = e.tape[:0]
-	clear(e.boxed) // do not keep the last record's strings alive
-	e.boxed = e.boxed[:0]
+	for _, i := range e.boxedSet {
+		e.boxed[i] = nil // do not keep the last record's strings alive
+	}
+	e.boxedSet = e.boxedSet[:0]
 	e.items = e.items[:0]
 	e.idsDone = false
 	for i := range e.tops {
@@ -92,9 +101,6 @@ func (e *fenv) value(i int32) (fval, bool) {
 	case 'f':
 		return fval{v: false}, true
 	}
-	if len(e.boxed) < len(e.tape) {
-		e.boxed = append(e.boxed, make([]any, len(e.tape)-len(e.boxed))...)
-	}
 	if v := e.boxed[i]; v != nil {
 		return fval{v: v}, true
 	}
@@ -104,13 +110,13 @@ func (e *fenv) value(i int32) (fval, bool) {
 		// A view of the record: the values of one record do not outlive
 		// MapRecord (they are encoded into the output before it returns),
 		// and the record does not change meanwhile.
-		v = bstr(e.data[n.vStart+1 : n.vEnd-1])
+		v = e.strings.box(bstr(e.data[n.vStart+1 : n.vEnd-1]))
 	case n.flags&tSimpleInt != 0:
 		x, err := strconv.ParseInt(bstr(e.data[n.vStart:n.vEnd]), 10, 64)
 		if err != nil {
 			return fval{}, false
 		}
-		v = x
+		v = e.ints.box(x)
 	default:
 		var err error
 		if v, err = decodeSpan(e.data, n.span()); err != nil {
@@ -118,7 +124,15 @@ func (e *fenv) value(i int32) (fval, bool) {
 		}
 	}
 	e.boxed[i] = v
+	e.boxedSet = append(e.boxedSet, i)
 	return fval{v: v}, true
+}
+
+// ready sizes the caches for the record's tape, once it is built.
+func (e *fenv) ready() {
+	if len(e.boxed) < len(e.tape) {
+		e.boxed = append(e.boxed, make([]any, len(e.tape)-len(e.boxed))...) // grows to the largest record's tape
+	}
 }
 
 // goValue returns v as the Go value expr would hold (decoding a raw one).
@@ -126,13 +140,67 @@ func (e *fenv) goValue(v fval) (any, bool) {
 	if !v.isRaw {
 		return v.v, true
 	}
-	x, err := decodeSpan(e.data, e.tape[v.node].span())
-	return x, err == nil
+	// Decoded once per record, like the scalars: the map engine's
+	// expressions share the account's decoded values in the same way.
+	if x := e.boxed[v.node]; x != nil {
+		return x, true
+	}
+	x, ok := e.decode(v.node)
+	if !ok {
+		return nil, false
+	}
+	e.boxed[v.node] = x
+	e.boxedSet = append(e.boxedSet, v.node)
+	return x, true
+}
+
+// decode builds the Go value of node i as decode builds it from the bytes
+// (the same types, the last of repeated keys), from the tape: maps sized to
+// their members, strings viewed in the record, scalars boxed once per record.
+func (e *fenv) decode(i int32) (any, bool) {
+	t := e.tape
+	switch e.data[t[i].vStart] {
+	case '{':
+		n := 0
+		for j := i + 1; j < t[i].next; j = t[j].next {
+			n++
+		}
+		m := make(map[string]any, n)
+		for j := i + 1; j < t[i].next; j = t[j].next {
+			v, ok := e.decode(j)
+			if !ok {
+				return nil, false
+			}
+			m[e.key(&t[j])] = v
+		}
+		return m, true
+	case '[':
+		n := 0
+		for j := i + 1; j < t[i].next; j = t[j].next {
+			n++
+		}
+		s := make([]any, 0, n)
+		for j := i + 1; j < t[i].next; j = t[j].next {
+			v, ok := e.decode(j)
+			if !ok {
+				return nil, false
+			}
+			s = append(s, v)
+		}
+		return s, true
+	}
+	v, ok := e.value(i)
+	return v.v, ok
 }
 
 // isObject and isArray tell a raw node's kind.
 func (e *fenv) isObject(i int32) bool { return e.data[e.tape[i].vStart] == '{' }
 func (e *fenv) isArray(i int32) bool  { return e.data[e.tape[i].vStart] == '[' }
+
+var (
+	sigIsLoginIdentity = keySigString("isLoginIdentity")
+	sigProvider        = keySigString("provider")
+)
 
 // identities returns the identity objects in view order: the login identity
 // (isLoginIdentity exactly true) first, then the others as listed; elements
@@ -157,7 +225,7 @@ func (e *fenv) identities() []int32 {
 				continue
 			}
 			login := false
-			if l := e.get(j, "isLoginIdentity"); l >= 0 {
+			if l := e.get(j, "isLoginIdentity", sigIsLoginIdentity); l >= 0 {
 				login = e.data[t[l].vStart] == 't'
 			}
 			if login == (pass == 0) {
@@ -262,6 +330,9 @@ func (c *fcompiler) identifier(x *ast.IdentifierNode) (fnode, bool) {
 // chain is a ChainNode: its members are nil-safe, so nil goes through them;
 // at its end a typed nil becomes nil, as the compiler emits.
 func (c *fcompiler) chain(x *ast.ChainNode) (fnode, bool) {
+	if fn, ok := c.path(x.Node); ok {
+		return fn, true
+	}
 	inner, ok := c.compile(x.Node)
 	if !ok {
 		return nil, false
@@ -278,6 +349,58 @@ func (c *fcompiler) chain(x *ast.ChainNode) (fnode, bool) {
 			}
 		}
 		return v, ok
+	}, true
+}
+
+// path compiles the commonest chain, an account key and field names
+// (`profile.address.city`), into one closure that walks the tape: the same
+// values as identifier and member closures chained, without their calls.
+func (c *fcompiler) path(n ast.Node) (fnode, bool) {
+	var keys []string
+	for {
+		m, ok := n.(*ast.MemberNode)
+		if !ok {
+			break
+		}
+		prop, isField := m.Property.(*ast.StringNode)
+		if m.Method || !isField || !m.Optional {
+			return nil, false
+		}
+		keys = append(keys, prop.Value)
+		n = m.Node
+	}
+	id, ok := n.(*ast.IdentifierNode)
+	if !ok || len(keys) == 0 {
+		return nil, false
+	}
+	i, ok := c.keyIndex[id.Value]
+	if !ok {
+		return nil, false // the views, `$env`...: the general closures
+	}
+	slices.Reverse(keys)
+	sigs := make([]uint64, len(keys))
+	for j, k := range keys {
+		sigs[j] = keySigString(k)
+	}
+	return func(e *fenv) (fval, bool) {
+		n := e.tops[i]
+		for j, k := range keys {
+			if n < 0 {
+				return fval{}, true // nil on the way: nil
+			}
+			switch e.data[e.tape[n].vStart] {
+			case '{':
+				n = e.get(n, k, sigs[j])
+			case 'n':
+				return fval{}, true
+			default:
+				return fval{}, false // a field of a non-object: the machine's error
+			}
+		}
+		if n < 0 {
+			return fval{}, true
+		}
+		return e.value(n)
 	}, true
 }
 
@@ -299,23 +422,24 @@ func (c *fcompiler) member(x *ast.MemberNode) (fnode, bool) {
 	if !ok {
 		return nil, false
 	}
+	sig := keySigString(key)
 	return func(e *fenv) (fval, bool) {
 		b, ok := base(e)
 		if !ok {
 			return fval{}, false
 		}
-		return e.fetch(b, key)
+		return e.fetch(b, key, sig)
 	}, true
 }
 
 // fetch is a nil-safe field access: nil on nil, the member (nil when
 // absent) of an object; anything else is the machine's error.
-func (e *fenv) fetch(b fval, key string) (fval, bool) {
+func (e *fenv) fetch(b fval, key string, sig uint64) (fval, bool) {
 	if b.isRaw {
 		if !e.isObject(b.node) {
 			return fval{}, false
 		}
-		m := e.get(b.node, key)
+		m := e.get(b.node, key, sig)
 		if m < 0 {
 			return fval{}, true
 		}
@@ -336,9 +460,10 @@ func (c *fcompiler) merged(key string) (fnode, bool) {
 	if _, ok := c.keyIndex[identitiesKey]; !ok {
 		return nil, false
 	}
+	sig := keySigString(key)
 	return func(e *fenv) (fval, bool) {
 		for _, id := range e.identities() {
-			m := e.get(id, key)
+			m := e.get(id, key, sig)
 			if m < 0 {
 				continue
 			}
@@ -366,7 +491,7 @@ func (c *fcompiler) byProvider(provider string) (fnode, bool) {
 	}
 	return func(e *fenv) (fval, bool) {
 		for _, id := range e.identities() {
-			m := e.get(id, "provider")
+			m := e.get(id, "provider", sigProvider)
 			if m < 0 || e.data[e.tape[m].vStart] != '"' {
 				continue
 			}
@@ -462,11 +587,15 @@ func (c *fcompiler) mapBuiltin(x *ast.BuiltinNode) (fnode, bool) {
 			if !e.isArray(a.node) {
 				return fval{}, false
 			}
-			var out []any
+			n := 0
 			for j := a.node + 1; j < e.tape[a.node].next; j = e.tape[j].next {
-				if len(out) == mapLimit {
-					return fval{}, false
-				}
+				n++
+			}
+			if n > mapLimit {
+				return fval{}, false
+			}
+			out := make([]any, 0, n)
+			for j := a.node + 1; j < e.tape[a.node].next; j = e.tape[j].next {
 				item, ok := e.value(j)
 				if !ok {
 					return fval{}, false
@@ -476,9 +605,6 @@ func (c *fcompiler) mapBuiltin(x *ast.BuiltinNode) (fnode, bool) {
 					return fval{}, false
 				}
 				out = append(out, v)
-			}
-			if out == nil {
-				out = []any{} // the machine's array is never nil
 			}
 			return fval{v: out}, true
 		}
@@ -545,8 +671,7 @@ func (c *fcompiler) call(x *ast.CallNode) (fnode, bool) {
 			e.args = append(e.args, g)
 		}
 		out, err := fn(e.args[base:]...)
-		clear(e.args[base:])
-		e.args = e.args[:base]
+		e.args = e.args[:base] // (the stale entries are overwritten by the next calls)
 		if err != nil {
 			// The machine stops at the first failing call and returns its
 			// error as a *file.Error at the call, wrapping the helper's:

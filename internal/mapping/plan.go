@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr/vm"
+	"github.com/segmentio/encoding/json"
 )
 
 // plan is what the record engine (record.go) runs: the mapping compiled a
@@ -52,10 +53,11 @@ type fieldPlan struct {
 // one slot. Children are sorted by key, the order json.Marshal writes a
 // map in, so the output is written in its final order directly.
 type outNode struct {
-	key  string
-	kids []*outNode
-	slot int
-	obj  int // index of an object node, for its validation map
+	key     string
+	keyJSON []byte // `"key":` as the encoder writes it
+	kids    []*outNode
+	slot    int
+	obj     int // index of an object node, for its validation map
 }
 
 // requiredPlan is a `required:` path resolved to its output node.
@@ -191,6 +193,7 @@ func (p *plan) addLeaf(segs []string, slot int) bool {
 func sortTree(n *outNode) {
 	slices.SortFunc(n.kids, func(a, b *outNode) int { return strings.Compare(a.key, b.key) })
 	for _, k := range n.kids {
+		k.keyJSON = append(json.AppendEscape(nil, k.key, json.EscapeHTML), ':')
 		sortTree(k)
 	}
 }

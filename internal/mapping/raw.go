@@ -144,11 +144,29 @@ func (s *scanner) skip() bool {
 
 // tnode is one value of the tape.
 type tnode struct {
-	kStart, kEnd int32 // the member's key between its quotes; kEnd 0: no key
-	vStart, vEnd int32 // the value
-	next         int32 // index of the node after this one's subtree
+	kStart, kEnd int32  // the member's key between its quotes; kEnd 0: no key
+	vStart, vEnd int32  // the value
+	next         int32  // index of the node after this one's subtree
+	ksig         uint64 // keySig of the key (0 for an escaped key: compare it whole)
 	flags        uint8
 }
+
+// keySig is a cheap signature of a key: its length and first eight bytes.
+// Lookups compare signatures before the keys, so that a miss rarely costs
+// a string comparison.
+func keySig(k []byte) uint64 {
+	var w uint64
+	if len(k) >= 8 {
+		w = binary.LittleEndian.Uint64(k)
+	} else {
+		for i := len(k) - 1; i >= 0; i-- {
+			w = w<<8 | uint64(k[i])
+		}
+	}
+	return w ^ uint64(len(k))<<58 | 1 // never 0
+}
+
+func keySigString(k string) uint64 { return keySig(unsafe.Slice(unsafe.StringData(k), len(k))) }
 
 // tnode flags.
 const (
@@ -172,6 +190,8 @@ func (s *scanner) tape(t *[]tnode, kStart, kEnd int, keyEsc bool, depth int) int
 	n := tnode{kStart: int32(kStart), kEnd: int32(kEnd), vStart: int32(s.i)}
 	if keyEsc {
 		n.flags |= tKeyEscaped
+	} else if kEnd > 0 {
+		n.ksig = keySig(s.b[kStart:kEnd])
 	}
 	*t = append(*t, n)
 	switch c := s.peek(); {
@@ -347,18 +367,21 @@ func (e *fenv) key(n *tnode) string {
 }
 
 // get returns the last member named key of the object node obj (the last
-// one wins, as in a decode), or -1.
-func (e *fenv) get(obj int32, key string) int32 {
+// one wins, as in a decode), or -1. sig is keySigString(key).
+func (e *fenv) get(obj int32, key string, sig uint64) int32 {
 	t := e.tape
 	found := int32(-1)
 	for j := obj + 1; j < t[obj].next; j = t[j].next {
 		n := &t[j]
-		if n.flags&tKeyEscaped == 0 {
+		switch n.ksig {
+		case sig:
 			if bstr(e.data[n.kStart:n.kEnd]) == key {
 				found = j
 			}
-		} else if e.key(n) == key {
-			found = j
+		case 0:
+			if e.key(n) == key {
+				found = j
+			}
 		}
 	}
 	return found

@@ -25,6 +25,9 @@ import (
 type rawWriter struct {
 	e    *fenv // the record and its tape
 	omit bool
+	// measure is set when a validator will see the value: only then are
+	// its size and facts worth computing.
+	measure bool
 	// stack holds the members of the objects being written, outermost
 	// first: each object sorts its own segment.
 	stack []rawMember
@@ -32,9 +35,12 @@ type rawWriter struct {
 	clean, meta bool
 }
 
+// rawMember is a member of an object being written: its node, and its key
+// as offsets in the record (no pointer: writing the members is not slowed
+// down by the garbage collector's write barriers).
 type rawMember struct {
-	key  string // decoded; a view of the record's bytes when it had no escape
-	node int32
+	kStart, kEnd int32
+	node         int32
 }
 
 // write appends the value of node i to dst. It returns the extended
@@ -68,30 +74,38 @@ func (w *rawWriter) object(dst []byte, i int32) ([]byte, int, bool, bool) {
 	t := w.e.tape
 	base := len(w.stack)
 	sorted := true
+	prev := ""
 	for j := i + 1; j < t[i].next; j = t[j].next {
-		k := w.e.key(&t[j])
-		if n := len(w.stack); n > base && sorted && w.stack[n-1].key >= k {
+		if t[j].flags&tKeyEscaped != 0 {
+			w.stack = w.stack[:base]
+			return w.objectEscaped(dst, i)
+		}
+		k := w.e.data[t[j].kStart:t[j].kEnd]
+		if len(w.stack) > base && sorted && prev >= bstr(k) {
 			sorted = false
 		}
-		w.stack = append(w.stack, rawMember{key: k, node: j})
+		prev = bstr(k)
+		w.stack = append(w.stack, rawMember{kStart: t[j].kStart, kEnd: t[j].kEnd, node: j})
 	}
 	ms := w.stack[base:]
+	data := w.e.data
+	keyOf := func(m rawMember) string { return bstr(data[m.kStart:m.kEnd]) }
 	if !sorted {
 		// Stable, so that of repeated keys the last one ends each run.
-		slices.SortStableFunc(ms, func(a, b rawMember) int { return strings.Compare(a.key, b.key) })
+		slices.SortStableFunc(ms, func(a, b rawMember) int { return strings.Compare(keyOf(a), keyOf(b)) })
 	}
 	start := len(dst)
 	dst = append(dst, '{')
 	size, n := 0, 0
 	for m := range ms {
-		if m+1 < len(ms) && ms[m+1].key == ms[m].key {
+		if m+1 < len(ms) && keyOf(ms[m+1]) == keyOf(ms[m]) {
 			continue // a repeated key: the last one wins
 		}
 		mark := len(dst)
 		if n > 0 {
 			dst = append(dst, ',')
 		}
-		key := ms[m].key
+		key := keyOf(ms[m])
 		dst = json.AppendEscape(dst, key, json.EscapeHTML)
 		dst = append(dst, ':')
 		var vs int
@@ -105,17 +119,77 @@ func (w *rawWriter) object(dst []byte, i int32) ([]byte, int, bool, bool) {
 			dst = dst[:mark]
 			continue
 		}
-		ks, valid := validate.StringSize(key)
-		if !valid {
-			w.clean = false
+		if w.measure {
+			ks, valid := validate.StringSize(key)
+			if !valid {
+				w.clean = false
+			}
+			if strings.ContainsAny(key, ".$") {
+				w.meta = true
+			}
+			size += ks + vs
 		}
-		if strings.ContainsAny(key, ".$") {
-			w.meta = true
-		}
-		size += ks + vs
 		n++
 	}
 	w.stack = w.stack[:base]
+	if n == 0 {
+		if w.omit {
+			return dst[:start], 0, true, true
+		}
+		return append(dst, '}'), 2, false, true
+	}
+	return append(dst, '}'), size + 2 + 2*n - 1, false, true
+}
+
+// objectEscaped is object for the rare object with an escaped key: the
+// keys are decoded first, then the same algorithm runs on them.
+func (w *rawWriter) objectEscaped(dst []byte, i int32) ([]byte, int, bool, bool) {
+	t := w.e.tape
+	type member struct {
+		key  string
+		node int32
+	}
+	var ms []member
+	for j := i + 1; j < t[i].next; j = t[j].next {
+		ms = append(ms, member{w.e.key(&t[j]), j})
+	}
+	slices.SortStableFunc(ms, func(a, b member) int { return strings.Compare(a.key, b.key) })
+	start := len(dst)
+	dst = append(dst, '{')
+	size, n := 0, 0
+	for m := range ms {
+		if m+1 < len(ms) && ms[m+1].key == ms[m].key {
+			continue
+		}
+		mark := len(dst)
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		key := ms[m].key
+		dst = json.AppendEscape(dst, key, json.EscapeHTML)
+		dst = append(dst, ':')
+		var vs int
+		var empty, ok bool
+		dst, vs, empty, ok = w.write(dst, ms[m].node)
+		if !ok {
+			return dst, 0, false, false
+		}
+		if empty {
+			dst = dst[:mark]
+			continue
+		}
+		if w.measure {
+			ks, valid := validate.StringSize(key)
+			if !valid {
+				w.clean = false
+			}
+			if strings.ContainsAny(key, ".$") {
+				w.meta = true
+			}
+			size += ks + vs
+		}
+		n++
+	}
 	if n == 0 {
 		if w.omit {
 			return dst[:start], 0, true, true
@@ -171,9 +245,12 @@ func (w *rawWriter) str(dst []byte, n *tnode) ([]byte, int, bool, bool) {
 	if s == "" && w.omit {
 		return dst, 0, true, true
 	}
-	size, valid := validate.StringSize(s)
-	if !valid {
-		w.clean = false
+	size := 0
+	if w.measure {
+		var valid bool
+		if size, valid = validate.StringSize(s); !valid {
+			w.clean = false
+		}
 	}
 	return json.AppendEscape(dst, s, json.EscapeHTML), size, false, true
 }

@@ -215,6 +215,7 @@ func (st *recState) mapRecord(data []byte) (r Record, err error, ok bool) {
 		return Record{}, nil, false
 	}
 	ev, p := st.ev, st.p
+	st.w.measure = ev.validator != nil
 	ev.budget.used = 0
 
 	for i := range p.filters {
@@ -378,7 +379,11 @@ func (st *recState) scan(data []byte) bool {
 
 func (st *recState) end(s *scanner) bool {
 	s.space()
-	return s.i == len(s.b)
+	if s.i != len(s.b) {
+		return false
+	}
+	st.env.ready()
+	return true
 }
 
 // eval evaluates one expression: by its closure, or by the machine when
@@ -537,8 +542,7 @@ func (st *recState) write(b []byte, n *outNode, depth int) ([]byte, bool) {
 		if count > 0 {
 			b = append(b, ',')
 		}
-		b = json.AppendEscape(b, k.key, json.EscapeHTML)
-		b = append(b, ':')
+		b = append(b, k.keyJSON...)
 		var ok bool
 		if k.slot >= 0 {
 			if b, ok = st.enc.value(b, st.slots[k.slot].v, depth+1); !ok {

@@ -20,6 +20,7 @@ func email(params ...any) (any, error) {
 	// Lower-casing the local part is not strictly right (RFC 5321 leaves it
 	// to the receiving server) but it is what every IdP does with logins,
 	// and Gigya treats emails case-insensitively too.
+	in := s
 	s = strings.ToLower(strings.TrimSpace(s))
 	if s == "" {
 		return nil, nil
@@ -27,6 +28,9 @@ func email(params ...any) (any, error) {
 	if problem := emailProblem(s); problem != "" {
 		// The address itself stays out of the message: it is personal data.
 		return nil, errors.New("email: not an email address: " + problem)
+	}
+	if s == in {
+		return v, nil // already clean: the argument as it came, not boxed again
 	}
 	return s, nil
 }

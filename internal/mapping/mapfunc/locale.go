@@ -56,6 +56,24 @@ func parseLocale(s string) (t langTag, ok bool) {
 	if s == "" || len(s) > 128 {
 		return langTag{}, false
 	}
+	if len(s) == 5 && (s[2] == '_' || s[2] == '-') && isAlpha(s[:2]) && isAlpha(s[3:]) {
+		// The commonest shape, language and region (en_GB), without the
+		// general parse's allocations; the same result.
+		var b [5]byte
+		for i := range 5 {
+			switch c := s[i]; {
+			case i < 2:
+				b[i] = c | 0x20
+			case i > 2:
+				b[i] = c &^ 0x20
+			default:
+				b[i] = '-'
+			}
+		}
+		t.tag = string(b[:])
+		t.lang, t.region = t.tag[:2], t.tag[3:]
+		return t, true
+	}
 	subtags := strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '_' })
 	// FieldsFunc drops empty fields: "en--US" and "-en" must fail.
 	if len(subtags) == 0 || strings.Count(s, "-")+strings.Count(s, "_") != len(subtags)-1 {
@@ -173,6 +191,7 @@ func country(params ...any) (any, error) {
 	if !ok {
 		return nil, typeError("country", "a string", v)
 	}
+	in := s
 	s = strings.TrimSpace(s)
 	if strings.ContainsAny(s, "-_") {
 		t, ok := parseLocale(s)
@@ -182,6 +201,9 @@ func country(params ...any) (any, error) {
 		s = t.region
 	}
 	if c := countryCode(s); c != "" {
+		if c == in {
+			return v, nil // already a code: the argument as it came, not boxed again
+		}
 		return c, nil
 	}
 	return nil, nil

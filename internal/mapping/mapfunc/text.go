@@ -19,15 +19,23 @@ func coalesce(params ...any) (any, error) {
 }
 
 func joinName(params ...any) (any, error) {
-	var b strings.Builder
-	for i := range 2 {
-		s, err := text("join_name", arg(params, i))
-		if err != nil {
-			return nil, err
-		}
-		appendPart(&b, " ", s)
+	first, err := text("join_name", arg(params, 0))
+	if err != nil {
+		return nil, err
 	}
-	return builderResult(&b), nil
+	last, err := text("join_name", arg(params, 1))
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case first == "" && last == "":
+		return nil, nil
+	case last == "":
+		return first, nil
+	case first == "":
+		return last, nil
+	}
+	return first + " " + last, nil
 }
 
 func joinNonempty(params ...any) (any, error) {

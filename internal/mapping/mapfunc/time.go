@@ -53,7 +53,7 @@ func gigyaTime(params ...any) (any, error) {
 	// Most Gigya timestamps are already canonical: return the valid input
 	// instead of formatting a copy of it.
 	if s, isString := v.(string); isString && canonicalShape(s) {
-		return s, nil
+		return v, nil // the argument as it came, not boxed again
 	}
 	var buf [32]byte
 	return string(time.UnixMilli(ms).UTC().AppendFormat(buf[:0], gigyaLayout)), nil
