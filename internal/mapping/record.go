@@ -66,7 +66,9 @@ func (e *Evaluator) WithValidator(v validate.Validator) *Evaluator {
 // encode_failed, or a helper's own code such as unsupported_password_hash
 // ([ErrorCode]).
 //
-// data is read while MapRecord runs, never modified or kept.
+// data is never modified. Values are not copied out of it: the notes and
+// errors MapRecord returns may quote it (a helper's error naming a value),
+// so do not modify data while they are in use.
 func (e *Evaluator) MapRecord(data []byte) (Record, error) {
 	if e.m.plan.ok {
 		if e.rec == nil {
