@@ -3,7 +3,9 @@ package mapping
 import (
 	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
 	"github.com/segmentio/encoding/json"
 )
 
@@ -62,6 +64,8 @@ func (enc *encoder) value(b []byte, v any, depth int) ([]byte, bool) {
 		return append(b, ']'), true
 	case *rawSlot:
 		return append(b, x.json()...), true
+	case *objSlot:
+		return x.st.write(b, x.node, depth)
 	}
 	out, err := json.Append(b, v, json.EscapeHTML|json.SortMapKeys)
 	if err != nil {
@@ -130,4 +134,119 @@ func (enc *encoder) small(b []byte, m map[string]any, depth int) ([]byte, bool) 
 		}
 	}
 	return append(b, '}'), true
+}
+
+// facts are what the validators' walks would learn about a value (see
+// validate.RawValue), gathered while it is encoded.
+type facts struct {
+	clean, meta bool
+}
+
+// measured is value that also measures v as the walks of package validate
+// do: it returns the size they would compute and records in f what they
+// would report (invalid UTF-8, a value they must look into) and whether a
+// key holds '.' or '$'. Encoding and measuring in one pass spares the
+// validator a second walk over the user's values.
+func (enc *encoder) measured(b []byte, v any, depth int, f *facts) ([]byte, int, bool) {
+	if depth > maxRawDepth {
+		return b, 0, false
+	}
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), 4, true
+	case string:
+		n, valid := validate.StringSize(x)
+		if !valid {
+			f.clean = false
+		}
+		return json.AppendEscape(b, x, json.EscapeHTML), n, true
+	case bool:
+		if x {
+			return append(b, "true"...), 4, true
+		}
+		return append(b, "false"...), 5, true
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), validate.IntSize(int64(x)), true
+	case int64:
+		return strconv.AppendInt(b, x, 10), validate.IntSize(x), true
+	case float64:
+		out, ok := appendFloat(b, x)
+		return out, validate.FloatSize(x), ok
+	case map[string]any:
+		if x == nil {
+			return append(b, "null"...), 4, true
+		}
+		if len(x) == 0 {
+			return append(b, "{}"...), 2, true
+		}
+		var keys smallKeys
+		var sorted []string
+		if len(x) <= len(keys) {
+			n := 0
+			for k := range x {
+				i := n
+				for i > 0 && keys[i-1] > k {
+					keys[i] = keys[i-1]
+					i--
+				}
+				keys[i] = k
+				n++
+			}
+			sorted = keys[:n]
+		} else {
+			sorted = make([]string, 0, len(x))
+			for k := range x {
+				sorted = append(sorted, k)
+			}
+			slices.Sort(sorted)
+		}
+		size := 2 + 2*len(x) - 1
+		b = append(b, '{')
+		for i, k := range sorted {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			n, valid := validate.StringSize(k)
+			if !valid {
+				f.clean = false
+			}
+			if strings.IndexByte(k, '.') >= 0 || strings.IndexByte(k, '$') >= 0 {
+				f.meta = true
+			}
+			b = json.AppendEscape(b, k, json.EscapeHTML)
+			b = append(b, ':')
+			var vs int
+			var ok bool
+			if b, vs, ok = enc.measured(b, x[k], depth+1, f); !ok {
+				return b, 0, false
+			}
+			size += n + vs
+		}
+		return append(b, '}'), size, true
+	case []any:
+		if x == nil {
+			return append(b, "null"...), 4, true
+		}
+		if len(x) == 0 {
+			return append(b, "[]"...), 2, true
+		}
+		size := 2 + len(x) - 1
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var vs int
+			var ok bool
+			if b, vs, ok = enc.measured(b, e, depth+1, f); !ok {
+				return b, 0, false
+			}
+			size += vs
+		}
+		return append(b, ']'), size, true
+	}
+	// A type the walks treat their own way: they look at the value itself.
+	f.clean = false
+	out, ok := enc.value(b, v, depth)
+	return out, 0, ok
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr/vm"
+	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
 	"github.com/segmentio/encoding/json"
 )
 
@@ -58,6 +59,9 @@ type outNode struct {
 	kids    []*outNode
 	slot    int
 	obj     int // index of an object node, for its validation map
+	// What the validators' walks would learn about the key (validate.RawValue).
+	keySize           int
+	keyValid, keyMeta bool
 }
 
 // requiredPlan is a `required:` path resolved to its output node.
@@ -194,6 +198,8 @@ func sortTree(n *outNode) {
 	slices.SortFunc(n.kids, func(a, b *outNode) int { return strings.Compare(a.key, b.key) })
 	for _, k := range n.kids {
 		k.keyJSON = append(json.AppendEscape(nil, k.key, json.EscapeHTML), ':')
+		k.keySize, k.keyValid = validate.StringSize(k.key)
+		k.keyMeta = strings.ContainsAny(k.key, ".$")
 		sortTree(k)
 	}
 }

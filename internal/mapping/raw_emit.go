@@ -124,7 +124,7 @@ func (w *rawWriter) object(dst []byte, i int32) ([]byte, int, bool, bool) {
 			if !valid {
 				w.clean = false
 			}
-			if strings.ContainsAny(key, ".$") {
+			if strings.IndexByte(key, '.') >= 0 || strings.IndexByte(key, '$') >= 0 {
 				w.meta = true
 			}
 			size += ks + vs
@@ -183,7 +183,7 @@ func (w *rawWriter) objectEscaped(dst []byte, i int32) ([]byte, int, bool, bool)
 			if !valid {
 				w.clean = false
 			}
-			if strings.ContainsAny(key, ".$") {
+			if strings.IndexByte(key, '.') >= 0 || strings.IndexByte(key, '$') >= 0 {
 				w.meta = true
 			}
 			size += ks + vs

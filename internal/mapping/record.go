@@ -156,15 +156,16 @@ type recState struct {
 	ev  *Evaluator
 	env fenv
 
-	slots   []slotVal
-	raws    []rawSlot // one per slot, for raw values
-	scratch []byte    // the JSON of raw slots
-	out     []byte    // the user being written
-	outputs [][]byte
-	notes   []Note
-	enc     encoder
-	w       rawWriter
-	objs    []map[string]any // per output object: the user as the validator sees it
+	slots    []slotVal
+	raws     []rawSlot // one per slot, for raw values
+	scratch  []byte    // the JSON of raw slots
+	out      []byte    // the user being written
+	outputs  [][]byte
+	notes    []Note
+	enc      encoder
+	w        rawWriter
+	objs     []map[string]any // per output object: the user as the validator sees it
+	objSlots []objSlot        // per output object below the root
 
 	// The machine's environment, for what the closures do not cover:
 	// the keys decoded into it for this record, and whether it has views.
@@ -186,11 +187,12 @@ type slotVal struct {
 func newRecState(p *plan, ev *Evaluator) *recState {
 	st := &recState{
 		p: p, ev: ev,
-		slots:  make([]slotVal, p.slots),
-		raws:   make([]rawSlot, p.slots),
-		objs:   make([]map[string]any, p.objects),
-		vmEnv:  map[string]any{},
-		vmHave: make([]bool, len(p.keys)),
+		slots:    make([]slotVal, p.slots),
+		raws:     make([]rawSlot, p.slots),
+		objs:     make([]map[string]any, p.objects),
+		objSlots: make([]objSlot, p.objects),
+		vmEnv:    map[string]any{},
+		vmHave:   make([]bool, len(p.keys)),
 	}
 	st.env.tops = make([]int32, len(p.keys))
 	st.env.budget = &ev.budget
@@ -472,7 +474,22 @@ func (st *recState) settle(slot int, v fval) (any, bool) {
 		if isNil(x) {
 			return nil, true
 		}
-		return x, true
+		if !st.w.measure {
+			return x, true // encoded when the user is written
+		}
+		// A validator will see it: encode it now, measuring it on the way,
+		// so that the validator's walks need not look into it again.
+		f := facts{clean: true}
+		off := len(st.scratch)
+		out, size, ok := st.enc.measured(st.scratch, x, 0, &f)
+		if !ok {
+			return nil, false
+		}
+		st.scratch = out
+		r := &st.raws[slot]
+		r.src, r.off, r.end, r.size, r.clean, r.meta = -1, off, len(out), size, f.clean, f.meta
+		r.val, r.decoded = x, true
+		return r, true
 	}
 	st.w.clean, st.w.meta = true, false
 	off := len(st.scratch)
@@ -500,6 +517,9 @@ func (st *recState) empty(n *outNode) bool {
 			return true
 		}
 		if r, ok := s.v.(*rawSlot); ok {
+			if r.src < 0 {
+				return isEmpty(r.val) // a Go value, encoded early
+			}
 			j := r.json()
 			return len(j) == 2 // {} or [] (kept without omit_empty)
 		}
@@ -514,11 +534,19 @@ func (st *recState) empty(n *outNode) bool {
 }
 
 // fill builds the user as the map engine's output holds it, for the
-// validator: the output objects as maps (reused), leaves as their values.
+// validator: the root as a map (reused), the objects below it as objSlots
+// (their maps are built only if the validator asks for them), leaves as
+// their values.
 func (st *recState) fill(n *outNode) (any, bool) {
 	if n.slot >= 0 {
 		s := st.slots[n.slot]
 		return s.v, s.set
+	}
+	if n != st.p.root {
+		o := &st.objSlots[n.obj]
+		o.filled = false
+		ok := o.measure(st, n)
+		return o, ok
 	}
 	m := st.objs[n.obj]
 	clear(m)
@@ -527,7 +555,82 @@ func (st *recState) fill(n *outNode) (any, bool) {
 			m[k.key] = v
 		}
 	}
-	return m, len(m) > 0 || n == st.p.root
+	return m, true
+}
+
+// objSlot is an output object below the root, as the validator sees it: a
+// validate.RawValue whose facts come from its members' (their keys are the
+// mapping's, known in advance), and whose map is built on demand.
+type objSlot struct {
+	st          *recState
+	node        *outNode
+	size        int
+	clean, meta bool
+	present     bool // some member is set
+	filled      bool // the map holds this record's members
+}
+
+// measure computes the object's facts from its members; false when no
+// member is set (the object is absent).
+func (o *objSlot) measure(st *recState, n *outNode) bool {
+	o.st, o.node = st, n
+	o.size, o.clean, o.meta = 0, true, false
+	count := 0
+	for _, k := range n.kids {
+		v, ok := st.fill(k)
+		if !ok {
+			continue
+		}
+		var size int
+		var clean, meta bool
+		switch x := v.(type) {
+		case validate.RawValue:
+			size, clean, meta = x.RawFacts()
+		case bool: // a flag
+			size, clean = 4, true
+			if !x {
+				size = 5
+			}
+		default: // a value not measured (no validator): let the walks look
+			clean = false
+		}
+		o.size += k.keySize + size
+		o.clean = o.clean && clean && k.keyValid
+		o.meta = o.meta || meta || k.keyMeta
+		count++
+	}
+	o.size += 2 + 2*count - 1
+	o.present = count > 0
+	return o.present
+}
+
+// RawFacts implements validate.RawValue.
+func (o *objSlot) RawFacts() (size int, clean, metaKeys bool) { return o.size, o.clean, o.meta }
+
+// Value implements validate.RawValue: the object as a map of its members.
+func (o *objSlot) Value() any {
+	m := o.st.objs[o.node.obj]
+	if !o.filled {
+		o.filled = true
+		clear(m)
+		for _, k := range o.node.kids {
+			if v, ok := o.st.member(k); ok {
+				m[k.key] = v
+			}
+		}
+	}
+	return m
+}
+
+// member is a member of an output object for Value: a leaf's value, or an
+// object below, measured by the fill that preceded.
+func (st *recState) member(n *outNode) (any, bool) {
+	if n.slot >= 0 {
+		s := st.slots[n.slot]
+		return s.v, s.set
+	}
+	o := &st.objSlots[n.obj]
+	return o, o.present
 }
 
 // write appends the output object n in its final order; an object without
@@ -568,12 +671,13 @@ func (st *recState) write(b []byte, n *outNode, depth int) ([]byte, bool) {
 	return append(b, '}'), true
 }
 
-// rawSlot is a raw value in an output leaf: the JSON written for it (in the
-// state's scratch buffer), where it came from, and the facts the
+// rawSlot is a value of an output leaf already written as JSON (in the
+// state's scratch buffer): a raw value of the record, or, when a validator
+// will see the user, a Go value encoded early. It holds the facts the
 // validators use (validate.RawValue).
 type rawSlot struct {
 	st          *recState
-	src         int32 // the tape node copied
+	src         int32 // the tape node copied; -1: a Go value (val)
 	off, end    int
 	size        int
 	clean, meta bool
