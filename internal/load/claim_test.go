@@ -92,3 +92,24 @@ func consumeDeadLetters(f *fixture, fn func(jetstream.Msg)) error {
 	}
 	return nil
 }
+
+// TestFieldValueMatchesADecode: the scanning fieldValue finds what decoding
+// the user finds, on users of every shape the loader can meet.
+func TestFieldValueMatchesADecode(t *testing.T) {
+	users := []string{
+		`{"email":"a@b.c"}`, ` { "email" : "a@b.c" } `, `{"x":{"email":"no"},"email":"a@b.c"}`,
+		`{"email":"first@b.c","email":"last@b.c"}`, `{"email":"  "}`, `{"email":null}`, `{"email":5}`,
+		`{"email":"esc\u0061ped@b.c"}`, `{"em\u0061il":"x@y.z"}`, `{"a":[1,{"email":"n"}],"b":"}\"{","email":"q@r.s"}`,
+		`{}`, `[]`, `"x"`, `{"app_metadata":{"login":"L","x":1},"email":"a@b.c"}`, `{"app_metadata":{"login":7}}`,
+		`{"app_metadata":"s"}`, `{"app_metadata":{"login":"L","login":"M"}}`, `{"email":"a@b.c"`, `{"email" "a"}`,
+	}
+	for _, u := range users {
+		for _, path := range [][]string{{"email"}, {"app_metadata", "login"}} {
+			got, gotOK := fieldValue([]byte(u), path)
+			want, wantOK := fieldValueDecoded([]byte(u), path)
+			if got != want || gotOK != wantOK {
+				t.Errorf("%s %v: got %q %v, want %q %v", u, path, got, gotOK, want, wantOK)
+			}
+		}
+	}
+}
