@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
 	"strconv"
@@ -234,7 +235,16 @@ func (w *rawWriter) array(dst []byte, i int32) ([]byte, int, bool, bool) {
 func (w *rawWriter) str(dst []byte, n *tnode) ([]byte, int, bool, bool) {
 	var s string
 	if n.flags&tEscaped == 0 {
-		s = bstr(w.e.data[n.vStart+1 : n.vEnd-1])
+		raw := w.e.data[n.vStart+1 : n.vEnd-1]
+		if len(raw) == 0 && w.omit {
+			return dst, 0, true, true
+		}
+		if plainASCII(raw) {
+			// Nothing the encoder would escape or replace: the string as
+			// it is, and its size without counting.
+			return append(dst, w.e.data[n.vStart:n.vEnd]...), len(raw) + 2, false, true
+		}
+		s = bstr(raw)
 	} else {
 		sc := scanner{b: w.e.data[:n.vEnd], i: int(n.vStart)}
 		var err error
@@ -297,4 +307,26 @@ func appendFloat(b []byte, f float64) ([]byte, bool) {
 		}
 	}
 	return b, true
+}
+
+// plainASCII reports whether b (a JSON string's bytes without escapes) is
+// ASCII without the characters the encoder escapes for HTML (<, >, &):
+// then the encoder writes it as it is, and the walks count its bytes.
+// Eight bytes at a time.
+func plainASCII(b []byte) bool {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		n := binary.LittleEndian.Uint64(b[i:])
+		lt, gt, amp := n^(lsb*'<'), n^(lsb*'>'), n^(lsb*'&')
+		if (n|((lt-lsb)&^lt)|((gt-lsb)&^gt)|((amp-lsb)&^amp))&msb != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c >= 0x80 || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
