@@ -64,14 +64,17 @@ const (
 	// bmExtraEnv adds space-separated KEY=VALUE settings to the binaries'
 	// environment, for experiments (e.g. GOGC=400, or
 	// GM_TRANSFORMER_MAPPING=other.yaml); make bench leaves it unset.
-	bmExtraEnv      = "GM_BENCH_ENV"
-	bmSeed          = 11
-	bmSite          = "bench"
-	bmHelperEnv     = "GM_BENCH_HELPER" // the pass-through role of a helper process
-	bmTransformer   = "transformer-auth0"
-	bmRealLoader    = "loader-auth0-file"
-	bmPassLoader    = "loader-passthrough"
-	bmMappedSubject = "users.mapped.auth0"
+	bmExtraEnv  = "GM_BENCH_ENV"
+	bmSeed      = 11
+	bmSite      = "bench"
+	bmHelperEnv = "GM_BENCH_HELPER" // the pass-through role of a helper process
+	// bmServerProfileEnv, when set to a port, starts the servers with
+	// nats-server's pprof endpoint on it (experiments only).
+	bmServerProfileEnv = "GM_BENCH_SERVER_PROFILE"
+	bmTransformer      = "transformer-auth0"
+	bmRealLoader       = "loader-auth0-file"
+	bmPassLoader       = "loader-passthrough"
+	bmMappedSubject    = "users.mapped.auth0"
 )
 
 // ---------------------------------------------------------------------------
@@ -195,7 +198,7 @@ func bmHelper(b *testing.B, role string, env []string, logw io.Writer, args ...s
 // A server per run: `go tool nats-server` with its file store.
 
 type bmServer struct {
-	srv   *quickstart.Server
+	cmd   *exec.Cmd // the nats-server process: its CPU time is read per run
 	nc    *nats.Conn
 	js    jetstream.JetStream
 	url   string
@@ -203,9 +206,15 @@ type bmServer struct {
 }
 
 // bmStartServer starts a server that owner's end stops (close stops it earlier).
+// It runs `go tool nats-server` itself rather than through quickstart, so
+// that the benchmark can read the server's CPU time (/proc/<pid>/stat).
 func bmStartServer(b *testing.B, owner testing.TB, logw io.Writer) *bmServer {
 	b.Helper()
 	root, err := quickstart.ModuleRoot(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	path, err := quickstart.ServerBinary(context.Background(), root)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -213,30 +222,107 @@ func bmStartServer(b *testing.B, owner testing.TB, logw io.Writer) *bmServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := quickstart.StartServer(context.Background(), root, dir, logw)
-	if err != nil {
-		os.RemoveAll(dir)
-		b.Fatal(err)
+	args := []string{"-a", "127.0.0.1", "-p", "-1", "-js", "-sd", filepath.Join(dir, "store"), "--ports_file_dir", dir}
+	if port := os.Getenv(bmServerProfileEnv); port != "" {
+		args = append(args, "--profile", port) // pprof over HTTP, for experiments
 	}
-	s := &bmServer{srv: srv, url: srv.URL}
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = logw, logw
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		b.Fatalf("start nats-server: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	s := &bmServer{cmd: cmd}
 	var once sync.Once
 	s.close = func() {
 		once.Do(func() {
 			if s.nc != nil {
 				s.nc.Close()
 			}
-			srv.Stop()
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(15 * time.Second):
+				_ = cmd.Process.Kill()
+				<-exited
+			}
 			os.RemoveAll(dir)
 		})
 	}
 	owner.Cleanup(s.close)
-	if s.nc, err = nats.Connect(srv.URL); err != nil {
+	portsFile := filepath.Join(dir, fmt.Sprintf("nats-server_%d.ports", cmd.Process.Pid))
+	deadline := time.Now().Add(30 * time.Second)
+	for s.url == "" {
+		var ports struct {
+			Nats []string `json:"nats"`
+		}
+		if data, err := os.ReadFile(portsFile); err == nil && json.Unmarshal(data, &ports) == nil && len(ports.Nats) > 0 {
+			s.url = ports.Nats[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("nats-server did not report its port within 30s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s.nc, err = nats.Connect(s.url); err != nil {
 		b.Fatal(err)
 	}
 	if s.js, err = jetstream.New(s.nc); err != nil {
 		b.Fatal(err)
 	}
 	return s
+}
+
+// cpu is the server's user+system CPU time so far.
+func (s *bmServer) cpu(b *testing.B) time.Duration {
+	b.Helper()
+	d, err := bmProcCPU(s.cmd.Process.Pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d
+}
+
+// bmProcCPU reads the user+system CPU time of a running process from
+// /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+func bmProcCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	rest := data[bytes.LastIndexByte(data, ')')+2:]
+	f := strings.Fields(string(rest))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
+// bmHostIdle reads the time all CPUs of the host have spent idle (idle and
+// iowait of the cpu line of /proc/stat), summed over the CPUs.
+func bmHostIdle() time.Duration {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	if len(f) < 6 || f[0] != "cpu" {
+		return 0
+	}
+	idle, _ := strconv.ParseInt(f[4], 10, 64)
+	iowait, _ := strconv.ParseInt(f[5], 10, 64)
+	return time.Duration(idle+iowait) * 10 * time.Millisecond
 }
 
 // waitConsumers waits until the durable consumers exist (the processes
@@ -480,29 +566,36 @@ func bmPassThroughPipeline(b *testing.B, input string, records int, logw io.Writ
 	return bmRun{records: records, elapsed: elapsed}
 }
 
+// hopRun is what one transformer-hop run measured.
+type hopRun struct {
+	elapsed, cpu, serverCPU, idle time.Duration
+	logLines                      int64 // lines the transformer wrote to stderr (its log)
+}
+
 // bmTransformerHop drains the filled RAW stream of s into a fresh
-// USERS_MAPPED with one transformer (the binary, or the pass-through helper
-// when pass is set), from its start until its consumer is drained.
-func bmTransformerHop(b *testing.B, s *bmServer, records int, pass bool, logw io.Writer) (elapsed, cpu time.Duration) {
+// USERS_MAPPED with one transformer process (bin: the transformer binary,
+// the baseline's, or "" for the pass-through helper), from its start until
+// its consumer is drained.
+func bmTransformerHop(b *testing.B, s *bmServer, records int, bin string, logw io.Writer) hopRun {
 	b.Helper()
 	resetTransformerRun(b, s.js)
 	env := []string{"NATS_URL=" + s.url}
+	lines := &lineCounter{w: logw}
+	server0, idle0 := s.cpu(b), bmHostIdle()
 	start := time.Now()
 	var tr *bmProc
-	if pass {
+	if bin == "" {
 		tr = bmHelper(b, "transform", env, logw)
 	} else {
-		bin, err := harness.Binaries()
-		if err != nil {
-			b.Fatal(err)
-		}
-		tr = bmStart(b, "transformer", filepath.Join(bin, "transformer"), nil, append(env, strings.Fields(os.Getenv(bmExtraEnv))...), logw)
+		tr = bmStart(b, "transformer", bin, nil, append(env, strings.Fields(os.Getenv(bmExtraEnv))...), lines)
 	}
 	s.waitConsumers(b, []quickstart.ConsumerRef{{Stream: "GIGYA_ACCOUNTS", Durable: bmTransformer}}, tr)
 	s.drained(b, 30*time.Minute, quickstart.ConsumerRef{Stream: "GIGYA_ACCOUNTS", Durable: bmTransformer})
-	elapsed = time.Since(start)
+	run := hopRun{elapsed: time.Since(start)}
+	run.serverCPU, run.idle = s.cpu(b)-server0, bmHostIdle()-idle0
 	tr.stop(b)
-	if pass {
+	run.cpu, run.logLines = tr.cpu(), lines.n.Load()
+	if bin == "" {
 		var sum bmPassSummary
 		tr.summary(b, &sum)
 		if sum.Count != int64(records) {
@@ -515,7 +608,18 @@ func bmTransformerHop(b *testing.B, s *bmServer, records int, pass bool, logw io
 			b.Fatalf("transformer %+v, want %d records", ts, records)
 		}
 	}
-	return elapsed, tr.cpu()
+	return run
+}
+
+// lineCounter counts the lines written through it.
+type lineCounter struct {
+	w io.Writer
+	n atomic.Int64
+}
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	c.n.Add(int64(bytes.Count(p, []byte{'\n'})))
+	return c.w.Write(p)
 }
 
 var bmOrder atomic.Int64 // alternates which of a pair runs first
@@ -581,24 +685,55 @@ func BenchmarkPipeline(b *testing.B) {
 	if filled == nil {
 		return
 	}
+	baseline := bmBaseline(b, parent)
 	b.Run(fmt.Sprintf("transformer-hop/accounts=%d", accounts), func(b *testing.B) {
 		b.StopTimer()
+		bin, err := harness.Binaries()
+		if err != nil {
+			b.Fatal(err)
+		}
+		kinds := []string{filepath.Join(bin, "transformer"), "", baseline} // the transformer, the pass-through, the baseline
+		if baseline == "" {
+			kinds = kinds[:2]
+		}
 		for range b.N {
-			var real, pass, realCPU, passCPU time.Duration
-			if bmOrder.Add(1)%2 == 1 {
-				real, realCPU = bmTransformerHop(b, filled, accounts, false, logw)
-				pass, passCPU = bmTransformerHop(b, filled, accounts, true, logw)
-			} else {
-				pass, passCPU = bmTransformerHop(b, filled, accounts, true, logw)
-				real, realCPU = bmTransformerHop(b, filled, accounts, false, logw)
+			// Rotate the order from one repetition to the next.
+			runs := make([]hopRun, len(kinds))
+			first := int(bmOrder.Add(1)) % len(kinds)
+			for i := range kinds {
+				k := (first + i) % len(kinds)
+				runs[k] = bmTransformerHop(b, filled, accounts, kinds[k], logw)
 			}
-			rr, pr := float64(accounts)/real.Seconds(), float64(accounts)/pass.Seconds()
-			b.Logf("transformer hop: %.0f records/s, pass-through %.0f records/s; CPU per record: transformer %.1f µs, pass-through %.1f µs",
-				rr, pr, bmMicros(realCPU, accounts), bmMicros(passCPU, accounts))
-			b.ReportMetric(bmMicros(realCPU, accounts), "transformer-CPU-us/record")
-			b.ReportMetric(rr, "records/s")
-			b.ReportMetric(pr, "passthrough-records/s")
-			b.ReportMetric(rr/pr, "ratio")
+			real, pass := runs[0], runs[1]
+			rate := func(r hopRun) float64 { return float64(accounts) / r.elapsed.Seconds() }
+			idle := func(r hopRun) float64 { return r.idle.Seconds() / (r.elapsed.Seconds() * float64(runtime.NumCPU())) }
+			b.Logf("transformer hop: %.0f records/s, pass-through %.0f records/s; CPU per record: transformer %.1f µs, pass-through %.1f µs; nats-server CPU per record: %.1f µs, pass-through %.1f µs; host idle %.0f%% of the cores, pass-through %.0f%%; %d log lines",
+				rate(real), rate(pass), bmMicros(real.cpu, accounts), bmMicros(pass.cpu, accounts), bmMicros(real.serverCPU, accounts), bmMicros(pass.serverCPU, accounts),
+				100*idle(real), 100*idle(pass), real.logLines)
+			b.ReportMetric(rate(real), "records/s")
+			b.ReportMetric(rate(pass), "passthrough-records/s")
+			b.ReportMetric(rate(real)/rate(pass), "ratio")
+			b.ReportMetric(bmMicros(real.cpu, accounts), "transformer-CPU-us/record")
+			b.ReportMetric(bmMicros(pass.cpu, accounts), "passthrough-CPU-us/record")
+			b.ReportMetric(bmMicros(real.serverCPU, accounts), "server-CPU-us/record")
+			b.ReportMetric(bmMicros(pass.serverCPU, accounts), "passthrough-server-CPU-us/record")
+			b.ReportMetric(real.serverCPU.Seconds()/pass.serverCPU.Seconds(), "server-CPU-ratio")
+			b.ReportMetric(idle(real), "idle-share")
+			b.ReportMetric(idle(pass), "passthrough-idle-share")
+			b.ReportMetric(float64(real.logLines)*100_000/float64(accounts), "log-lines-per-100k")
+			if len(runs) > 2 {
+				base := runs[2]
+				b.Logf("baseline transformer (%s): %.0f records/s, CPU per record %.1f µs, nats-server CPU per record %.1f µs, host idle %.0f%%; %d log lines",
+					bmBaselineRev(), rate(base), bmMicros(base.cpu, accounts), bmMicros(base.serverCPU, accounts), 100*idle(base), base.logLines)
+				b.ReportMetric(rate(base), "baseline-records/s")
+				b.ReportMetric(rate(base)/rate(pass), "baseline-ratio")
+				b.ReportMetric(bmMicros(base.cpu, accounts), "baseline-CPU-us/record")
+				b.ReportMetric(real.cpu.Seconds()/base.cpu.Seconds(), "CPU-vs-baseline")
+				b.ReportMetric(bmMicros(base.serverCPU, accounts), "baseline-server-CPU-us/record")
+				b.ReportMetric(base.serverCPU.Seconds()/pass.serverCPU.Seconds(), "baseline-server-CPU-ratio")
+				b.ReportMetric(idle(base), "baseline-idle-share")
+				b.ReportMetric(float64(base.logLines)*100_000/float64(accounts), "baseline-log-lines-per-100k")
+			}
 		}
 	})
 
@@ -839,55 +974,86 @@ func bmPassExtract(js jetstream.JetStream, input string) (int64, error) {
 }
 
 // bmPassTransform consumes GIGYA_ACCOUNTS with the transformer's consumer
-// settings and fetch size, publishes each payload unchanged to
-// users.mapped.auth0, and acks each input after its PubAck — the
-// transformer's structure (puller, worker, acker) without the mapping.
+// settings and its consumption (consume.PullChunks with the transformer's
+// window, batch and chunk size), publishes each payload unchanged to
+// users.mapped.auth0 with a message id, a chunk at a time, and acks each
+// chunk's inputs after their PubAcks — the transformer's structure (puller,
+// workers, acker) and I/O pattern without the mapping.
 func bmPassTransform(ctx context.Context, js jetstream.JetStream) (int64, error) {
 	stream, err := js.Stream(ctx, "GIGYA_ACCOUNTS")
 	if err != nil {
 		return 0, err
 	}
+	const maxAckPending = 1024
 	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable: bmTransformer, AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second,
-		MaxDeliver: 5, MaxAckPending: 1024, DeliverPolicy: jetstream.DeliverAllPolicy, FilterSubject: topology.RawSubjects,
+		MaxDeliver: 5, MaxAckPending: maxAckPending, DeliverPolicy: jetstream.DeliverAllPolicy, FilterSubject: topology.RawSubjects,
 	})
 	if err != nil {
 		return 0, err
 	}
+	// The transformer's window (half of max_ack_pending), batch (a quarter
+	// of the window) and chunk (32).
+	window, batch, chunk := maxAckPending/2, maxAckPending/8, 32
+	win := consume.NewWindow(window)
 	workers := runtime.GOMAXPROCS(0)
-	msgs := make(chan jetstream.Msg, workers)
-	go func() { _ = consume.Pull(ctx, cons, 2*workers+512, msgs, bmQuiet) }()
+	chunks := make(chan []jetstream.Msg, workers)
+	go func() {
+		_ = consume.PullChunks(ctx, cons, consume.ChunkOptions{Batch: batch, Chunk: chunk, Window: win}, chunks, nil, bmQuiet)
+	}()
 	type pending struct {
 		in  jetstream.Msg
 		fut jetstream.PubAckFuture
 	}
-	outs := make(chan pending, 512)
+	outs := make(chan []pending, window/chunk)
 	var pubErr atomic.Pointer[error]
-	go func() {
-		defer close(outs)
-		for in := range msgs {
-			m := nats.NewMsg(bmMappedSubject)
-			m.Data = in.Data()
-			m.Header.Set(jetstream.MsgIDHeader, "pt:"+in.Headers().Get(jetstream.MsgIDHeader))
-			fut, err := bmPublish(js, m)
-			if err != nil {
-				pubErr.CompareAndSwap(nil, &err)
-				_ = in.Nak()
-				continue
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range chunks {
+				ps := make([]pending, 0, len(c))
+				for _, in := range c {
+					m := nats.NewMsg(bmMappedSubject)
+					m.Data = in.Data()
+					m.Header.Set(jetstream.MsgIDHeader, "pt:"+in.Headers().Get(jetstream.MsgIDHeader))
+					fut, err := bmPublish(js, m)
+					if err != nil {
+						pubErr.CompareAndSwap(nil, &err)
+						_ = in.Nak()
+						continue
+					}
+					ps = append(ps, pending{in, fut})
+				}
+				outs <- ps
+				if missing := len(c) - len(ps); missing > 0 {
+					win.Release(missing)
+				}
 			}
-			outs <- pending{in, fut}
-		}
-	}()
+		}()
+	}
+	go func() { wg.Wait(); close(outs) }()
 	var n int64
-	for p := range outs {
-		select {
-		case <-p.fut.Ok():
-			_ = p.in.Ack()
-			n++
-		case err := <-p.fut.Err():
-			pubErr.CompareAndSwap(nil, &err)
-			_ = p.in.Nak()
+	for ps := range outs {
+		ok := make([]bool, len(ps))
+		for i, p := range ps {
+			select {
+			case <-p.fut.Ok():
+				ok[i] = true
+			case err := <-p.fut.Err():
+				pubErr.CompareAndSwap(nil, &err)
+			}
 		}
+		for i, p := range ps {
+			if ok[i] {
+				_ = p.in.Ack()
+				n++
+			} else {
+				_ = p.in.Nak()
+			}
+		}
+		win.Release(len(ps))
 	}
 	if e := pubErr.Load(); e != nil {
 		return n, *e
