@@ -36,7 +36,7 @@ test-faults:
 ## fuzz: a short run of every fuzz test (FUZZTIME each: an exec count, or a duration such as 2m)
 FUZZTIME ?= 20000x
 FUZZ_TARGETS := \
-	FuzzRead:./internal/gigya/filesource FuzzValidate:./internal/gigya/filesource FuzzDecode:./internal/mapping \
+	FuzzRead:./internal/gigya/filesource FuzzValidate:./internal/gigya/filesource FuzzDecode:./internal/mapping FuzzRecordEngine:./internal/mapping \
 	FuzzHelpers:./internal/mapping/mapfunc FuzzAuth0:./internal/mapping/passhash FuzzParse:./internal/mapping/passhash/auth0verify \
 	FuzzValidate:./internal/mapping/validate FuzzMapRecord:./internal/transform FuzzSearchResponse:./internal/gigya \
 	FuzzIdentifyValid:./internal/gigya
