@@ -89,8 +89,16 @@ func appendMembers(members string) func([]byte) []byte {
 	}
 }
 
+// diffRecords is how many sample records the mutation tests use.
+func diffRecords(n int) int {
+	if raceEnabled {
+		return n / 6
+	}
+	return n
+}
+
 func TestRecordEngineMatchesMapEngineOnMutations(t *testing.T) {
-	recs := sampleRecords(t)[:60]
+	recs := sampleRecords(t)[:diffRecords(60)]
 	for _, path := range shippedMappings {
 		d := newDiffer(t, path)
 		for _, mu := range mutations {
@@ -236,7 +244,7 @@ fields:
 }
 
 func TestRecordEngineMatchesMapEngineOnMappings(t *testing.T) {
-	recs := sampleRecords(t)[:40]
+	recs := sampleRecords(t)[:diffRecords(40)]
 	for name, src := range testMappings {
 		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
 			m, err := Parse(name, []byte(src))
