@@ -27,11 +27,19 @@ func countryCode(s string) string {
 	if s == "UK" {
 		return "GB"
 	}
-	if !strings.Contains(iso3166, s) {
+	if !assigned[s[0]-'A'][s[1]-'A'] {
 		return ""
 	}
 	return s
 }
+
+// assigned is iso3166 as a table of the two letters, for countryCode.
+var assigned = func() (t [26][26]bool) {
+	for _, c := range strings.Fields(iso3166) {
+		t[c[0]-'A'][c[1]-'A'] = true
+	}
+	return t
+}()
 
 // langTag is a parsed BCP 47 language tag in canonical case.
 type langTag struct {
