@@ -87,7 +87,7 @@ type ChunkOptions struct {
 // handed out). When ctx is done it hands out what the requests in flight
 // still bring, then closes out.
 func PullChunks(ctx context.Context, cons jetstream.Consumer, opts ChunkOptions, out chan<- []jetstream.Msg, gate Gate, log *slog.Logger) error {
-	batch := max(opts.Batch, 1)
+	batch := min(max(opts.Batch, 1), int(opts.Window.limit)) // a batch larger than the window would never fit
 	chunk := max(opts.Chunk, 1)
 	var handing sync.WaitGroup
 	defer func() {
