@@ -45,6 +45,8 @@ type record struct {
 	email string
 	// loginEmails are loginIDs.emails and loginIDs.unverifiedEmails, lowercased.
 	loginEmails []string
+	// verifiedLogins are loginIDs.emails alone, lowercased (WHERE loginIDs.emails).
+	verifiedLogins []string
 	isActive    tri
 	isRegist    tri
 	isVerified  tri
@@ -115,6 +117,11 @@ func parseRecord(raw []byte) (*record, error) {
 		r.email = strings.ToLower(strings.TrimSpace(p.Profile.Email))
 	}
 	if p.LoginIDs != nil {
+		for _, e := range p.LoginIDs.Emails {
+			if e = strings.ToLower(strings.TrimSpace(e)); e != "" && !slices.Contains(r.verifiedLogins, e) {
+				r.verifiedLogins = append(r.verifiedLogins, e)
+			}
+		}
 		for _, e := range slices.Concat(p.LoginIDs.Emails, p.LoginIDs.UnverifiedEmails) {
 			if e = strings.ToLower(strings.TrimSpace(e)); e != "" && !slices.Contains(r.loginEmails, e) {
 				r.loginEmails = append(r.loginEmails, e)
