@@ -47,9 +47,9 @@ type record struct {
 	loginEmails []string
 	// verifiedLogins are loginIDs.emails alone, lowercased (WHERE loginIDs.emails).
 	verifiedLogins []string
-	isActive    tri
-	isRegist    tri
-	isVerified  tri
+	isActive       tri
+	isRegist       tri
+	isVerified     tri
 	// hasLite is hasLiteAccount == true. hasFull is hasFullAccount when
 	// present, otherwise "not a lite account": generated full accounts do not
 	// carry the flag (see doc.go).
