@@ -207,6 +207,13 @@ func helpers() []helper {
 			Example:     `loginradius_password(nil)`,
 			Result:      `null`,
 		}, loginRadiusPassword, []any{new(func(any) any)}},
+		{Doc{
+			Name:        "unverifiable_password",
+			Signature:   "unverifiable_password(password, target) bool",
+			Description: "True when the account has a password object that target (\"auth0\" or \"loginradius\") cannot verify, the ones its password helper refuses (unsupported_password_hash, invalid_password_hash); false without a password or with one the target verifies. As a filter it leaves those users out of the bulk load, for login-time migration to move with their password (docs/login-migration.md).",
+			Example:     `unverifiable_password({"hash": "$1$abcdefgh$FErPkDeIHv781e9EexumS.", "hashSettings": {"algorithm": "md5_crypt"}}, "auth0")`,
+			Result:      `true`,
+		}, unverifiablePassword, []any{new(func(any, string) bool)}},
 	}
 }
 
