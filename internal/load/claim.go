@@ -124,3 +124,38 @@ func (l *loader) release(ctx context.Context, cs []claims.Claim) {
 		l.log.Warn("could not release the unique values of users the target refused; another account with one of them will be reported as a conflict", "users", len(cs), "err", err)
 	}
 }
+
+// claimAtLogin takes the unique values of users migrated at login, which
+// the target holds already: a later account with the same email is then a
+// conflict, not a second user. A value another account holds is only
+// logged (the target has both users now: LoginRadius and Auth0 only run
+// their login-time migration for an email they do not hold, so this takes
+// an account loaded outside this pipeline); an unreachable register too:
+// the users are at the target whatever it says.
+func (l *loader) claimAtLogin(ctx context.Context, batch []jetstream.Msg) {
+	if l.claims == nil {
+		return
+	}
+	var all []claims.Claim
+	for _, m := range batch {
+		uid := m.Headers().Get(message.HdrUID)
+		for _, f := range l.unique {
+			if v, ok := fieldValue(m.Data(), f.path); ok && uid != "" {
+				all = append(all, claims.Claim{Field: f.name, Value: v, UID: uid, Update: true})
+			}
+		}
+	}
+	if len(all) == 0 {
+		return
+	}
+	holders, err := l.claims.Take(ctx, all)
+	if err != nil {
+		l.log.Warn("could not claim the unique values of users migrated at login", "users", len(batch), "err", err)
+		return
+	}
+	for i, h := range holders {
+		if h != "" {
+			l.log.Warn("a user migrated at login has a value another account holds at the target", "uid", all[i].UID, "field", all[i].Field, "holder", h)
+		}
+	}
+}

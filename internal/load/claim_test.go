@@ -92,3 +92,29 @@ func consumeDeadLetters(f *fixture, fn func(jetstream.Msg)) error {
 	}
 	return nil
 }
+
+// A user migrated at login holds its email at the target: another account
+// with that email, loaded later, is a conflict rather than a second user.
+func TestUserMigratedAtLoginHoldsItsEmail(t *testing.T) {
+	f := setup(t, 100, func(int, []sink.Record) error { return nil })
+	f.l.claims, f.l.unique = claims.New(f.top.Claims, f.js, "auth0"), uniqueFields([]string{"email"})
+	m := nats.NewMsg("users.mapped.auth0")
+	m.Data = []byte(`{"user_id":"u1","email":"Ada@Example.com"}`)
+	m.Header.Set(message.HdrUID, "u1")
+	m.Header.Set(message.HdrMsgID, "auth0:u1:login")
+	m.Header.Set(message.HdrLoginMigrated, "auth0")
+	if _, err := f.js.PublishMsg(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	stop := f.start(t)
+	natstest.Eventually(t, 10*time.Second, f.settled(1))
+	f.publishUser(t, "u2", "ada@example.com")
+	natstest.Eventually(t, 10*time.Second, f.settled(2))
+	stop()
+	if got := f.sink.count(); len(got) != 0 {
+		t.Fatalf("stored %v, want nothing", got)
+	}
+	if tot := f.l.totals(); tot.MigratedAtLogin != 1 || tot.Conflicts != 1 {
+		t.Fatalf("totals %+v, want 1 migrated at login, 1 conflict", tot)
+	}
+}

@@ -198,6 +198,11 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 		}
 		for i, data := range rec.Outputs {
 			id := message.MappedMsgID(t.mapping.Target(), uid, lastUpdated, t.mapping.Version())
+			if in.Headers().Get(message.HdrLoginMigrated) != "" {
+				// Not a duplicate of the same version mapped from a bulk
+				// extraction, which lacks the mark.
+				id += ":login"
+			}
 			if t.mapping.Explode() != "" {
 				id += "#" + strconv.Itoa(i) // one message per exploded element
 			}
@@ -216,7 +221,7 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 			if t.replay != nil {
 				msg.Header.Set(message.HdrReplay, t.replay.id)
 			}
-			for _, h := range []string{message.HdrSite, message.HdrLastUpdated, message.HdrRun, message.HdrRedriven, message.HdrUpdate} {
+			for _, h := range []string{message.HdrSite, message.HdrLastUpdated, message.HdrRun, message.HdrRedriven, message.HdrUpdate, message.HdrLoginMigrated} {
 				if v := in.Headers().Get(h); v != "" {
 					msg.Header.Set(h, v)
 				}

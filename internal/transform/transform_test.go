@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -269,5 +270,39 @@ func TestUpdateMarkTravels(t *testing.T) {
 	}
 	if out.Header.Get(message.HdrUpdate) != "1" {
 		t.Fatalf("mapped user headers %v: the update mark was lost", out.Header)
+	}
+}
+
+// TestLoginMarkTravels: an account the login service published keeps its
+// mark on the mapped user, under a message id of its own, so that the
+// same version mapped from a bulk extraction (without the mark) does not
+// make the duplicate window drop it.
+func TestLoginMarkTravels(t *testing.T) {
+	f := setup(t, 30*time.Second)
+	for i, login := range []bool{false, true} {
+		m := nats.NewMsg("gigya.accounts.s1")
+		m.Data = []byte(`{"UID":"u9","profile":{"email":"u9@example.com"}}`)
+		m.Header.Set(message.HdrUID, "u9")
+		m.Header.Set(message.HdrLastUpdated, "1000")
+		m.Header.Set(message.HdrMsgID, fmt.Sprintf("raw-%d", i))
+		if login {
+			m.Header.Set(message.HdrLoginMigrated, "t1")
+		}
+		if _, err := f.js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.runUntil(t, func() error {
+		if f.t.mapped.Load() != 2 {
+			return fmt.Errorf("not mapped yet: %+v", f.t.totals())
+		}
+		return nil
+	})
+	out, err := f.top.Mapped.GetLastMsgForSubject(context.Background(), "users.mapped.t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Header.Get(message.HdrLoginMigrated) != "t1" || !strings.HasSuffix(out.Header.Get(message.HdrMsgID), ":login") {
+		t.Fatalf("mapped user headers %v: the login mark was lost", out.Header)
 	}
 }
