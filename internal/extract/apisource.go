@@ -13,42 +13,22 @@ import (
 
 	"github.com/gigya-migrate/gigya-migrate/internal/gigya"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
 	"github.com/segmentio/encoding/json"
 )
 
 // GigyaSettings configure the accounts.search source (extractor.gigya).
-type GigyaSettings struct {
-	Sites        []SiteSettings `yaml:"sites"`
-	PageSize     int            `yaml:"page_size" doc:"accounts per search page (Gigya documents at most 1000)"`
-	Fields       []string       `yaml:"fields" doc:"fields to SELECT (empty: everything a migration needs: profile, data, loginIDs, emails, identities, password, preferences, subscriptions, timestamps, flags)"`
-	Where        string         `yaml:"where" doc:"extra WHERE condition of the search, e.g. isRegistered = true"`
-	LiteAccounts bool           `yaml:"lite_accounts" doc:"also extract lite accounts (accountTypes full,lite)"`
-	Rate         float64        `yaml:"rate" doc:"searches per second per site (Gigya's smallest tier allows 10)"`
-	Timeout      time.Duration  `yaml:"timeout" doc:"timeout of one Gigya call"`
-	Retries      int            `yaml:"retries" doc:"attempts of one call on transient errors (backoff up to 10s each: 20 rides out about 3 minutes of Gigya trouble)"`
-	Overlap      time.Duration  `yaml:"overlap" doc:"an incremental run re-reads this much before the last checkpoint (search lags writes); unchanged accounts are skipped"`
-	CursorIdle   time.Duration  `yaml:"cursor_idle" doc:"a cursor unused this long is not reused: the search restarts from the checkpoint (Gigya expires cursors after 5 minutes)"`
-	FollowEvery  time.Duration  `yaml:"follow_every" doc:"with -follow, the pause between two incremental searches"`
-}
+type GigyaSettings = stage.GigyaSettings
 
 // SiteSettings are one Gigya site's credentials (extractor.gigya.sites[]).
-type SiteSettings struct {
-	Name           string `yaml:"name" doc:"site name: the last token of gigya.accounts.<name>"`
-	APIKey         string `yaml:"api_key" doc:"the site's API key"`
-	UserKey        string `yaml:"user_key" doc:"application key (with secret, or with private_key_file for bearer JWTs)"`
-	Secret         string `yaml:"secret" doc:"partner or application secret; use ${VAR}, never a literal"`
-	PrivateKeyFile string `yaml:"private_key_file" doc:"PEM RSA key of the application: bearer JWT authentication"`
-	DataCenter     string `yaml:"data_center" default:"us1" doc:"us1, eu1, au1, ru1, cn1 or global"`
-	BaseURL        string `yaml:"base_url" doc:"overrides the data center's URL (a simulator)"`
-	AllowHTTP      bool   `yaml:"allow_http" doc:"permit a plain http:// base_url (only for a local simulator)"`
-}
+type SiteSettings = stage.SiteSettings
 
 func defaultGigya() GigyaSettings {
 	return GigyaSettings{PageSize: 1000, Rate: 10, Timeout: 30 * time.Second, Retries: 20, Overlap: 5 * time.Minute,
 		CursorIdle: 4 * time.Minute, FollowEvery: time.Minute}
 }
 
-func (g GigyaSettings) validate(p *config.Problems) {
+func validateGigya(g GigyaSettings, p *config.Problems) {
 	p.Check(len(g.Sites) > 0, "extractor.gigya.sites", "at least one site is required for the gigya-api source")
 	names := map[string]bool{}
 	for i, s := range g.Sites {

@@ -47,12 +47,14 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		return err
 	}
 	cfg := Default()
-	err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func() error {
+	err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func(o *config.Origins) error {
 		if *sinkType != "" {
 			cfg.Loader.Sink.Type = *sinkType
+			o.Set("loader.sink.type", "-sink")
 		}
 		if *target != "" {
 			cfg.Loader.Target = *target
+			o.Set("loader.target", "-target")
 		}
 		return cfg.Validate(registry)
 	})
@@ -60,7 +62,7 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		return err
 	}
 	ls := cfg.Loader
-	name := ls.name()
+	name := loaderName(ls)
 	log := cfg.Telemetry.Logger(env.Stderr).With("stage", "loader", "loader", name, "sink", ls.Sink.Type)
 
 	// The sink is built before connecting, so that its configuration errors
@@ -68,7 +70,7 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 	var sinkMetrics deferredRegistry
 	snk, err := registry[ls.Sink.Type].New(ctx, sink.Params{
 		Name: name, Target: ls.Target, Log: log, Metrics: &sinkMetrics,
-		Decode: func(v any) error { return config.DecodeNode("loader.sink.options", &ls.Sink.Options, v) },
+		Decode: func(v any) error { return config.DecodeNodeFrom(*cfgPath, "loader.sink.options", &ls.Sink.Options, v) },
 	})
 	if err != nil {
 		err = fmt.Errorf("sink %s: %w", ls.Sink.Type, err)
@@ -100,7 +102,7 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 // (nil before), and never closes snk: Run does.
 func serve(ctx context.Context, cfg Config, snk sink.Sink, sinkMetrics deferredRegistry, log *slog.Logger) (*loader, error) {
 	ls := cfg.Loader
-	name := ls.name()
+	name := loaderName(ls)
 	rt, err := stage.Start(ctx, "loader", cfg.Common, log)
 	if err != nil {
 		return nil, err

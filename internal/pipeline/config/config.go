@@ -43,16 +43,17 @@ func Load(path string, cfg any, getenv func(string) string) error {
 // a [KeyError] (several are joined): all of them are reported at once.
 func Read(path string, cfg any, getenv func(string) string) (*Origins, error) {
 	o := newOrigins(path)
+	var fileErr error
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return o, fmt.Errorf("read config: %w", err)
 		}
-		if err := decodeFile(path, data, cfg, getenv, o); err != nil {
-			return o, err
-		}
+		fileErr = decodeFile(path, data, cfg, getenv, o)
 	}
-	return o, applyEnv(cfg, getenv, o)
+	// The variables are applied even after a bad file, so that their
+	// problems are reported in the same run.
+	return o, errors.Join(fileErr, applyEnv(cfg, getenv, o))
 }
 
 // Decode overlays YAML data onto cfg, expanding ${VAR} and ${VAR:-default}

@@ -43,7 +43,7 @@ func TestDecode(t *testing.T) {
 		{name: "plain env ref fills an int", give: "inner:\n  retries: ${N}\n", env: map[string]string{"N": "9"}, want: func(c *testConfig) { c.Inner.Retries = 9 }},
 		{name: "quoted env ref stays a string", give: `name: "${N}"`, env: map[string]string{"N": "9"}, want: func(c *testConfig) { c.Name = "9" }},
 		{name: "missing env is an error naming it", give: "name: ${NOPE}\n", wantErr: "NOPE is not set"},
-		{name: "unknown key is an error", give: "inner: {retires: 1}\n", wantErr: "test.yaml:1: inner.retires: unknown key; did you mean retries?"},
+		{name: "unknown key is an error", give: "inner: {retires: 1}\n", wantErr: "test.yaml:1: inner.retires: unknown key; did you mean inner.retries?"},
 		{name: "wrong type names the line", give: "inner:\n  retries: lots\n", wantErr: `test.yaml:2: inner.retries: want a whole number, got "lots"`},
 		{name: "bare zero duration", give: "inner: {timeout: 0}", want: func(c *testConfig) { c.Inner.Timeout = 0 }},
 		{name: "null keeps a scalar's default", give: "name:\ninner:\n  retries:\n", want: func(*testConfig) {}},
@@ -161,7 +161,7 @@ func TestDecodeErrorsNameTheKey(t *testing.T) {
 		env        map[string]string
 		want       []string
 	}{
-		{"unknown key", "inner:\n  url: x\n", nil, []string{"c.yaml:2: inner.url: unknown key; did you mean urls?"}},
+		{"unknown key", "inner:\n  url: x\n", nil, []string{"c.yaml:2: inner.url: unknown key; did you mean inner.urls?"}},
 		{"unknown key far from any", "inner:\n  colour: x\n", nil, []string{"c.yaml:2: inner.colour: unknown key (known: urls, timeout, retries)"}},
 		{"unknown section", "inne:\n  urls: [x]\n", nil, []string{"c.yaml:1: inne: unknown key; did you mean inner?"}},
 		{"wrong type", "version: 1\ninner:\n  retries: lots\n", nil, []string{`c.yaml:3: inner.retries: want a whole number, got "lots"`}},
@@ -264,7 +264,7 @@ func TestUnreadSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := Decode("c.yaml", []byte("other:\n  retries: x\n  tmeout: 2s\n"), &c, env(nil))
-	for _, w := range []string{`c.yaml:2: other.retries: want a whole number, got "x"`, "c.yaml:3: other.tmeout: unknown key; did you mean timeout?"} {
+	for _, w := range []string{`c.yaml:2: other.retries: want a whole number, got "x"`, "c.yaml:3: other.tmeout: unknown key; did you mean other.timeout?"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("error\n%v\nwant it to contain\n%s", err, w)
 		}

@@ -202,7 +202,7 @@ func (d *decoder) section(key string, n *yaml.Node, v reflect.Value) {
 		sub := joinKey(key, k.Value)
 		f, ok := known[k.Value]
 		if !ok {
-			d.fail(k, sub, "unknown key%s", suggest(k.Value, names))
+			d.fail(k, sub, "unknown key%s", suggest(key, k.Value, names))
 			return
 		}
 		d.record(sub, k.Line)
@@ -374,8 +374,9 @@ func parseDuration(raw string, number bool) (time.Duration, error) {
 	return 0, fmt.Errorf("want a duration such as 30s, 2m or 1h30m, got %q", raw)
 }
 
-// suggest names the known key a typo most likely meant, or lists them all.
-func suggest(got string, known []string) string {
+// suggest names the known key of section a typo most likely meant, or
+// lists them all.
+func suggest(section, got string, known []string) string {
 	got = strings.ToLower(got)
 	best, bestDist := "", -1
 	for _, k := range known {
@@ -387,7 +388,7 @@ func suggest(got string, known []string) string {
 		}
 	}
 	if best != "" {
-		return "; did you mean " + best + "?"
+		return "; did you mean " + joinKey(section, best) + "?"
 	}
 	return " (known: " + strings.Join(known, ", ") + ")"
 }

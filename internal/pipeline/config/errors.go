@@ -101,7 +101,7 @@ func (o *Origins) Locate(err error) error {
 			continue
 		}
 		located := *ke
-		if from, ok := o.from[ke.Key]; ok {
+		if from, ok := o.setBy(ke.Key); ok {
 			located.From = from
 		} else if line, ok := o.line(ke.Key); ok {
 			located.File, located.Line = o.file, line
@@ -109,6 +109,26 @@ func (o *Origins) Locate(err error) error {
 		errs[i] = &located
 	}
 	return errors.Join(errs...)
+}
+
+// setBy returns the variable or flag that set key, or the list it is an
+// element of (NATS_URL sets every nats.urls[i]).
+func (o *Origins) setBy(key string) (string, bool) {
+	for k := key; k != ""; k = parent(k) {
+		if from, ok := o.from[k]; ok {
+			return from, true
+		}
+	}
+	return "", false
+}
+
+// parent is the key of the section or list that holds key; "" at the top.
+func parent(key string) string {
+	i := strings.LastIndexAny(key, ".[")
+	if i < 0 {
+		return ""
+	}
+	return key[:i]
 }
 
 func (o *Origins) line(key string) (int, bool) {
