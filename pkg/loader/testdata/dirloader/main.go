@@ -60,4 +60,3 @@ func (s *dirSink) Write(_ context.Context, recs []sink.Record) error {
 func (s *dirSink) Close(context.Context) error { return nil }
 
 var _ sink.Sink = (*dirSink)(nil)
-
