@@ -38,6 +38,17 @@ func validateGigya(g GigyaSettings, p *config.Problems) {
 		names[s.Name] = true
 		p.Check(s.APIKey != "", key+".api_key", "is required")
 		p.Check(s.Secret != "" || s.PrivateKeyFile != "", key+".secret", "a secret or a private_key_file is required")
+		// Checked here, not only by the client, so that the problem names
+		// the keys to change and the line they are on.
+		if s.BaseURL != "" {
+			if _, err := gigya.CheckBaseURL(s.BaseURL, s.AllowHTTP); errors.Is(err, gigya.ErrPlainHTTP) {
+				p.Addf(key+".base_url", "is plain http://, and Gigya refuses secrets sent over HTTP (403006): use https://, or set %s.allow_http: true only for a local simulator", key)
+			} else if err != nil {
+				p.Addf(key+".base_url", "%v", err)
+			}
+		} else if _, err := gigya.DataCenterDomain(s.DataCenter); err != nil {
+			p.Addf(key+".data_center", "%v", err)
+		}
 	}
 	p.Check(g.PageSize >= 1 && g.PageSize <= 10000, "extractor.gigya.page_size", "must be between 1 and 10000")
 	p.Check(g.Rate > 0, "extractor.gigya.rate", "must be positive")
@@ -83,7 +94,9 @@ type searcher interface {
 	SearchNext(ctx context.Context, cursorID string) (gigya.Page, error)
 }
 
-func newAPISource(site SiteSettings, cfg GigyaSettings, opts SourceOptions) (*apiSource, error) {
+// newAPISource builds the source of one site; key is its place in the
+// configuration (extractor.gigya.sites[i]), which its errors name.
+func newAPISource(key string, site SiteSettings, cfg GigyaSettings, opts SourceOptions) (*apiSource, error) {
 	log := opts.Log.With("site", site.Name)
 	gc := gigya.Config{
 		DataCenter: site.DataCenter, BaseURL: site.BaseURL, AllowHTTP: site.AllowHTTP,
@@ -93,13 +106,13 @@ func newAPISource(site SiteSettings, cfg GigyaSettings, opts SourceOptions) (*ap
 	if site.PrivateKeyFile != "" {
 		pem, err := os.ReadFile(site.PrivateKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("site %s: private_key_file: %w", site.Name, err)
+			return nil, fmt.Errorf("%s.private_key_file: %w", key, err)
 		}
 		gc.PrivateKeyPEM = pem
 	}
 	client, err := gigya.NewClient(gc)
 	if err != nil {
-		return nil, fmt.Errorf("site %s: %w", site.Name, err)
+		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	return &apiSource{site: site, cfg: cfg, mode: opts.Mode, client: client, log: log, now: time.Now}, nil
 }
@@ -155,7 +168,7 @@ func (a *apiSource) Read(ctx context.Context, from Checkpoint, emit func(Item) e
 	var prev apiPosition
 	if from.State != nil {
 		if err := json.Unmarshal(from.State, &prev); err != nil {
-			return fmt.Errorf("site %s: checkpoint: %w (use -restart)", a.site.Name, err)
+			return fmt.Errorf("checkpoint: %w (use -restart)", err)
 		}
 	}
 	switch {
@@ -166,7 +179,7 @@ func (a *apiSource) Read(ctx context.Context, from Checkpoint, emit func(Item) e
 	case from.State != nil && (a.mode.incremental || a.mode.follow):
 		lower = prev.Watermark - w.overlap
 	case a.mode.incremental:
-		return fmt.Errorf("site %s: -incremental needs the checkpoint of an earlier run; run once without it, or use -since", a.site.Name)
+		return errors.New("-incremental needs the checkpoint of an earlier run; run once without it, or use -since")
 	}
 	if lower >= 0 {
 		w.watermark = prev.Watermark
@@ -216,7 +229,7 @@ func (a *apiSource) searchFrom(ctx context.Context, lower int64, w *window, emit
 	lastCall := a.now()
 	for {
 		if err != nil {
-			return fmt.Errorf("site %s: accounts.search: %w", a.site.Name, err)
+			return fmt.Errorf("accounts.search: %w", err)
 		}
 		pageNo++
 		if err := a.emitPage(page, pageNo, w, emit); err != nil {

@@ -149,6 +149,11 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 	if err := Run(context.Background(), env); err == nil || !strings.Contains(err.Error(), "no input files") {
 		t.Fatalf("no input must say what to do, got %v", err)
 	}
+	missing := filepath.Join(t.TempDir(), "missing.jsonl")
+	env, _ = testEnv("nats://127.0.0.1:1", nil, missing)
+	if err := Run(context.Background(), env); !errors.As(err, &usage) || err.Error() != "input "+missing+": no such file or directory" {
+		t.Fatalf("a missing input must be named plainly, got %v", err)
+	}
 }
 
 // A context cancelled mid-run (SIGTERM) stores a checkpoint; the next run

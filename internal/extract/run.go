@@ -61,7 +61,7 @@ func run(ctx context.Context, env stage.Env, registry Registry) error {
 		return err
 	}
 	cfg := Default()
-	err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func(o *config.Origins) error {
+	_, err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func(o *config.Origins) error {
 		if *site != "" {
 			cfg.Extractor.Site = *site
 			o.Set("extractor.site", "-site")
@@ -83,7 +83,7 @@ func run(ctx context.Context, env stage.Env, registry Registry) error {
 	gm := newGigyaMetrics()
 	sources, err := registry[cfg.Extractor.Source.Type](cfg.Extractor, SourceOptions{Mode: mode, Log: log, ObserveGigya: gm.observe})
 	if err != nil {
-		return stage.Usage(fmt.Errorf("extractor.source: %w", err))
+		return stage.Usage(err) // the factories name the key or the input
 	}
 	if *runID == "" {
 		*runID = newRunID()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -107,8 +108,8 @@ func Sources() Registry {
 
 func newAPISources(s Settings, opts SourceOptions) ([]SiteSource, error) {
 	var out []SiteSource
-	for _, site := range s.Gigya.Sites {
-		src, err := newAPISource(site, s.Gigya, opts)
+	for i, site := range s.Gigya.Sites {
+		src, err := newAPISource(fmt.Sprintf("extractor.gigya.sites[%d]", i), site, s.Gigya, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -124,6 +125,11 @@ func newFileSource(s Settings, _ SourceOptions) ([]SiteSource, error) {
 		return nil, errors.New("no input files: pass export files or directories as arguments, or set extractor.source.paths")
 	}
 	files, err := filesource.Expand(s.Source.Paths)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		// The input named by a person: say which, without the system call.
+		return nil, fmt.Errorf("input %s: %w", pe.Path, pe.Err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		return err
 	}
 	cfg := Default()
-	err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func(o *config.Origins) error {
+	origins, err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func(o *config.Origins) error {
 		if *sinkType != "" {
 			cfg.Loader.Sink.Type = *sinkType
 			o.Set("loader.sink.type", "-sink")
@@ -73,11 +73,11 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		Decode: func(v any) error { return config.DecodeNodeFrom(*cfgPath, "loader.sink.options", &ls.Sink.Options, v) },
 	})
 	if err != nil {
-		err = fmt.Errorf("sink %s: %w", ls.Sink.Type, err)
 		if fault.IsTransient(err) {
-			return err // the target is down or busy, not misconfigured: exit 1, start again later
+			return fmt.Errorf("sink %s: %w", ls.Sink.Type, err) // the target is down or busy, not misconfigured: exit 1, start again later
 		}
-		return stage.Usage(err)
+		// Problems with loader.sink.options.<key> point at their line.
+		return stage.Usage(fmt.Errorf("sink %s: %w", ls.Sink.Type, origins.Locate(err)))
 	}
 	l, runErr := serve(ctx, cfg, snk, sinkMetrics, log)
 	// The one place the sink is closed, whatever happened after it was

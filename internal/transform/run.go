@@ -97,7 +97,7 @@ func Run(ctx context.Context, env stage.Env) error {
 // validator; every failure is a usage error.
 func loadSetup(cfgPath, mappingPath string, env stage.Env) (Config, *mapping.Mapping, func() checker, error) {
 	cfg := Default()
-	err := stage.LoadConfig(cfgPath, &cfg, &cfg.Common, env.Getenv, func(o *config.Origins) error {
+	_, err := stage.LoadConfig(cfgPath, &cfg, &cfg.Common, env.Getenv, func(o *config.Origins) error {
 		if mappingPath != "" {
 			cfg.Transformer.Mapping = mappingPath
 			o.Set("transformer.mapping", "-mapping")

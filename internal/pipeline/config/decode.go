@@ -54,6 +54,25 @@ func (d *decoder) record(key string, line int) {
 	}
 }
 
+// recordTree records the lines of the keys and elements under n.
+func (d *decoder) recordTree(key string, n *yaml.Node) {
+	switch n = resolve(n); {
+	case n == nil || d.origins == nil:
+	case n.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			sub := joinKey(key, n.Content[i].Value)
+			d.record(sub, n.Content[i].Line)
+			d.recordTree(sub, n.Content[i+1])
+		}
+	case n.Kind == yaml.SequenceNode:
+		for i, c := range n.Content {
+			sub := key + "[" + strconv.Itoa(i) + "]"
+			d.record(sub, c.Line)
+			d.recordTree(sub, c)
+		}
+	}
+}
+
 // decode overlays n onto v, the value of key.
 func (d *decoder) decode(key string, n *yaml.Node, v reflect.Value) {
 	n = resolve(n)
@@ -62,8 +81,10 @@ func (d *decoder) decode(key string, n *yaml.Node, v reflect.Value) {
 	}
 	switch {
 	case v.Type() == nodeType:
-		// A free-form section (sink options): kept for its owner to decode.
+		// A free-form section (sink options): kept for its owner to decode,
+		// its lines recorded for the owner's problems to point at.
 		v.Set(reflect.ValueOf(*n))
+		d.recordTree(key, n)
 		return
 	case v.Type().Implements(unreadType):
 		d.decode(key, n, reflect.ValueOf(v.Interface().(unreadSection).schema()).Elem())

@@ -132,20 +132,21 @@ func (c Common) Validate() error {
 // records each flag it applies with [config.Origins.Set] (extractor.site
 // from -site), so that a problem with a key names where its value came
 // from: the file and line, the environment variable, or the flag. Every
-// failure is a [UsageError] listing every problem.
-func LoadConfig(path string, cfg any, common *Common, getenv func(string) string, validate func(*config.Origins) error) error {
+// failure is a [UsageError] listing every problem. The origins returned
+// locate the problems found later in the same way (a sink's options).
+func LoadConfig(path string, cfg any, common *Common, getenv func(string) string, validate func(*config.Origins) error) (*config.Origins, error) {
 	o, err := config.Read(path, cfg, getenv)
 	if err != nil {
-		return Usage(&invalidConfig{err})
+		return o, Usage(&invalidConfig{err})
 	}
 	if getenv("NATS_URL") != "" {
 		common.NATS.ApplyNATSURL(getenv)
 		o.Set("nats.urls", "NATS_URL")
 	}
 	if err := validate(o); err != nil {
-		return Usage(&invalidConfig{o.Locate(err)})
+		return o, Usage(&invalidConfig{o.Locate(err)})
 	}
-	return nil
+	return o, nil
 }
 
 // invalidConfig lists the problems of a configuration, one per line.
@@ -175,7 +176,7 @@ type OpsConfig struct {
 // LoadOpsConfig loads an operator command's configuration (see [LoadConfig]).
 func LoadOpsConfig(path string, getenv func(string) string) (OpsConfig, error) {
 	cfg := OpsConfig{Common: DefaultCommon()}
-	err := LoadConfig(path, &cfg, &cfg.Common, getenv, func(*config.Origins) error { return cfg.Common.Validate() })
+	_, err := LoadConfig(path, &cfg, &cfg.Common, getenv, func(*config.Origins) error { return cfg.Common.Validate() })
 	return cfg, err
 }
 
