@@ -71,9 +71,9 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 
-## sample: regenerate the committed quickstart sample (deterministic)
+## sample: regenerate the committed quickstart sample (deterministic), with a real export's hash costs
 sample:
-	$(GO) run ./extractor sample -n 1000 -seed 1 -o $(SAMPLE)
+	$(GO) run ./extractor sample -n 1000 -seed 1 -production-costs -o $(SAMPLE)
 
 clean:
 	rm -rf $(BIN) $(OUT)
