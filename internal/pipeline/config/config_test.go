@@ -168,7 +168,7 @@ func TestDecodeErrorsNameTheKey(t *testing.T) {
 		{"duration without a unit", "inner:\n  timeout: 30\n", nil, []string{"c.yaml:2: inner.timeout: 30 has no unit: write a duration such as 30s or 2m"}},
 		{"duration in words", "inner:\n  timeout: 5 minutes\n", nil, []string{`c.yaml:2: inner.timeout: want a duration such as 30s, 2m or 1h30m, got "5 minutes"`}},
 		{"list for a scalar", "name: [a, b]\n", nil, []string{"c.yaml:1: name: want a string, got a list"}},
-		{"scalar for a list", "inner:\n  urls: nats://a\n", nil, []string{`c.yaml:2: inner.urls: want a list, got "nats://a" (for one element, write [nats://a])`}},
+		{"scalar for a list", "inner:\n  urls: nats://a\n", nil, []string{`c.yaml:2: inner.urls: want a list of strings, got "nats://a" (for one element, write [nats://a])`}},
 		{"scalar for a section", "inner: 3\n", nil, []string{"c.yaml:1: inner: want a section of keys (urls, timeout, retries), got 3"}},
 		{"list element", "inner:\n  urls: [a, [b]]\n", nil, []string{"c.yaml:2: inner.urls[1]: want a string, got a list"}},
 		{"key set twice", "name: a\nname: b\n", nil, []string{"c.yaml:2: name: set twice (first on line 1)"}},

@@ -305,10 +305,10 @@ func mergeSources(n *yaml.Node) []*yaml.Node {
 func (d *decoder) list(key string, n *yaml.Node, v reflect.Value) {
 	if n.Kind != yaml.SequenceNode {
 		hint := ""
-		if n.Kind == yaml.ScalarNode {
+		if n.Kind == yaml.ScalarNode && v.Type().Elem().Kind() != reflect.Struct {
 			hint = fmt.Sprintf(" (for one element, write [%s])", n.Value)
 		}
-		d.fail(n, key, "want a list, got %s%s", describe(n), hint)
+		d.fail(n, key, "want %s, got %s%s", want(v.Type()), describe(n), hint)
 		return
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -350,6 +350,8 @@ func plural(s string) string {
 	switch {
 	case s == "true or false":
 		return "true or false values"
+	case strings.HasPrefix(s, "a section"):
+		return "sections of keys"
 	case strings.HasPrefix(s, "a duration"):
 		return "durations such as 30s or 2m"
 	case strings.HasPrefix(s, "a "):
