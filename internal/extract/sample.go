@@ -27,7 +27,7 @@ func runSample(env stage.Env) error {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `extractor sample writes generated Gigya accounts (JSON lines), deterministic for a seed, with
 real password hashes of known passwords. The hashes use cheap work factors (PBKDF2 10 rounds,
-bcrypt cost 4), which verify the same way and are made about a hundred times faster; the users
+bcrypt cost 4), which verify the same way and are made about fifty times faster; the users
 and passwords do not depend on the costs. -production-costs uses a real export's (PBKDF2 10000
 rounds, bcrypt cost 10): about 10 minutes per 100,000 accounts.
 
