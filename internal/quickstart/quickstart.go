@@ -1,6 +1,7 @@
 package quickstart
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -100,7 +101,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	inspect := InspectCommand(o) // with the BinDir asked for: a temporary one is gone after the run
+	// With the BinDir asked for: a temporary one is gone after the run.
+	inspect, transformer := InspectCommand(o), filepath.Join(cmp.Or(o.BinDir, "bin"), "transformer")
 	if o.BinDir == "" {
 		o.BinDir = filepath.Join(tmp, "bin")
 	}
@@ -262,7 +264,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Inspect = inspect
 	} else {
 		rep.NATSURL = o.NATSURL
-		rep.Inspect = "NATS_URL=" + o.NATSURL + " " + filepath.Join(o.BinDir, "transformer") + " deadletter list"
+		rep.Inspect = "NATS_URL=" + o.NATSURL + " " + transformer + " deadletter list"
 	}
 	rep.Read, rep.Published, rep.Mapped, rep.Filtered, rep.Loaded = es.Read, es.Published, ts.Mapped, ts.Filtered, ls.Loaded
 	rep.Flagged, rep.FilteredBy = ts.Flagged, ts.FilteredBy
