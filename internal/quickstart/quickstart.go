@@ -1,6 +1,7 @@
 package quickstart
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,7 +37,20 @@ type Options struct {
 	// caller can inspect it (users, logins) after the run.
 	Auth0Sim func(*auth0sim.Sim)
 	Target   string // mapping target (default auth0)
+	// StoreDir is where the JetStream server started for the run keeps its
+	// store (default OutDir/nats). It is emptied when a run starts and kept
+	// when it ends, so that its dead letters can be read afterwards
+	// ([Inspect]).
+	StoreDir string
 	Stdout   io.Writer
+	Stderr   io.Writer // the output of an [Inspect] command's errors (default os.Stderr)
+}
+
+func (o Options) storeDir() string {
+	if o.StoreDir != "" {
+		return o.StoreDir
+	}
+	return filepath.Join(o.OutDir, "nats")
 }
 
 // Report is what a run did, from the processes' own summaries.
@@ -48,6 +62,16 @@ type Report struct {
 	Files                                     []string
 	Auth0API                                  bool // loaded through the Management API, not files
 	Elapsed                                   time.Duration
+	// Failed is why the run did not finish, when a stage failed after the
+	// pipeline ran (an input cut short): the extractor's exit code and its
+	// error. The counts are those of what did go through.
+	Failed string
+	// Store is the JetStream store the run kept (empty with an existing
+	// server, NATSURL, which keeps the streams itself).
+	Store   string
+	NATSURL string // the existing server used instead, if any
+	// Inspect is the command that lists the dead letters afterwards.
+	Inspect string
 }
 
 type extractorSummary struct {
@@ -77,6 +101,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
+	// With the BinDir asked for: a temporary one is gone after the run.
+	inspect, transformer := InspectCommand(o), filepath.Join(cmp.Or(o.BinDir, "bin"), "transformer")
 	if o.BinDir == "" {
 		o.BinDir = filepath.Join(tmp, "bin")
 	}
@@ -90,18 +116,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	url := o.NATSURL
 	if url == "" {
-		srvLog, err := os.Create(filepath.Join(logDir, "nats-server.log"))
+		// The store outlives the run, so that what its summary points to
+		// (the dead letters) can still be read; a run starts from an empty
+		// one, so that it migrates everything again instead of resuming.
+		if err := os.RemoveAll(o.storeDir()); err != nil {
+			return nil, err
+		}
+		srv, stop, err := startServer(ctx, o.Root, o.storeDir(), logDir)
 		if err != nil {
 			return nil, err
 		}
-		defer srvLog.Close()
-		srv, err := StartServer(ctx, o.Root, tmp, srvLog)
-		if err != nil {
-			return nil, err
-		}
-		defer srv.Stop()
+		defer stop()
 		url = srv.URL
-		fmt.Fprintf(o.Stdout, "started nats-server with JetStream at %s (store in %s)\n", url, tmp)
+		fmt.Fprintf(o.Stdout, "started nats-server with JetStream at %s (store in %s/, kept after the run)\n", url, o.storeDir())
 	} else {
 		fmt.Fprintf(o.Stdout, "using the NATS server at %s\n", url)
 	}
@@ -117,6 +144,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	env := []string{"NATS_URL=" + url}
 	var procs []*Proc
+	// Where each process's log starts: the logs of earlier runs come before,
+	// and a failure's cause is read from this run's part only.
+	logStart := map[string]int64{}
 	stopAll := func() {
 		for _, p := range procs {
 			_ = p.Signal(syscall.SIGTERM)
@@ -129,6 +159,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		logf, err := os.OpenFile(filepath.Join(logDir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return nil, err
+		}
+		if fi, err := logf.Stat(); err == nil {
+			logStart[name] = fi.Size()
 		}
 		p, err := Start(filepath.Join(o.BinDir, name), args, env, logf)
 		if err != nil {
@@ -170,7 +203,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	top := topology.Default()
 	refs := []ConsumerRef{{top.Raw.Name, "transformer-" + o.Target}, {top.Mapped.Name, "loader-" + loaderName}}
-	if err := waitConsumers(ctx, js, refs, tr, ld); err != nil {
+	cause := func(p *Proc) string {
+		return LastError(filepath.Join(logDir, p.Name+".log"), p.Name, logStart[p.Name])
+	}
+	if err := waitConsumers(ctx, js, refs, cause, tr, ld); err != nil {
 		stopAll()
 		return nil, err
 	}
@@ -196,22 +232,39 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		stopAll()
 		return nil, ctx.Err()
 	}
+	rep := &Report{DeadLettered: map[string]int64{}, Auth0API: o.Auth0API}
+	var es extractorSummary
 	if code, _ := ex.Wait(0); code != 0 && code != 3 {
-		stopAll()
-		return nil, fmt.Errorf("extractor exited with %d: see %s", code, filepath.Join(logDir, "extractor.log"))
+		failure := fmt.Sprintf("extractor exited with %d: %s", code, cause(ex))
+		if ex.Summary(&es) != nil {
+			// It stopped before reading anything (a missing input, a bad
+			// configuration): nothing went through.
+			stopAll()
+			return nil, errors.New(failure)
+		}
+		// It read and published part of its input before it failed (an
+		// input cut short): that part goes through, and the summary says
+		// the run failed.
+		rep.Failed = failure
 	}
-	if err := WaitDrained(ctx, js, refs...); err != nil {
+	if err := waitDrained(ctx, js, refs, cause, tr, ld); err != nil {
 		stopAll()
 		return nil, err
 	}
 	stopAll()
 
-	rep := &Report{DeadLettered: map[string]int64{}, Elapsed: time.Since(began), Auth0API: o.Auth0API}
-	var es extractorSummary
+	rep.Elapsed = time.Since(began)
 	var ts transformerSummary
 	var ls loaderSummary
 	if err := errors.Join(ex.Summary(&es), tr.Summary(&ts), ld.Summary(&ls)); err != nil {
 		return nil, err
+	}
+	if o.NATSURL == "" {
+		rep.Store = o.storeDir()
+		rep.Inspect = inspect
+	} else {
+		rep.NATSURL = o.NATSURL
+		rep.Inspect = "NATS_URL=" + o.NATSURL + " " + transformer + " deadletter list"
 	}
 	rep.Read, rep.Published, rep.Mapped, rep.Filtered, rep.Loaded = es.Read, es.Published, ts.Mapped, ts.Filtered, ls.Loaded
 	rep.Flagged, rep.FilteredBy = ts.Flagged, ts.FilteredBy
@@ -289,10 +342,40 @@ func startLoader(start func(string, ...string) (*Proc, error), tmp, outDir strin
 	return start("loader", "-config", cfg)
 }
 
+// waitDrained waits until every record has gone through (see
+// [WaitDrained]); it fails with the cause if the transformer or the loader
+// exits before, instead of waiting for ever.
+func waitDrained(ctx context.Context, js jetstream.JetStream, refs []ConsumerRef, cause func(*Proc) string, procs ...*Proc) error {
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, p := range procs {
+		go func() {
+			select {
+			case <-p.Done():
+				cancel()
+			case <-dctx.Done():
+			}
+		}()
+	}
+	err := WaitDrained(dctx, js, refs...)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	for _, p := range procs {
+		select {
+		case <-p.Done():
+			code, _ := p.Wait(0)
+			return fmt.Errorf("%s exited with %d before every record went through: %s", p.Name, code, cause(p))
+		default:
+		}
+	}
+	return err
+}
+
 // waitConsumers waits until the transformer and loader have created their
 // consumers, so that nothing the extractor publishes is missed by the drain
-// check; it fails early if either process died.
-func waitConsumers(ctx context.Context, js jetstream.JetStream, refs []ConsumerRef, procs ...*Proc) error {
+// check; it fails early, with the cause, if either process died.
+func waitConsumers(ctx context.Context, js jetstream.JetStream, refs []ConsumerRef, cause func(*Proc) string, procs ...*Proc) error {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		ok := true
@@ -308,7 +391,7 @@ func waitConsumers(ctx context.Context, js jetstream.JetStream, refs []ConsumerR
 			select {
 			case <-p.Done():
 				code, _ := p.Wait(0)
-				return fmt.Errorf("%s exited with %d at start-up: see its log", p.Name, code)
+				return fmt.Errorf("%s exited with %d at start-up: %s", p.Name, code, cause(p))
 			default:
 			}
 		}
@@ -326,7 +409,11 @@ func waitConsumers(ctx context.Context, js jetstream.JetStream, refs []ConsumerR
 // Print writes the report as the quickstart's closing summary.
 func (r *Report) Print(w io.Writer, outDir string) {
 	dl := r.DeadLettered["extract"] + r.DeadLettered["transform"] + r.DeadLettered["load"]
-	fmt.Fprintf(w, "\ngigya-migrate: %d accounts in %v\n", r.Read, r.Elapsed.Round(time.Millisecond))
+	if r.Failed != "" {
+		fmt.Fprintf(w, "\ngigya-migrate: FAILED after %d accounts in %v\n", r.Read, r.Elapsed.Round(time.Millisecond))
+	} else {
+		fmt.Fprintf(w, "\ngigya-migrate: %d accounts in %v\n", r.Read, r.Elapsed.Round(time.Millisecond))
+	}
 	fmt.Fprintf(w, "  read           %8d\n", r.Read)
 	fmt.Fprintf(w, "  mapped         %8d\n", r.Mapped)
 	fmt.Fprintf(w, "  loaded         %8d\n", r.Loaded)
@@ -348,4 +435,13 @@ func (r *Report) Print(w io.Writer, outDir string) {
 		fmt.Fprintf(w, "  Auth0 import files: %d in %s/\n", len(r.Files), strings.TrimSuffix(outDir, "/"))
 	}
 	fmt.Fprintf(w, "  logs: %s/logs/\n", strings.TrimSuffix(outDir, "/"))
+	switch {
+	case r.Store != "":
+		fmt.Fprintf(w, "  JetStream store kept in %s/ (the next run starts a new one); dead letters: %s\n", strings.TrimSuffix(r.Store, "/"), r.Inspect)
+	case r.Inspect != "":
+		fmt.Fprintf(w, "  dead letters: %s\n", r.Inspect)
+	}
+	if r.Failed != "" {
+		fmt.Fprintf(w, "  FAILED: %s\n", strings.ReplaceAll(r.Failed, "\n", "\n          "))
+	}
 }
