@@ -13,6 +13,8 @@ type Config struct {
 	Extractor    Settings                `yaml:"extractor"`
 	Transformer  stage.UnreadTransformer `yaml:"transformer"`
 	Loader       stage.UnreadLoader      `yaml:"loader"`
+	// Login is read by the login-service subcommand only (internal/login).
+	Login stage.UnreadLogin `yaml:"login"`
 }
 
 // Settings is the extractor section.

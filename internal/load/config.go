@@ -21,6 +21,7 @@ type Config struct {
 	Extractor    stage.UnreadExtractor   `yaml:"extractor"`
 	Transformer  stage.UnreadTransformer `yaml:"transformer"`
 	Loader       Settings                `yaml:"loader"`
+	Login        stage.UnreadLogin       `yaml:"login"`
 }
 
 // Settings is the loader section.

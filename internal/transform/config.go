@@ -17,6 +17,7 @@ type Config struct {
 	Extractor    stage.UnreadExtractor `yaml:"extractor"`
 	Transformer  Settings              `yaml:"transformer"`
 	Loader       stage.UnreadLoader    `yaml:"loader"`
+	Login        stage.UnreadLogin     `yaml:"login"`
 }
 
 // Settings is the transformer section.

@@ -87,6 +87,74 @@ type LoaderSettings struct {
 	Consumer topology.ConsumerConfig `yaml:"consumer"`
 }
 
+// LoginSettings is the section of the login service (extractor
+// login-service, package internal/login; docs/login-migration.md), which
+// moves each user at their login with the password they type. It runs in
+// the extractor's binary and logs in against one of the sites of
+// extractor.gigya.sites, with that site's credentials.
+type LoginSettings struct {
+	Site   string `yaml:"site" doc:"the extractor.gigya.sites[] name users log in against; its accounts are published to gigya.accounts.<site> (empty: the only site)"`
+	Listen string `yaml:"listen" doc:"address of the login endpoints (host:port)"`
+	TLS    struct {
+		CertFile     string `yaml:"cert_file" doc:"PEM certificate chain the service presents (required unless plain_http)"`
+		KeyFile      string `yaml:"key_file" doc:"PEM private key of cert_file"`
+		ClientCAFile string `yaml:"client_ca_file" doc:"PEM CA certificates: when set, callers must present a client certificate they signed (mutual TLS), besides their secret"`
+	} `yaml:"tls"`
+	PlainHTTP bool `yaml:"plain_http" doc:"serve plain HTTP instead of TLS: only behind a proxy that terminates TLS next to the service (docs/login-migration.md)"`
+	// Clients are the callers: each authenticates with its own secret, and
+	// is rate-limited on its own.
+	Clients []LoginClient `yaml:"clients"`
+	Timeout time.Duration `yaml:"timeout" doc:"budget of one request, Gigya and LoginRadius calls included; it must stay below the caller's (an Auth0 script has 20s)"`
+	Rate    struct {
+		PerClient       float64 `yaml:"per_client" doc:"requests per second one client may make"`
+		ClientBurst     int     `yaml:"client_burst" doc:"requests one client may make at once above per_client"`
+		PerIdentifier   float64 `yaml:"per_identifier" doc:"Gigya logins per second for one login identifier, so that the service cannot be used to guess passwords (0.05: three a minute)"`
+		IdentifierBurst int     `yaml:"identifier_burst" doc:"Gigya logins for one identifier at once above per_identifier"`
+	} `yaml:"rate"`
+	Gigya struct {
+		Rate        float64       `yaml:"rate" doc:"accounts.login calls per second to Gigya"`
+		SearchRate  float64       `yaml:"search_rate" doc:"accounts.search calls per second to Gigya (get_user); Gigya's smallest tier allows 10 searches a second for everything"`
+		Retries     int           `yaml:"retries" doc:"retries of a transient Gigya error within one request's timeout"`
+		CallTimeout time.Duration `yaml:"call_timeout" doc:"timeout of one Gigya call"`
+		LookupField string        `yaml:"lookup_field" doc:"account field a get_user or lookup identifier is searched in (an encrypted field: = only)"`
+	} `yaml:"gigya"`
+	Mapping string `yaml:"mapping" doc:"mapping YAML file; use the transformer's (transformer.mapping) so that users migrated at login are the users the bulk load writes (empty: the embedded configs/auth0.yaml)"`
+	// MigratePending lists the pending states (Gigya verified the password,
+	// the account is not complete) whose users still migrate.
+	MigratePending []string `yaml:"migrate_pending" doc:"pending states whose user migrates anyway, since Gigya verified the password: pending_verification, pending_registration, pending_password_change, pending_tfa (the others are refused as pending)"`
+	Auth0          struct {
+		Omit []string `yaml:"omit" doc:"top-level fields of the mapped user that the Auth0 login profile leaves out (the password fields of a bulk import)"`
+	} `yaml:"auth0"`
+	LoginRadius LoginRadiusLoginSettings `yaml:"loginradius"`
+}
+
+// LoginClient is one caller of the login service (login.clients[]).
+type LoginClient struct {
+	Name   string `yaml:"name" doc:"the caller's name, in metrics and logs (auth0, loginradius-orchestration, ...)"`
+	Secret string `yaml:"secret" doc:"the secret the caller sends as Authorization: Bearer <secret>; use ${VAR}, never a literal"`
+}
+
+// LoginRadiusLoginSettings configure the LoginRadius flows of the login
+// service (login.loginradius): the API mode, which creates the user, and
+// the endpoint of the Orchestration External Identity Lookup node.
+type LoginRadiusLoginSettings struct {
+	BaseURL   string `yaml:"base_url" doc:"LoginRadius API base URL (empty: https://api.loginradius.com)"`
+	AllowHTTP bool   `yaml:"allow_http" doc:"permit a plain http:// base_url (only for a local simulator)"`
+	APIKey    string `yaml:"api_key" doc:"the LoginRadius API key"`
+	APISecret string `yaml:"api_secret" doc:"the LoginRadius API secret; use ${VAR}, never a literal"`
+	// Omit lists the fields of the mapped profile that Account Create must
+	// not get: the bulk mapping's password hash.
+	Omit             []string `yaml:"omit" doc:"top-level fields of the mapped user that Account Create and the lookup answer leave out (the bulk mapping's password hash)"`
+	PolicyErrorCodes []int    `yaml:"policy_error_codes" doc:"LoginRadius ErrorCodes of an Account Create refused for its password (the password policy): the user is created without it and a password reset is started"`
+	ResetPasswordURL string   `yaml:"reset_password_url" doc:"page of the reset link in the password-reset email LoginRadius sends (resetpasswordurl)"`
+	ResetTemplate    string   `yaml:"reset_email_template" doc:"LoginRadius email template of that email (empty: the default)"`
+	Lookup           struct {
+		IdentifierField string `yaml:"identifier_field" doc:"field of the External Identity Lookup node's JSON request holding the identifier"`
+		PasswordField   string `yaml:"password_field" doc:"field of that request holding the password the user typed"`
+		ProfileField    string `yaml:"profile_field" doc:"field of the answer holding the profile (empty: the profile is the answer)"`
+	} `yaml:"lookup"`
+}
+
 // The sections as the binaries that do not own them declare them: decoded
 // strictly, then dropped.
 type (
@@ -96,4 +164,6 @@ type (
 	UnreadTransformer = config.Unread[TransformerSettings]
 	// UnreadLoader is the loader section in another binary's file.
 	UnreadLoader = config.Unread[LoaderSettings]
+	// UnreadLogin is the login service's section in another binary's file.
+	UnreadLogin = config.Unread[LoginSettings]
 )

@@ -171,6 +171,7 @@ type OpsConfig struct {
 	Extractor   UnreadExtractor   `yaml:"extractor"`
 	Transformer UnreadTransformer `yaml:"transformer"`
 	Loader      UnreadLoader      `yaml:"loader"`
+	Login       UnreadLogin       `yaml:"login"`
 }
 
 // LoadOpsConfig loads an operator command's configuration (see [LoadConfig]).
