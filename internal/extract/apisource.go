@@ -98,11 +98,20 @@ type searcher interface {
 // configuration (extractor.gigya.sites[i]), which its errors name.
 func newAPISource(key string, site SiteSettings, cfg GigyaSettings, opts SourceOptions) (*apiSource, error) {
 	log := opts.Log.With("site", site.Name)
-	gc := gigya.Config{
-		DataCenter: site.DataCenter, BaseURL: site.BaseURL, AllowHTTP: site.AllowHTTP,
-		APIKey: site.APIKey, UserKey: site.UserKey, Secret: site.Secret,
-		Timeout: cfg.Timeout, Rate: cfg.Rate, MaxRetries: cfg.Retries, Logger: log, Observe: opts.ObserveGigya,
+	client, err := newGigyaClient(key, site, gigya.Config{Timeout: cfg.Timeout, Rate: cfg.Rate, MaxRetries: cfg.Retries, Logger: log, Observe: opts.ObserveGigya})
+	if err != nil {
+		return nil, err
 	}
+	return &apiSource{site: site, cfg: cfg, mode: opts.Mode, client: client, log: log, now: time.Now}, nil
+}
+
+// newGigyaClient builds a client of site with the timing, logger and
+// observer of tune; key is the site's place in the configuration
+// (extractor.gigya.sites[i]), which its errors name.
+func newGigyaClient(key string, site SiteSettings, tune gigya.Config) (*gigya.Client, error) {
+	gc := tune
+	gc.DataCenter, gc.BaseURL, gc.AllowHTTP = site.DataCenter, site.BaseURL, site.AllowHTTP
+	gc.APIKey, gc.UserKey, gc.Secret = site.APIKey, site.UserKey, site.Secret
 	if site.PrivateKeyFile != "" {
 		pem, err := os.ReadFile(site.PrivateKeyFile)
 		if err != nil {
@@ -114,7 +123,7 @@ func newAPISource(key string, site SiteSettings, cfg GigyaSettings, opts SourceO
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
-	return &apiSource{site: site, cfg: cfg, mode: opts.Mode, client: client, log: log, now: time.Now}, nil
+	return client, nil
 }
 
 // Identity keys the checkpoint: the site and what is searched, not how

@@ -25,6 +25,8 @@ Usage:
   extractor -config FILE [flags]        with extractor.source.type gigya-api: read
                                         accounts.search for every configured site
   extractor sample [flags]              write generated sample accounts (see -h)
+  extractor login-service [flags]       serve login-time migration: Auth0 custom
+                                        database scripts, LoginRadius JIT (see -h)
 `
 
 // Summary is what a run prints on stdout when it ends, as one JSON line.
@@ -45,6 +47,11 @@ func Run(ctx context.Context, env stage.Env) error {
 func run(ctx context.Context, env stage.Env, registry Registry) error {
 	if len(env.Args) > 0 && env.Args[0] == "sample" {
 		return runSample(env)
+	}
+	if len(env.Args) > 0 && env.Args[0] == "login-service" {
+		sub := env
+		sub.Args = env.Args[1:]
+		return runLoginService(ctx, sub)
 	}
 	if handled, err := ops.Dispatch(ctx, env); handled {
 		return err

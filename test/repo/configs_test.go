@@ -57,6 +57,14 @@ func TestPipelineYAMLIsTheDefaults(t *testing.T) {
 	if err := ld.Validate(targets.Builtin()); err != nil {
 		t.Fatal(err)
 	}
+	lg, lgDef := extract.DefaultLogin(), extract.DefaultLogin()
+	if err := config.Load(path, &lg, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(config.Describe(&lg), config.Describe(&lgDef)) {
+		t.Fatalf("login service:\n%+v\ndefaults:\n%+v", lg.Login, lgDef.Login)
+	}
+
 	var opts auth0file.Options
 	if err := config.DecodeNode("loader.sink.options", &ld.Loader.Sink.Options, &opts); err != nil {
 		t.Fatal(err)
@@ -83,6 +91,7 @@ func TestEveryBinaryChecksEverySection(t *testing.T) {
 		{"transformer", "transformer:\n  workers: many\n", `c.yaml:2: transformer.workers: want a whole number, got "many"`},
 		{"loader", "loader:\n  batch:\n    max_recods: 10\n", "c.yaml:3: loader.batch.max_recods: unknown key; did you mean loader.batch.max_records?"},
 		{"loader duration", "loader:\n  batch:\n    max_wait: 30\n", "c.yaml:3: loader.batch.max_wait: 30 has no unit: write a duration such as 30s or 2m"},
+		{"login service", "login:\n  tiemout: 15s\n", "c.yaml:2: login.tiemout: unknown key; did you mean login.timeout?"},
 		{"syntax", "version: 1\nnats:\n  urls: [nats://a:4222\n  user: bob\n", "c.yaml:3: nats.urls: YAML syntax error"},
 	}
 	dir := t.TempDir()
