@@ -98,8 +98,8 @@ login:
 	for u, pw := range sim.Passwords() {
 		raw, _ := sim.Account(u)
 		var a struct {
-			IsActive     *bool `json:"isActive"`
-			IsRegistered *bool `json:"isRegistered"`
+			IsActive     *bool                     `json:"isActive"`
+			IsRegistered *bool                     `json:"isRegistered"`
 			LoginIDs     struct{ Emails []string } `json:"loginIDs"`
 		}
 		_ = json.Unmarshal(raw, &a)
