@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/auth0sim"
@@ -59,9 +62,15 @@ type Report struct {
 	Flagged                                   int64            // fields dropped and flagged, e.g. password resets
 	DeadLettered                              map[string]int64 // by stage
 	FilteredBy                                map[string]int64 // by filter name
-	Files                                     []string
-	Auth0API                                  bool // loaded through the Management API, not files
-	Elapsed                                   time.Duration
+	// Superseded counts the older versions of users the loader acked
+	// unwritten (a newer one came in the same run); Conflicts, among the
+	// load dead letters, the accounts whose email another account holds.
+	Superseded, Conflicts int64
+	// Files are the import files this run wrote (not those earlier runs
+	// left in the directory), with their size and users.
+	Files    []ImportFile
+	Auth0API bool // loaded through the Management API, not files
+	Elapsed  time.Duration
 	// Failed is why the run did not finish, when a stage failed after the
 	// pipeline ran (an input cut short): the extractor's exit code and its
 	// error. The counts are those of what did go through.
@@ -86,8 +95,26 @@ type transformerSummary struct {
 }
 
 type loaderSummary struct {
-	Loaded       int64
-	DeadLettered int64 `json:"dead_lettered"`
+	Loaded, Superseded, Conflicts int64
+	DeadLettered                  int64 `json:"dead_lettered"`
+}
+
+// ImportFile is one Auth0 import file a run wrote.
+type ImportFile struct {
+	Name  string
+	Bytes int64
+	Users int
+}
+
+// Extracted is what the extractor accounted for: published, or
+// dead-lettered because it could not be read.
+func (r *Report) Extracted() int64 { return r.Published + r.DeadLettered["extract"] }
+
+// Unaccounted is what the balance misses: extracted accounts that are
+// neither loaded, dead-lettered, filtered nor superseded. It is 0 for a
+// run that went through.
+func (r *Report) Unaccounted() int64 {
+	return r.Extracted() - r.Loaded - r.DeadLettered["extract"] - r.DeadLettered["transform"] - r.DeadLettered["load"] - r.Filtered - r.Superseded
 }
 
 // Run runs the pipeline over opts.Inputs to the end. Cancelling ctx (Ctrl-C)
@@ -120,6 +147,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		// (the dead letters) can still be read; a run starts from an empty
 		// one, so that it migrates everything again instead of resuming.
 		if err := os.RemoveAll(o.storeDir()); err != nil {
+			return nil, err
+		}
+		// So do the import files: with the earlier run's journal the sink
+		// would skip the users it wrote then, and this run would write no
+		// file of its own.
+		if err := clearImportFiles(o.OutDir); err != nil {
 			return nil, err
 		}
 		srv, stop, err := startServer(ctx, o.Root, o.storeDir(), logDir)
@@ -177,6 +210,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	before := existing(o.OutDir) // an earlier run's files are not this one's
 	loaderName := "auth0-file"
 	var ld *Proc
 	if o.Auth0API {
@@ -267,10 +301,53 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Inspect = "NATS_URL=" + o.NATSURL + " " + transformer + " deadletter list"
 	}
 	rep.Read, rep.Published, rep.Mapped, rep.Filtered, rep.Loaded = es.Read, es.Published, ts.Mapped, ts.Filtered, ls.Loaded
+	rep.Superseded, rep.Conflicts = ls.Superseded, ls.Conflicts
 	rep.Flagged, rep.FilteredBy = ts.Flagged, ts.FilteredBy
 	rep.DeadLettered["extract"], rep.DeadLettered["transform"], rep.DeadLettered["load"] = es.DeadLettered, ts.DeadLettered, ls.DeadLettered
-	rep.Files, _ = filepath.Glob(filepath.Join(o.OutDir, "*.json"))
+	rep.Files = importFiles(o.OutDir, before)
 	return rep, nil
+}
+
+// importFiles lists the import files in dir that are not in before (the
+// files earlier runs left there), with their size and users.
+func importFiles(dir string, before map[string]bool) []ImportFile {
+	names, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	var out []ImportFile
+	for _, name := range names {
+		if before[name] {
+			continue
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		var users []json.RawMessage
+		_ = json.Unmarshal(data, &users)
+		out = append(out, ImportFile{Name: name, Bytes: int64(len(data)), Users: len(users)})
+	}
+	return out
+}
+
+// clearImportFiles removes the auth0-file sink's files and journal that an
+// earlier quickstart left in dir.
+func clearImportFiles(dir string) error {
+	names, _ := filepath.Glob(filepath.Join(dir, "users-*.json"))
+	for _, n := range append(names, filepath.Join(dir, "users.journal")) {
+		if err := os.Remove(n); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove the previous run's import file: %w", err)
+		}
+	}
+	return nil
+}
+
+// existing lists the files already in dir.
+func existing(dir string) map[string]bool {
+	names, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	out := make(map[string]bool, len(names))
+	for _, n := range names {
+		out[n] = true
+	}
+	return out
 }
 
 // startSimulator serves a simulated Gigya site in this process and writes
@@ -417,8 +494,12 @@ func (r *Report) Print(w io.Writer, outDir string) {
 	fmt.Fprintf(w, "  read           %8d\n", r.Read)
 	fmt.Fprintf(w, "  mapped         %8d\n", r.Mapped)
 	fmt.Fprintf(w, "  loaded         %8d\n", r.Loaded)
-	fmt.Fprintf(w, "  dead-lettered  %8d   (extract %d, transform %d, load %d; stream ETL_DEADLETTER)\n",
-		dl, r.DeadLettered["extract"], r.DeadLettered["transform"], r.DeadLettered["load"])
+	conflicts := ""
+	if r.Conflicts > 0 {
+		conflicts = fmt.Sprintf(", of which %d email conflicts", r.Conflicts)
+	}
+	fmt.Fprintf(w, "  dead-lettered  %8d   (extract %d, transform %d, load %d%s; stream ETL_DEADLETTER)\n",
+		dl, r.DeadLettered["extract"], r.DeadLettered["transform"], r.DeadLettered["load"], conflicts)
 	var by []string
 	for name, n := range r.FilteredBy {
 		by = append(by, fmt.Sprintf("%s %d", name, n))
@@ -428,11 +509,18 @@ func (r *Report) Print(w io.Writer, outDir string) {
 		by = []string{"none"}
 	}
 	fmt.Fprintf(w, "  filtered       %8d   (skipped by mapping filters: %s)\n", r.Filtered, strings.Join(by, ", "))
+	fmt.Fprintf(w, "  superseded     %8d   (older versions of a user, acked unwritten: a newer one was loaded)\n", r.Superseded)
 	fmt.Fprintf(w, "  flagged        %8d   (loaded without a field they could not keep, e.g. a password Auth0 cannot verify: app_metadata.password_reset_required)\n", r.Flagged)
+	balance := "balances"
+	if n := r.Unaccounted(); n != 0 {
+		balance = fmt.Sprintf("DOES NOT BALANCE: %d unaccounted", n)
+	}
+	fmt.Fprintf(w, "  extracted %d = loaded %d + dead-lettered %d + filtered %d + superseded %d: %s\n",
+		r.Extracted(), r.Loaded, dl, r.Filtered, r.Superseded, balance)
 	if r.Auth0API {
 		fmt.Fprintf(w, "  loaded through the Auth0 Management API (import jobs) into the simulated tenant\n")
 	} else {
-		fmt.Fprintf(w, "  Auth0 import files: %d in %s/\n", len(r.Files), strings.TrimSuffix(outDir, "/"))
+		fmt.Fprintf(w, "  Auth0 import files: %d written by this run in %s/%s\n", len(r.Files), strings.TrimSuffix(outDir, "/"), fill(r.Files))
 	}
 	fmt.Fprintf(w, "  logs: %s/logs/\n", strings.TrimSuffix(outDir, "/"))
 	switch {
@@ -444,4 +532,27 @@ func (r *Report) Print(w io.Writer, outDir string) {
 	if r.Failed != "" {
 		fmt.Fprintf(w, "  FAILED: %s\n", strings.ReplaceAll(r.Failed, "\n", "\n          "))
 	}
+}
+
+// fill describes how full the import files are: the users and the share
+// of Auth0's 500,000-byte limit of each (of the smallest, the median and
+// the largest when there are many).
+func fill(files []ImportFile) string {
+	if len(files) == 0 {
+		return ""
+	}
+	pct := func(f ImportFile) string {
+		return fmt.Sprintf("%d users, %.1f%%", f.Users, 100*float64(f.Bytes)/500_000)
+	}
+	if len(files) <= 4 {
+		parts := make([]string, len(files))
+		for i, f := range files {
+			parts[i] = pct(f)
+		}
+		return " (" + strings.Join(parts, "; ") + " of 500,000 bytes)"
+	}
+	sorted := slices.Clone(files)
+	slices.SortFunc(sorted, func(a, b ImportFile) int { return cmp.Compare(a.Bytes, b.Bytes) })
+	return fmt.Sprintf(" (smallest %s, median %s, largest %s of 500,000 bytes; the loader's log has every file)",
+		pct(sorted[0]), pct(sorted[len(sorted)/2]), pct(sorted[len(sorted)-1]))
 }

@@ -212,6 +212,29 @@ func TestQuickstart(t *testing.T) {
 	if !strings.Contains(printed, want) {
 		t.Fatalf("the summary does not say how to read the dead letters afterwards (%q):\n%s", want, printed)
 	}
+	if rep.Unaccounted() != 0 || !strings.Contains(printed, ": balances") || len(rep.Files) == 0 {
+		t.Fatalf("the summary does not balance, or lists no file:\n%s", printed)
+	}
+
+	// A second run in the same directory counts its own files, not the
+	// first run's too.
+	again, err := quickstart.Run(context.Background(), quickstart.Options{
+		Root: root, BinDir: harness.BinDir(t), Inputs: []string{input}, OutDir: out, Stdout: io.Discard,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range again.Files {
+		for _, g := range rep.Files {
+			if f.Name == g.Name {
+				t.Fatalf("the second run lists the first run's file %s", f.Name)
+			}
+		}
+	}
+	if len(again.Files) == 0 || again.Loaded != rep.Loaded {
+		t.Fatalf("second run: %d files, %d loaded; want its own files and %d loaded", len(again.Files), again.Loaded, rep.Loaded)
+	}
+
 	var listed bytes.Buffer
 	code, err := quickstart.Inspect(context.Background(), quickstart.Options{Root: root, BinDir: harness.BinDir(t), OutDir: out, Stdout: &listed}, []string{"deadletter", "list"})
 	if err != nil || code != 0 {
