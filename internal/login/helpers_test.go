@@ -67,7 +67,7 @@ type fixtureOptions struct {
 	pub      Publisher
 }
 
-func newFixture(t *testing.T, o fixtureOptions) *fixture {
+func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	t.Helper()
 	if o.sim.Accounts == 0 {
 		o.sim.Accounts, o.sim.Seed = 300, 11
@@ -120,7 +120,7 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 }
 
 // post sends body to path with the client secret and decodes the answer.
-func (f *fixture) post(t *testing.T, path, secret string, body any) (int, map[string]any, http.Header) {
+func (f *fixture) post(t testing.TB, path, secret string, body any) (int, map[string]any, http.Header) {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest(http.MethodPost, f.url+path, bytes.NewReader(b))
@@ -148,7 +148,7 @@ type user struct {
 
 // users returns n accounts that log in (active, registered, a login email,
 // a verifiable password) and that the mapping maps.
-func (f *fixture) users(t *testing.T, n int) []user {
+func (f *fixture) users(t testing.TB, n int) []user {
 	t.Helper()
 	ev := f.m.NewEvaluator()
 	var out []user
