@@ -10,8 +10,8 @@ import (
 // binary).
 func BenchmarkAuth0Login(b *testing.B) {
 	f := newFixture(b, fixtureOptions{settings: func(s *Settings) {
-		s.Rate.PerClient, s.Rate.ClientBurst = 1e9, 1 << 30
-		s.Rate.PerIdentifier, s.Rate.IdentifierBurst = 1e9, 1 << 30
+		s.Rate.PerClient, s.Rate.ClientBurst = 1e9, 1<<30
+		s.Rate.PerIdentifier, s.Rate.IdentifierBurst = 1e9, 1<<30
 	}})
 	us := f.users(b, 50)
 	b.ResetTimer()
