@@ -436,3 +436,64 @@ func sorted(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// TestComposeLoginService checks the login service of `docker compose
+// --profile login up`: the extractor's image running login-service, its
+// health check, its port, the TLS files as compose secrets at the paths the
+// login section names, and a configuration the service accepts.
+func TestComposeLoginService(t *testing.T) {
+	root := repoRoot(t)
+	df := parseDockerfile(t, filepath.Join(root, "Dockerfile"))
+	p := loadCompose(t, root, []string{"login"})
+	s := service(t, p, "login-service")
+	if !slices.Equal(s.Profiles, []string{"login"}) {
+		t.Errorf("login-service: profiles %v, want [login]: it runs only when asked for", s.Profiles)
+	}
+	if !slices.Equal(s.Entrypoint, []string{"/usr/local/bin/extractor", "login-service"}) || !df.stage("runtime").has(s.Entrypoint[0]) {
+		t.Errorf("login-service: entrypoint %v", s.Entrypoint)
+	}
+	if hc := s.HealthCheck; hc == nil || len(hc.Test) < 3 || hc.Test[1] != "/usr/local/bin/extractor" || hc.Test[2] != "healthz" {
+		t.Errorf("login-service: healthcheck %+v", hc)
+	}
+	if len(s.Ports) != 1 || s.Ports[0].Target != 8443 {
+		t.Errorf("login-service: ports %+v, want the login endpoints' 8443", s.Ports)
+	}
+	if d, ok := s.DependsOn["nats"]; !ok || d.Condition != types.ServiceConditionHealthy {
+		t.Errorf("login-service: must wait for a healthy nats: %+v", s.DependsOn)
+	}
+	var secrets []string
+	for _, sec := range s.Secrets {
+		secrets = append(secrets, "/run/secrets/"+sec.Source)
+	}
+	checkMounts(t, root, s)
+	// The configuration, with the service's environment and a client
+	// secret as an operator's env file would set it.
+	getenv := func(k string) string {
+		if k == "LOGIN_AUTH0_SECRET" {
+			return "an-operator-chosen-secret"
+		}
+		return env(s, k)
+	}
+	c := extract.DefaultLogin()
+	host := mountedSource(s, env(s, "GM_CONFIG"))
+	if err := config.Load(host, &c, getenv); err != nil {
+		t.Fatal(err)
+	}
+	c.NATS.ApplyNATSURL(getenv)
+	if err := c.Validate(); err != nil {
+		t.Errorf("login-service: %s with the service's environment: %v", host, err)
+	}
+	if !slices.Contains(secrets, c.Login.TLS.CertFile) || !slices.Contains(secrets, c.Login.TLS.KeyFile) {
+		t.Errorf("login-service: login.tls files %q, %q are not its secrets %v", c.Login.TLS.CertFile, c.Login.TLS.KeyFile, secrets)
+	}
+	tr := transform.Default()
+	if err := config.Load(host, &tr, getenv); err != nil {
+		t.Fatal(err)
+	}
+	if c.Login.Mapping != tr.Transformer.Mapping || mountedSource(s, c.Login.Mapping) == c.Login.Mapping {
+		t.Errorf("login-service: login.mapping %q is not the transformer's mounted mapping", c.Login.Mapping)
+	}
+	if c.Login.Listen != ":8443" {
+		t.Errorf("login-service: login.listen %q", c.Login.Listen)
+	}
+}
