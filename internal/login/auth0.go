@@ -82,6 +82,9 @@ func (s *Service) auth0GetUser(ctx context.Context, c *call, body []byte) (int, 
 		return 0, nil, s.gigyaFailure(ctx, err)
 	}
 	user, f := s.mapped(acc)
+	if f != nil && f.outcome == outFiltered {
+		return 0, nil, fail(outNotFound, "")
+	}
 	if f != nil {
 		return 0, nil, f
 	}

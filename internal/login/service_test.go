@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
 
+	"github.com/gigya-migrate/gigya-migrate/configs"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
 )
@@ -293,5 +294,23 @@ func TestNoPasswordLeaves(t *testing.T) {
 				t.Errorf("an identifier is in the %s", where)
 			}
 		}
+	}
+}
+
+// TestGetUserOfAFilteredAccount: an account the mapping filters is no user
+// for Auth0: get_user answers not_found, which the script turns into
+// callback(null).
+func TestGetUserOfAFilteredAccount(t *testing.T) {
+	probe := newFixture(t, fixtureOptions{})
+	u := probe.users(t, 1)[0]
+	src := string(configs.Auth0Mapping) + "  - name: test_filter\n    when: UID == \"" + u.uid + "\"\n"
+	f := newFixture(t, fixtureOptions{mapping: []byte(src)})
+	status, body, _ := f.post(t, "/auth0/get_user", testSecret, map[string]string{"identifier": u.email})
+	if status != 404 || body["error"] != "not_found" {
+		t.Fatalf("%d %v", status, body)
+	}
+	status, body, _ = f.post(t, "/auth0/login", testSecret, credentials{Identifier: u.email, Password: u.password})
+	if status != 404 || body["error"] != "filtered" || !strings.Contains(body["message"].(string), "test_filter") {
+		t.Fatalf("login: %d %v", status, body)
 	}
 }
