@@ -151,7 +151,7 @@ func TestClassify(t *testing.T) {
 func TestParseFailed(t *testing.T) {
 	for raw, want := range map[string]Failed{
 		`{"Uid":"u1","Email":[{"Type":"Primary","Value":"a@x.com"}],"ErrorCode":936,"Message":"m","Description":"d"}`: {Uid: "u1", Email: "a@x.com", ErrorCode: 936, Message: "m", Description: "d"},
-		`{"Profile":{"Uid":"u2","Email":"b@x.com"},"Message":"m"}`:                                                     {Uid: "u2", Email: "b@x.com", Message: "m"},
+		`{"Profile":{"Uid":"u2","Email":"b@x.com"},"Message":"m"}`:                                                    {Uid: "u2", Email: "b@x.com", Message: "m"},
 		`"email already exists"`: {Message: "email already exists"},
 		`42`:                     {},
 	} {
