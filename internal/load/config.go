@@ -28,7 +28,7 @@ type Settings struct {
 	Name   string `yaml:"name" doc:"loader name: its durable consumer is loader-<name> (empty: the sink type)"`
 	Target string `yaml:"target" doc:"mapping target to load: reads users.mapped.<target>"`
 	Sink   struct {
-		Type    string    `yaml:"type" doc:"sink: auth0-file, auth0-api or jsonl (or one a custom build registers)"`
+		Type    string    `yaml:"type" doc:"sink: auth0-file, auth0-api, loginradius-bulk, loginradius-api or jsonl (or one a custom build registers)"`
 		Options yaml.Node `yaml:"options"`
 	} `yaml:"sink"`
 	Batch struct {
