@@ -59,7 +59,7 @@ BENCH_OUT ?= $(or $(TMPDIR),/tmp)/gigya-migrate-bench.txt
 bench:
 	@start=$$(date +%s); : > $(BENCH_OUT); \
 	$(GO) test -run '^$$' -bench '^BenchmarkMapAuth0$$' -benchmem -count $(BENCH_COUNT) ./internal/transform 2>&1 | tee -a $(BENCH_OUT); \
-	$(GO) test -run '^$$' -bench '^(BenchmarkPipeline|BenchmarkTransformerScaling|BenchmarkExtractorGigyaRate)$$' \
+	$(GO) test -run '^$$' -bench '^(BenchmarkPipeline|BenchmarkTransformerScaling|BenchmarkExtractorGigyaRate|BenchmarkLoginRadiusBulk)$$' \
 		-benchtime 1x -count $(BENCH_COUNT) -timeout 60m ./test/bench 2>&1 | tee -a $(BENCH_OUT); \
 	$(GO) run ./internal/cmd/benchreport -o BENCHMARKS.md -elapsed $$(( $$(date +%s) - start ))s $(BENCH_OUT)
 
