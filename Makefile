@@ -4,7 +4,7 @@ BIN ?= bin
 OUT ?= out
 SAMPLE := configs/sample/accounts.jsonl.gz
 
-.PHONY: run test test-faults fuzz build bench lint sample clean
+.PHONY: run deadletters test test-faults fuzz build bench lint sample clean
 
 ACCOUNTS ?= 1000
 
@@ -12,6 +12,12 @@ ACCOUNTS ?= 1000
 ## it through accounts.search into Auth0 import files in ./out/ (INPUT=files reads export files instead)
 run:
 	$(GO) run ./internal/cmd/quickstart -bin $(BIN) -out $(OUT) -accounts $(ACCOUNTS) $(RUNFLAGS) $(INPUT)
+
+## deadletters: list the dead letters of the last make run from the JetStream store it kept in
+## ./out/nats/ (ARGS="show SEQ" shows one, ARGS="list -code CODE" filters; see docs/operating.md)
+ARGS ?= list
+deadletters:
+	$(GO) run ./internal/cmd/quickstart -bin $(BIN) -out $(OUT) -inspect deadletter $(ARGS)
 
 # The suites that run the binaries as processes (test/): no race build, and one package at a
 # time (-p 1), so that they do not compete for the CPU with each other.
@@ -68,9 +74,9 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 
-## sample: regenerate the committed quickstart sample (deterministic)
+## sample: regenerate the committed quickstart sample (deterministic), with a real export's hash costs
 sample:
-	$(GO) run ./extractor sample -n 1000 -seed 1 -o $(SAMPLE)
+	$(GO) run ./extractor sample -n 1000 -seed 1 -production-costs -o $(SAMPLE)
 
 clean:
 	rm -rf $(BIN) $(OUT)

@@ -48,12 +48,14 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		return err
 	}
 	cfg := Default()
-	err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func() error {
+	origins, err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func(o *config.Origins) error {
 		if *sinkType != "" {
 			cfg.Loader.Sink.Type = *sinkType
+			o.Set("loader.sink.type", "-sink")
 		}
 		if *target != "" {
 			cfg.Loader.Target = *target
+			o.Set("loader.target", "-target")
 		}
 		return cfg.Validate(registry)
 	})
@@ -61,7 +63,7 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		return err
 	}
 	ls := cfg.Loader
-	name := ls.name()
+	name := loaderName(ls)
 	log := cfg.Telemetry.Logger(env.Stderr).With("stage", "loader", "loader", name, "sink", ls.Sink.Type)
 
 	// The sink is built before connecting, so that its configuration errors
@@ -69,14 +71,14 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 	var sinkMetrics deferredRegistry
 	snk, err := registry[ls.Sink.Type].New(ctx, sink.Params{
 		Name: name, Target: ls.Target, Log: log, Metrics: &sinkMetrics,
-		Decode: func(v any) error { return config.DecodeNode("loader.sink.options", &ls.Sink.Options, v) },
+		Decode: func(v any) error { return config.DecodeNodeFrom(*cfgPath, "loader.sink.options", &ls.Sink.Options, v) },
 	})
 	if err != nil {
-		err = fmt.Errorf("sink %s: %w", ls.Sink.Type, err)
 		if fault.IsTransient(err) {
-			return err // the target is down or busy, not misconfigured: exit 1, start again later
+			return fmt.Errorf("sink %s: %w", ls.Sink.Type, err) // the target is down or busy, not misconfigured: exit 1, start again later
 		}
-		return stage.Usage(err)
+		// Problems with loader.sink.options.<key> point at their line.
+		return stage.Usage(fmt.Errorf("sink %s: %w", ls.Sink.Type, origins.Locate(err)))
 	}
 	l, runErr := serve(ctx, cfg, snk, sinkMetrics, log)
 	if l == nil {
@@ -95,7 +97,7 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 // started consuming (nil before).
 func serve(ctx context.Context, cfg Config, snk sink.Sink, sinkMetrics deferredRegistry, log *slog.Logger) (_ *loader, err error) {
 	ls := cfg.Loader
-	name := ls.name()
+	name := loaderName(ls)
 	var rt *stage.Runtime
 	defer func() {
 		// The one place the sink is closed, whatever happened after it was

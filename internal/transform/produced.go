@@ -29,10 +29,15 @@ type produced struct {
 	mu     sync.Mutex
 	mapped map[uint64]uint64   // key(uid, lastUpdated, element) → digest of the data
 	failed map[uint64]struct{} // key(uid, lastUpdated, mapping version)
+	// stale are the dead letters of earlier mapping versions, by
+	// key(uid, lastUpdated): the replay's outcome for the user takes their
+	// place, so that the dead-letter stream keeps one failure per user and
+	// version, the current mapping's.
+	stale map[uint64][]uint64
 }
 
 func newProduced() *produced {
-	return &produced{seed: maphash.MakeSeed(), mapped: map[uint64]uint64{}, failed: map[uint64]struct{}{}}
+	return &produced{seed: maphash.MakeSeed(), mapped: map[uint64]uint64{}, failed: map[uint64]struct{}{}, stale: map[uint64][]uint64{}}
 }
 
 func (p *produced) key(parts ...string) uint64 {
@@ -54,8 +59,9 @@ func element(msgID string) string {
 }
 
 // loadProduced reads, for target, the mapped messages and the transform
-// dead letters the streams hold (only those of uids, unless nil).
-func loadProduced(ctx context.Context, js jetstream.JetStream, top *topology.Topology, target string, uids map[string]struct{}) (*produced, error) {
+// dead letters the streams hold (only those of uids, unless nil); version
+// is the replay's mapping version.
+func loadProduced(ctx context.Context, js jetstream.JetStream, top *topology.Topology, target, version string, uids map[string]struct{}) (*produced, error) {
 	p := newProduced()
 	selected := func(uid string) bool {
 		_, ok := uids[uid]
@@ -72,11 +78,16 @@ func loadProduced(ctx context.Context, js jetstream.JetStream, top *topology.Top
 		return nil, fmt.Errorf("read the mapped users of %s: %w", target, err)
 	}
 	err = consume.Scan(ctx, js, top.DeadLetter, consume.ScanOptions{Filter: message.DeadLetterSubject(message.StageTransform, target), HeadersOnly: true},
-		func(m jetstream.Msg, _ uint64) bool {
+		func(m jetstream.Msg, seq uint64) bool {
 			h := m.Headers()
 			uid, lu, v := h.Get(message.HdrUID), h.Get(message.HdrLastUpdated), h.Get(message.HdrMappingVersion)
-			if uid != "" && lu != "" && v != "" && selected(uid) {
+			switch {
+			case uid == "" || lu == "" || v == "" || !selected(uid):
+			case v == version:
 				p.failed[p.key(uid, lu, v)] = struct{}{}
+			default:
+				k := p.key(uid, lu)
+				p.stale[k] = append(p.stale[k], seq)
 			}
 			return true
 		})
@@ -134,4 +145,16 @@ func (p *produced) undo(cs []claim) {
 			delete(p.mapped, c.key)
 		}
 	}
+}
+
+// takeStale returns the dead letters of earlier mappings of (uid,
+// lastUpdated) and forgets them: the caller deletes them once the user's
+// new outcome is stored.
+func (p *produced) takeStale(uid, lastUpdated string) []uint64 {
+	k := p.key(uid, lastUpdated)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	seqs := p.stale[k]
+	delete(p.stale, k)
+	return seqs
 }

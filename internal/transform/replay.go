@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
@@ -47,6 +49,33 @@ type replaySelection struct {
 	// known is what the streams held when the replay began; nil with
 	// force, which sends everything again.
 	known *produced
+	// deadLetters is the stream whose dead letters of earlier mappings a
+	// replay's new outcome replaces.
+	deadLetters interface {
+		DeleteMsg(ctx context.Context, seq uint64) error
+	}
+	resolved atomic.Int64
+}
+
+// resolve deletes the dead letters that earlier mappings left for (uid,
+// lastUpdated), now that the replay's outcome for the user is stored: a
+// fixed mapping turns a failed user into a mapped one, or into one failure
+// of its own; either way the stream keeps at most one failure per user and
+// version, so that it still says how many users failed.
+func (r *replaySelection) resolve(uid, lastUpdated string, log *slog.Logger) {
+	if r == nil || r.known == nil || r.deadLetters == nil || uid == "" || lastUpdated == "" {
+		return
+	}
+	for _, seq := range r.known.takeStale(uid, lastUpdated) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := r.deadLetters.DeleteMsg(ctx, seq)
+		cancel()
+		if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			log.Warn("a dead letter of an earlier mapping was not removed; delete it by hand", "uid", uid, "dead_letter_seq", seq, "err", err)
+			continue
+		}
+		r.resolved.Add(1)
+	}
 }
 
 // changed reports whether the output data of (uid, lastUpdated, element)
@@ -111,6 +140,10 @@ type ReplaySummary struct {
 	Elapsed        string `json:"elapsed"`
 	Totals
 	Skipped int64 `json:"skipped"` // delivered but outside the selection (other UIDs, or newer than end_seq)
+	// Resolved counts the dead letters of earlier mappings that the
+	// replay's outcome replaced (a user fixed, or failing for another
+	// reason now).
+	Resolved int64 `json:"resolved"`
 }
 
 func runReplay(ctx context.Context, env stage.Env) error {
@@ -200,13 +233,14 @@ func runReplay(ctx context.Context, env stage.Env) error {
 	if !*force {
 		// Before the first record: what the replay would send again is
 		// recognised by content, not by the duplicate window.
-		if sel.known, err = loadProduced(ctx, rt.JS, rt.Topology, m.Target(), uids); err != nil {
+		if sel.known, err = loadProduced(ctx, rt.JS, rt.Topology, m.Target(), m.Version(), uids); err != nil {
 			return err
 		}
-		log.Info("replay knows what the streams hold", "mapped", len(sel.known.mapped), "failed", len(sel.known.failed))
+		log.Info("replay knows what the streams hold", "mapped", len(sel.known.mapped), "failed", len(sel.known.failed), "failed_under_other_mappings", len(sel.known.stale))
+		sel.deadLetters = rt.Topology.DeadLetter
 	}
 	t := &transformer{
-		pub: rt.JS, mapping: m, consumer: cfg.Transformer.Consumer, workers: cfg.Transformer.workers(),
+		pub: rt.JS, mapping: m, consumer: cfg.Transformer.Consumer, workers: workers(cfg.Transformer),
 		log: log, metrics: newMetrics(rt.Metrics), newChecker: newChecker, maxPayload: rt.NC.MaxPayload(), replay: sel,
 	}
 	t.gate = rt.Gate(ctx, rt.Topology.Mapped, []string{message.MappedSubject(m.Target())}, rt.Heartbeat(ctx, "replay", selection, func() map[string]int64 {
@@ -224,13 +258,13 @@ func runReplay(ctx context.Context, env stage.Env) error {
 	tot := t.totals()
 	sum := ReplaySummary{Stage: "replay", Replay: id, Target: m.Target(), MappingVersion: m.Version(), Selection: selection,
 		EndSeq: sel.endSeq, Status: "completed", Elapsed: time.Since(started).Round(time.Millisecond).String(),
-		Totals: tot, Skipped: t.skipped.Load()}
+		Totals: tot, Skipped: t.skipped.Load(), Resolved: sel.resolved.Load()}
 	if ctx.Err() != nil {
 		sum.Status = "interrupted"
 	}
 	stage.PrintSummary(env.Stdout, sum)
 	log.Info("replay "+sum.Status, "consumed", tot.Consumed, "mapped", tot.Mapped, "duplicates", tot.Duplicates,
-		"filtered", tot.Filtered, "dead_lettered", tot.DeadLettered, "unchanged", tot.Unchanged, "failed_before", tot.FailedBefore, "skipped", sum.Skipped)
+		"filtered", tot.Filtered, "dead_lettered", tot.DeadLettered, "unchanged", tot.Unchanged, "failed_before", tot.FailedBefore, "resolved", sum.Resolved, "skipped", sum.Skipped)
 	if tot.Mapped == 0 && tot.DeadLettered == 0 && tot.Unchanged+tot.FailedBefore+tot.Duplicates > 0 {
 		log.Warn("nothing new: every replayed user maps to what USERS_MAPPED already holds, and every failure is already in the dead-letter stream; the mapping is unchanged for them, so the loaders get nothing; fix the mapping, or use -force to send the users again",
 			"mapping_version", m.Version(), "unchanged", tot.Unchanged, "failed_before", tot.FailedBefore)

@@ -292,6 +292,11 @@ func TestReplayIsANoOpPastTheDuplicateWindow(t *testing.T) {
 	if m := mappedOf(); m != mapped+3 {
 		t.Fatalf("%d mapped messages after the changed replay, want %d", m, mapped+3)
 	}
+	// The new mapping's failures take the place of the old mapping's: the
+	// dead-letter stream still holds one failure per failed user.
+	if d := msgs(t, f.top.DeadLetter); d != failing || sum.Resolved != failing+1 {
+		t.Fatalf("after the changed replay: %d dead letters (want %d), %d resolved (want %d)", d, failing, sum.Resolved, failing+1)
+	}
 }
 
 // waitPastDuplicateWindow returns once USERS_MAPPED no longer drops a

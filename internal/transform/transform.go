@@ -95,6 +95,9 @@ type outcome struct {
 	// holds them already (or, for a dead letter, ETL_DEADLETTER does).
 	unchanged int
 	claims    []claim // a replay's record of what it sends, undone if sending fails
+	// uid and lastUpdated identify the user and version, for a replay's
+	// clean-up of the dead letters of earlier mappings.
+	uid, lastUpdated string
 }
 
 type outKind uint8
@@ -180,7 +183,7 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 	}
 	var msgs []*nats.Msg
 	kind := outMapped
-	o := outcome{in: in, flagged: len(rec.Notes)}
+	o := outcome{in: in, flagged: len(rec.Notes), uid: uid, lastUpdated: lastUpdated}
 	if mapErr != nil {
 		kind = outDeadLetter
 		if !t.replay.newFailure(&o, uid, lastUpdated, t.mapping.Version()) {
@@ -303,6 +306,7 @@ func (t *transformer) settle(o outcome) {
 		return
 	}
 	if o.kind == outKnown {
+		t.replay.resolve(o.uid, o.lastUpdated, t.log)
 		t.ack(o.in)
 		if o.unchanged > 0 {
 			t.unchanged.Add(int64(o.unchanged))
@@ -339,6 +343,7 @@ func (t *transformer) settle(o outcome) {
 		}
 	}
 	if err == nil {
+		t.replay.resolve(o.uid, o.lastUpdated, t.log)
 		t.ack(o.in)
 		t.unchanged.Add(int64(o.unchanged))
 		switch {

@@ -334,18 +334,29 @@ func TestEndToEndFixReplayRedrive(t *testing.T) {
 	// ...and replay everything else: the wrongly mapped users come again as updates.
 	rp := run([]int{0, 3}, "replay", "-all")
 	var sum struct {
-		Mapped     int `json:"mapped"`
-		Duplicates int `json:"duplicates"`
+		Mapped       int `json:"mapped"`
+		Unchanged    int `json:"unchanged"`
+		DeadLettered int `json:"dead_lettered"`
+		FailedBefore int `json:"failed_before"`
+		Resolved     int `json:"resolved"`
 	}
 	if err := json.Unmarshal([]byte(strings.TrimSpace(rp.Output())), &sum); err != nil {
 		t.Fatalf("replay summary: %v\n%s", err, rp.Output())
 	}
-	t.Logf("buggy run loaded %d; redriven %d, of which %d loaded; replay: mapped %d, duplicates %d", buggyLoaded, res.Redriven, redriveLoaded, sum.Mapped, sum.Duplicates)
+	t.Logf("buggy run loaded %d; redriven %d, of which %d loaded; replay: %+v", buggyLoaded, res.Redriven, redriveLoaded, sum)
 	// The replay maps again what the bug had mapped; the redriven users are
 	// in GIGYA_ACCOUNTS twice (the original and the redriven copy), and both
-	// are duplicates of what the fixed transformer already published.
-	if sum.Mapped != buggyLoaded || sum.Duplicates != 2*redriveLoaded {
-		t.Fatalf("replay mapped %d and found %d duplicates, want %d and %d", sum.Mapped, sum.Duplicates, buggyLoaded, 2*redriveLoaded)
+	// map to what the fixed transformer already published: unchanged. The
+	// redriven users that failed again are in the dead-letter stream under
+	// the fixed mapping already (twice the copies, recorded once); the users
+	// without an email fail under the fixed mapping too, and their new dead
+	// letters take the place of the bug's.
+	refusedAgain := res.Redriven - redriveLoaded
+	noEmail := len(exp.TransformDL) - refusedAgain
+	if sum.Mapped != buggyLoaded || sum.Unchanged != 2*redriveLoaded || sum.FailedBefore != 2*refusedAgain ||
+		sum.DeadLettered != noEmail || sum.Resolved != noEmail {
+		t.Fatalf("replay %+v, want mapped %d, unchanged %d, failed_before %d, dead_lettered and resolved %d",
+			sum, buggyLoaded, 2*redriveLoaded, 2*refusedAgain, noEmail)
 	}
 	drained()
 	harness.StopGracefully(t, tr, ld)
