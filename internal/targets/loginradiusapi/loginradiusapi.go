@@ -27,10 +27,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"net/url"
 	"sync"
 	"time"
 
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/targets/loginradius"
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
@@ -60,6 +61,32 @@ type Options struct {
 	MaxRetries      int           `yaml:"max_retries" doc:"retries of a request that failed transiently (429, 5xx, network) before the batch is left to the loader's retries"`
 }
 
+// optionsKey is where the loader's configuration holds the options, which
+// the problems name so that they can be found in the file.
+const optionsKey = "loader.sink.options"
+
+// validate reports every problem of the options, each naming its key.
+func validate(o Options) error {
+	var p config.Problems
+	p.Check(o.APIKey != "", "api_key", "is required (the tenant's API key, from the LoginRadius Admin Console)")
+	p.Check(o.APISecret != "", "api_secret", "is required (the tenant's API secret; use ${VAR})")
+	if o.APIURL != "" {
+		u, err := url.Parse(o.APIURL)
+		switch {
+		case err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http":
+			p.Addf("api_url", "must be an https:// URL")
+		case u.Scheme == "http" && !o.AllowHTTP:
+			p.Addf("api_url", "is plain http://, and the API secret and every user would cross the network in clear: use https://, or set %s.allow_http: true only for a local simulator", optionsKey)
+		}
+	}
+	p.Check(o.PasswordHash == PasswordHashReject || o.PasswordHash == PasswordHashDrop, "password_hash", "must be reject or drop")
+	p.Check(o.Rate >= 0, "rate", "must not be negative (0: unlimited)")
+	p.Check(o.Workers >= 1, "workers", "must be at least 1")
+	var q config.Problems
+	q.Merge(optionsKey, p.Err())
+	return q.Err()
+}
+
 // DefaultOptions are the options a config does not set.
 func DefaultOptions() Options {
 	return Options{Rate: 50, Burst: 10, Workers: 8, PasswordHash: PasswordHashReject, EncryptionField: "PasswordEncryption",
@@ -79,18 +106,8 @@ func New(ctx context.Context, p sink.Params) (sink.Sink, error) {
 	if err := p.Decode(&o); err != nil {
 		return nil, err
 	}
-	var problems []string
-	if o.APIKey == "" || o.APISecret == "" {
-		problems = append(problems, "api_key and api_secret are required (LoginRadius Admin Console)")
-	}
-	if o.PasswordHash != PasswordHashReject && o.PasswordHash != PasswordHashDrop {
-		problems = append(problems, "password_hash must be reject or drop")
-	}
-	if o.Rate < 0 || o.Workers < 1 {
-		problems = append(problems, "rate must not be negative and workers at least 1")
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("loader.sink.options: %s", strings.Join(problems, "; "))
+	if err := validate(o); err != nil {
+		return nil, err
 	}
 	log := p.Log
 	if log == nil {

@@ -33,9 +33,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/targets/loginradius"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,6 +60,42 @@ type Options struct {
 	ConcurrentWrite int           `yaml:"concurrent_writes" doc:"loader batches written at once, each its own requests"`
 	Timeout         time.Duration `yaml:"timeout" doc:"for one request"`
 	MaxRetries      int           `yaml:"max_retries" doc:"retries of a request that failed transiently (429, 5xx, network) before the batch is left to the loader's retries"`
+}
+
+// optionsKey is where the loader's configuration holds the options, which
+// the problems name so that they can be found in the file.
+const optionsKey = "loader.sink.options"
+
+// validate reports every problem of the options, each naming its key.
+func validate(o Options) error {
+	var p config.Problems
+	p.Check(o.APIKey != "", "api_key", "is required (the tenant's API key, from the LoginRadius Admin Console)")
+	p.Check(o.APISecret != "", "api_secret", "is required (the tenant's API secret; use ${VAR})")
+	for key, u := range map[string]string{"migration_url": o.MigrationURL, "api_url": o.APIURL} {
+		checkURL(&p, key, u, o.AllowHTTP)
+	}
+	p.Check(o.MaxRequestBytes >= 1024, "max_request_bytes", "must be at least 1024 (LoginRadius takes 10 MB per request)")
+	p.Check(o.MaxProfiles >= 0, "max_profiles", "must not be negative (0: no limit)")
+	p.Check(o.EncryptionField != "", "encryption_field", "is required (the profile member with the request's PasswordEncryption)")
+	p.Check(o.Rate >= 0, "rate", "must not be negative (0: unlimited)")
+	p.Check(o.ConcurrentWrite >= 1, "concurrent_writes", "must be at least 1")
+	var q config.Problems
+	q.Merge(optionsKey, p.Err())
+	return q.Err()
+}
+
+// checkURL checks an optional URL option, naming allow_http for plain http.
+func checkURL(p *config.Problems, key, raw string, allowHTTP bool) {
+	if raw == "" {
+		return
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http":
+		p.Addf(key, "must be an https:// URL")
+	case u.Scheme == "http" && !allowHTTP:
+		p.Addf(key, "is plain http://, and the API secret and every user would cross the network in clear: use https://, or set %s.allow_http: true only for a local simulator", optionsKey)
+	}
 }
 
 // DefaultOptions are the options a config does not set.
@@ -88,24 +126,8 @@ func New(ctx context.Context, p sink.Params) (sink.Sink, error) {
 	if err := p.Decode(&o); err != nil {
 		return nil, err
 	}
-	var problems []string
-	if o.APIKey == "" || o.APISecret == "" {
-		problems = append(problems, "api_key and api_secret are required (LoginRadius Admin Console)")
-	}
-	if o.MaxRequestBytes < 1024 {
-		problems = append(problems, "max_request_bytes must be at least 1024")
-	}
-	if o.MaxProfiles < 0 {
-		problems = append(problems, "max_profiles must not be negative")
-	}
-	if o.EncryptionField == "" {
-		problems = append(problems, "encryption_field is required")
-	}
-	if o.Rate < 0 || o.ConcurrentWrite < 1 {
-		problems = append(problems, "rate must not be negative and concurrent_writes at least 1")
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("loader.sink.options: %s", strings.Join(problems, "; "))
+	if err := validate(o); err != nil {
+		return nil, err
 	}
 	log := p.Log
 	if log == nil {

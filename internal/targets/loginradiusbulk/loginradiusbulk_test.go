@@ -240,6 +240,16 @@ func TestOptions(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+	_, err := New(context.Background(), sink.Params{Decode: func(v any) error {
+		o := v.(*Options)
+		o.MigrationURL = "http://127.0.0.1:1"
+		return nil
+	}})
+	for _, key := range []string{"loader.sink.options.api_key", "loader.sink.options.api_secret", "loader.sink.options.migration_url", "allow_http"} {
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("the problems must name %s: %v", key, err)
+		}
+	}
 	d := DefaultOptions()
 	if d.MaxRequestBytes != 10_000_000 || d.EncryptionField != "PasswordEncryption" || !d.FillUid || d.Timeout != 2*time.Minute {
 		t.Fatalf("defaults %+v", d)
