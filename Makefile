@@ -7,11 +7,13 @@ SAMPLE := configs/sample/accounts.jsonl.gz
 .PHONY: run deadletters test test-faults fuzz build bench lint sample clean
 
 ACCOUNTS ?= 1000
+TARGET ?= auth0
 
 ## run: build, start a local JetStream server and a simulated Gigya site (ACCOUNTS accounts), migrate
-## it through accounts.search into Auth0 import files in ./out/ (INPUT=files reads export files instead)
+## it through accounts.search into Auth0 import files in ./out/ (INPUT=files reads export files instead;
+## TARGET=loginradius maps with configs/loginradius.yaml into a simulated LoginRadius tenant instead)
 run:
-	$(GO) run ./internal/cmd/quickstart -bin $(BIN) -out $(OUT) -accounts $(ACCOUNTS) $(RUNFLAGS) $(INPUT)
+	$(GO) run ./internal/cmd/quickstart -bin $(BIN) -out $(OUT) -accounts $(ACCOUNTS) -target $(TARGET) $(RUNFLAGS) $(INPUT)
 
 ## deadletters: list the dead letters of the last make run from the JetStream store it kept in
 ## ./out/nats/ (ARGS="show SEQ" shows one, ARGS="list -code CODE" filters; see docs/operating.md)

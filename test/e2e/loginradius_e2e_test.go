@@ -258,3 +258,41 @@ func lrEvaluator(t *testing.T, path string) (*mapping.Evaluator, validate.Valida
 	}
 	return m.NewEvaluator(), validate.Builtin()["loginradius"](validate.Options{})
 }
+
+// TestQuickstartLoginRadius is `make run TARGET=loginradius`: the sample
+// site migrated into a simulated LoginRadius tenant, every mapped user
+// loaded once, most with a password hash, and the summary balancing.
+func TestQuickstartLoginRadius(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: builds and runs the binaries")
+	}
+	root, err := quickstart.ModuleRoot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sim *lrsim.Sim
+	var stdout strings.Builder
+	rep, err := quickstart.Run(t.Context(), quickstart.Options{
+		Root: root, BinDir: harness.BinDir(t), Accounts: 300, OutDir: filepath.Join(t.TempDir(), "out"), Stdout: &stdout,
+		Target: "loginradius", LoginRadiusSim: func(s *lrsim.Sim) { sim = s },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := sim.Users()
+	hashed := 0
+	for _, u := range users {
+		if u["PasswordHash"] != nil {
+			hashed++
+		}
+	}
+	if rep.Loaded == 0 || int(rep.Loaded) != len(users) || rep.Unaccounted() != 0 || hashed < len(users)/2 || rep.LRRequests == 0 {
+		t.Fatalf("report %+v: %d users in the tenant, %d with a hash", rep, len(users), hashed)
+	}
+	rep.Print(&stdout, "out")
+	for _, want := range []string{"LoginRadius bulk migration API", ": balances", "CustomFields.password_reset_required"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}
