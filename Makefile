@@ -45,7 +45,7 @@ test-faults:
 FUZZTIME ?= 20000x
 FUZZ_TARGETS := \
 	FuzzRead:./internal/gigya/filesource FuzzValidate:./internal/gigya/filesource FuzzDecode:./internal/mapping \
-	FuzzHelpers:./internal/mapping/mapfunc FuzzAuth0:./internal/mapping/passhash FuzzParse:./internal/mapping/passhash/auth0verify \
+	FuzzHelpers:./internal/mapping/mapfunc FuzzAuth0:./internal/mapping/passhash FuzzParse:./internal/mapping/passhash/auth0verify FuzzVerify:./internal/mapping/passhash/lrverify \
 	FuzzValidate:./internal/mapping/validate FuzzMapRecord:./internal/transform FuzzSearchResponse:./internal/gigya \
 	FuzzIdentifyValid:./internal/gigya
 fuzz:
