@@ -71,9 +71,8 @@ func validate(o Options) error {
 	var p config.Problems
 	p.Check(o.APIKey != "", "api_key", "is required (the tenant's API key, from the LoginRadius Admin Console)")
 	p.Check(o.APISecret != "", "api_secret", "is required (the tenant's API secret; use ${VAR})")
-	for key, u := range map[string]string{"migration_url": o.MigrationURL, "api_url": o.APIURL} {
-		checkURL(&p, key, u, o.AllowHTTP)
-	}
+	checkURL(&p, "migration_url", o.MigrationURL, o.AllowHTTP)
+	checkURL(&p, "api_url", o.APIURL, o.AllowHTTP)
 	p.Check(o.MaxRequestBytes >= 1024, "max_request_bytes", "must be at least 1024 (LoginRadius takes 10 MB per request)")
 	p.Check(o.MaxProfiles >= 0, "max_profiles", "must not be negative (0: no limit)")
 	p.Check(o.EncryptionField != "", "encryption_field", "is required (the profile member with the request's PasswordEncryption)")
