@@ -7,11 +7,13 @@ SAMPLE := configs/sample/accounts.jsonl.gz
 .PHONY: run deadletters test test-faults fuzz build bench lint sample clean
 
 ACCOUNTS ?= 1000
+TARGET ?= auth0
 
 ## run: build, start a local JetStream server and a simulated Gigya site (ACCOUNTS accounts), migrate
-## it through accounts.search into Auth0 import files in ./out/ (INPUT=files reads export files instead)
+## it through accounts.search into Auth0 import files in ./out/ (INPUT=files reads export files instead;
+## TARGET=loginradius maps with configs/loginradius.yaml into a simulated LoginRadius tenant instead)
 run:
-	$(GO) run ./internal/cmd/quickstart -bin $(BIN) -out $(OUT) -accounts $(ACCOUNTS) $(RUNFLAGS) $(INPUT)
+	$(GO) run ./internal/cmd/quickstart -bin $(BIN) -out $(OUT) -accounts $(ACCOUNTS) -target $(TARGET) $(RUNFLAGS) $(INPUT)
 
 ## deadletters: list the dead letters of the last make run from the JetStream store it kept in
 ## ./out/nats/ (ARGS="show SEQ" shows one, ARGS="list -code CODE" filters; see docs/operating.md)
@@ -43,7 +45,7 @@ test-faults:
 FUZZTIME ?= 20000x
 FUZZ_TARGETS := \
 	FuzzRead:./internal/gigya/filesource FuzzValidate:./internal/gigya/filesource FuzzDecode:./internal/mapping \
-	FuzzHelpers:./internal/mapping/mapfunc FuzzAuth0:./internal/mapping/passhash FuzzParse:./internal/mapping/passhash/auth0verify \
+	FuzzHelpers:./internal/mapping/mapfunc FuzzAuth0:./internal/mapping/passhash FuzzParse:./internal/mapping/passhash/auth0verify FuzzVerify:./internal/mapping/passhash/lrverify \
 	FuzzValidate:./internal/mapping/validate FuzzMapRecord:./internal/transform FuzzSearchResponse:./internal/gigya \
 	FuzzIdentifyValid:./internal/gigya
 fuzz:
@@ -65,7 +67,7 @@ BENCH_OUT ?= $(or $(TMPDIR),/tmp)/gigya-migrate-bench.txt
 bench:
 	@start=$$(date +%s); : > $(BENCH_OUT); \
 	$(GO) test -run '^$$' -bench '^BenchmarkMapAuth0$$' -benchmem -count $(BENCH_COUNT) ./internal/transform 2>&1 | tee -a $(BENCH_OUT); \
-	$(GO) test -run '^$$' -bench '^(BenchmarkPipeline|BenchmarkTransformerScaling|BenchmarkExtractorGigyaRate|BenchmarkLoginService)$$' \
+	$(GO) test -run '^$$' -bench '^(BenchmarkPipeline|BenchmarkTransformerScaling|BenchmarkExtractorGigyaRate|BenchmarkLoginRadiusBulk|BenchmarkLoginService)$$' \
 		-benchtime 1x -count $(BENCH_COUNT) -timeout 60m ./test/bench 2>&1 | tee -a $(BENCH_OUT); \
 	$(GO) run ./internal/cmd/benchreport -o BENCHMARKS.md -elapsed $$(( $$(date +%s) - start ))s $(BENCH_OUT)
 

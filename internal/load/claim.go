@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -28,10 +29,14 @@ func uniqueFields(paths []string) []uniqueField {
 	return out
 }
 
-// fieldValue is the string at path in the JSON object data.
+// fieldValue is the string at path in the JSON object data. Where the path
+// meets an array, it reads the array's first element: LoginRadius keeps the
+// login email as the first item of Email ([{"Type": "Primary", "Value":
+// ...}]), so loader.unique names it Email.Value.
 func fieldValue(data []byte, path []string) (string, bool) {
 	raw := json.RawMessage(data)
 	for _, key := range path {
+		raw = firstElement(raw)
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(raw, &obj) != nil {
 			return "", false
@@ -42,10 +47,24 @@ func fieldValue(data []byte, path []string) (string, bool) {
 		}
 	}
 	var s string
-	if json.Unmarshal(raw, &s) != nil {
+	if json.Unmarshal(firstElement(raw), &s) != nil {
 		return "", false
 	}
 	return s, strings.TrimSpace(s) != ""
+}
+
+// firstElement is raw's first element when raw is a non-empty JSON array,
+// raw itself otherwise.
+func firstElement(raw json.RawMessage) json.RawMessage {
+	trimmed := bytes.TrimLeft(raw, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '[' {
+		return raw
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(trimmed, &items) != nil || len(items) == 0 {
+		return nil
+	}
+	return items[0]
 }
 
 // claim takes, for the users of batch, the values that must be unique at

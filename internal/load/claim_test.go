@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,5 +117,36 @@ func TestUserMigratedAtLoginHoldsItsEmail(t *testing.T) {
 	}
 	if tot := f.l.totals(); tot.MigratedAtLogin != 1 || tot.Conflicts != 1 {
 		t.Fatalf("totals %+v, want 1 migrated at login, 1 conflict", tot)
+	}
+}
+
+// A unique field's path may cross arrays: LoginRadius' login email is the
+// first item of Email, so loader.unique says Email.Value.
+func TestFieldValueReadsFirstArrayElement(t *testing.T) {
+	lr := []byte(`{"Uid":"u1","Email":[{"Type":"Primary","Value":"Jane@example.com"},{"Type":"Secondary","Value":"x@example.com"}],"PhoneId":"+4915112345678","Tags":["a","b"]}`)
+	for _, c := range []struct {
+		path string
+		want string
+		ok   bool
+	}{
+		{"Email.Value", "Jane@example.com", true},
+		{"Email.Type", "Primary", true},
+		{"PhoneId", "+4915112345678", true},
+		{"Tags", "a", true},
+		{"Email", "", false},
+		{"Email.Missing", "", false},
+		{"Uid.x", "", false},
+		{"Nope.Value", "", false},
+	} {
+		got, ok := fieldValue(lr, strings.Split(c.path, "."))
+		if got != c.want || ok != c.ok {
+			t.Errorf("%s: %q %v, want %q %v", c.path, got, ok, c.want, c.ok)
+		}
+	}
+	if _, ok := fieldValue([]byte(`{"Email":[]}`), []string{"Email", "Value"}); ok {
+		t.Error("an empty array has no value")
+	}
+	if got, ok := fieldValue([]byte(`{"email":"a@b.co"}`), []string{"email"}); !ok || got != "a@b.co" {
+		t.Errorf("plain field: %q %v", got, ok)
 	}
 }

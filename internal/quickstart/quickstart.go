@@ -19,6 +19,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/auth0sim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/lrsim"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -39,7 +40,13 @@ type Options struct {
 	// Auth0Sim receives the simulated tenant when Auth0API is set, so a
 	// caller can inspect it (users, logins) after the run.
 	Auth0Sim func(*auth0sim.Sim)
-	Target   string // mapping target (default auth0)
+	// Target is the mapping target: auth0 (default), or loginradius, which
+	// maps with configs/loginradius.yaml and loads into a simulated
+	// LoginRadius tenant through the loginradius-bulk sink.
+	Target string
+	// LoginRadiusSim receives the simulated tenant of a loginradius run, so
+	// a caller can inspect it (users, logins) after the run.
+	LoginRadiusSim func(*lrsim.Sim)
 	// StoreDir is where the JetStream server started for the run keeps its
 	// store (default OutDir/nats). It is emptied when a run starts and kept
 	// when it ends, so that its dead letters can be read afterwards
@@ -70,7 +77,11 @@ type Report struct {
 	// left in the directory), with their size and users.
 	Files    []ImportFile
 	Auth0API bool // loaded through the Management API, not files
-	Elapsed  time.Duration
+	// LoginRadius is set when the run loaded into a simulated LoginRadius
+	// tenant: its bulk requests and the largest one, in bytes.
+	LoginRadius           bool
+	LRRequests, LRMaxBody int
+	Elapsed               time.Duration
 	// Failed is why the run did not finish, when a stage failed after the
 	// pipeline ran (an input cut short): the extractor's exit code and its
 	// error. The counts are those of what did go through.
@@ -122,6 +133,12 @@ func (r *Report) Unaccounted() int64 {
 func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Target == "" {
 		o.Target = "auth0"
+	}
+	if o.Target != "auth0" && o.Target != "loginradius" {
+		return nil, fmt.Errorf("target %q: want auth0 or loginradius", o.Target)
+	}
+	if o.Target == "loginradius" && o.Auth0API {
+		return nil, errors.New("the Auth0 Management API loads the auth0 target, not loginradius")
 	}
 	tmp, err := os.MkdirTemp("", "gigya-migrate-quickstart-")
 	if err != nil {
@@ -206,6 +223,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	began := time.Now()
 	loaderEnv := fmt.Sprintf("GM_LOADER_TARGET=%s", o.Target)
 	env = append(env, loaderEnv)
+	if o.Target == "loginradius" {
+		env = append(env, "GM_TRANSFORMER_MAPPING="+filepath.Join(o.Root, "configs", "loginradius.yaml"))
+	}
 	tr, err := start("transformer")
 	if err != nil {
 		return nil, err
@@ -213,7 +233,23 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	before := existing(o.OutDir) // an earlier run's files are not this one's
 	loaderName := "auth0-file"
 	var ld *Proc
-	if o.Auth0API {
+	var lsim *lrsim.Sim
+	if o.Target == "loginradius" {
+		loaderName = "loginradius-bulk"
+		lsim = lrsim.New(lrsim.Options{})
+		base, stopLR, err := lsim.Start()
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+		defer stopLR()
+		if o.LoginRadiusSim != nil {
+			o.LoginRadiusSim(lsim)
+		}
+		fmt.Fprintf(o.Stdout, "started a simulated LoginRadius tenant at %s (bulk migration API)\n", base)
+		env = append(env, "LR_SIM_SECRET="+lsim.APISecret()) // the simulator's default credentials
+		ld, err = startLRLoader(start, tmp, base)
+	} else if o.Auth0API {
 		loaderName = "auth0-api"
 		sim := auth0sim.New(auth0sim.Options{})
 		base, stopA0, err := sim.Start()
@@ -266,7 +302,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		stopAll()
 		return nil, ctx.Err()
 	}
-	rep := &Report{DeadLettered: map[string]int64{}, Auth0API: o.Auth0API}
+	rep := &Report{DeadLettered: map[string]int64{}, Auth0API: o.Auth0API, LoginRadius: lsim != nil}
 	var es extractorSummary
 	if code, _ := ex.Wait(0); code != 0 && code != 3 {
 		failure := fmt.Sprintf("extractor exited with %d: %s", code, cause(ex))
@@ -305,6 +341,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Flagged, rep.FilteredBy = ts.Flagged, ts.FilteredBy
 	rep.DeadLettered["extract"], rep.DeadLettered["transform"], rep.DeadLettered["load"] = es.DeadLettered, ts.DeadLettered, ls.DeadLettered
 	rep.Files = importFiles(o.OutDir, before)
+	if lsim != nil {
+		st := lsim.Stats()
+		rep.LRRequests, rep.LRMaxBody = st.BulkRequests, st.MaxBulkBytes
+	}
 	return rep, nil
 }
 
@@ -403,6 +443,32 @@ func startAPILoader(start func(string, ...string) (*Proc, error), tmp, base stri
   consumer:
     max_ack_pending: 4000
 `, base)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		return nil, err
+	}
+	return start("loader", "-config", cfg)
+}
+
+// startLRLoader runs the loader with the loginradius-bulk sink against a
+// simulated LoginRadius tenant; its secret travels in the environment
+// (LR_SIM_SECRET, set by the caller). The login email and the phone id are
+// the values LoginRadius keeps unique.
+func startLRLoader(start func(string, ...string) (*Proc, error), tmp, base string) (*Proc, error) {
+	cfg := filepath.Join(tmp, "loader.yaml")
+	body := fmt.Sprintf(`loader:
+  unique: [Email.Value, PhoneId]
+  sink:
+    type: loginradius-bulk
+    options:
+      migration_url: %q
+      api_url: %q
+      allow_http: true
+      api_key: sim-api-key
+      api_secret: ${LR_SIM_SECRET}
+      rate: 0
+  consumer:
+    max_ack_pending: 4000
+`, base, base)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		return nil, err
 	}
@@ -510,16 +576,24 @@ func (r *Report) Print(w io.Writer, outDir string) {
 	}
 	fmt.Fprintf(w, "  filtered       %8d   (skipped by mapping filters: %s)\n", r.Filtered, strings.Join(by, ", "))
 	fmt.Fprintf(w, "  superseded     %8d   (older versions of a user, acked unwritten: a newer one was loaded)\n", r.Superseded)
-	fmt.Fprintf(w, "  flagged        %8d   (loaded without a field they could not keep, e.g. a password Auth0 cannot verify: app_metadata.password_reset_required)\n", r.Flagged)
+	flag := "a password Auth0 cannot verify: app_metadata.password_reset_required"
+	if r.LoginRadius {
+		flag = "a password LoginRadius cannot verify: CustomFields.password_reset_required"
+	}
+	fmt.Fprintf(w, "  flagged        %8d   (loaded without a field they could not keep, e.g. %s)\n", r.Flagged, flag)
 	balance := "balances"
 	if n := r.Unaccounted(); n != 0 {
 		balance = fmt.Sprintf("DOES NOT BALANCE: %d unaccounted", n)
 	}
 	fmt.Fprintf(w, "  extracted %d = loaded %d + dead-lettered %d + filtered %d + superseded %d: %s\n",
 		r.Extracted(), r.Loaded, dl, r.Filtered, r.Superseded, balance)
-	if r.Auth0API {
+	switch {
+	case r.LoginRadius:
+		fmt.Fprintf(w, "  loaded through the LoginRadius bulk migration API into the simulated tenant: %d requests, the largest %d bytes (%.1f%% of 10 MB)\n",
+			r.LRRequests, r.LRMaxBody, 100*float64(r.LRMaxBody)/10_000_000)
+	case r.Auth0API:
 		fmt.Fprintf(w, "  loaded through the Auth0 Management API (import jobs) into the simulated tenant\n")
-	} else {
+	default:
 		fmt.Fprintf(w, "  Auth0 import files: %d written by this run in %s/%s\n", len(r.Files), strings.TrimSuffix(outDir, "/"), fill(r.Files))
 	}
 	fmt.Fprintf(w, "  logs: %s/logs/\n", strings.TrimSuffix(outDir, "/"))

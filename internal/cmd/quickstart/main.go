@@ -1,7 +1,8 @@
 // Command quickstart is what `make run` runs: the whole pipeline with a
 // local JetStream server, reading a simulated Gigya site through
 // accounts.search (or export files given as arguments), leaving Auth0
-// import files. With -inspect it is what `make deadletters` runs: an
+// import files (or, with -target loginradius, loading a simulated
+// LoginRadius tenant). With -inspect it is what `make deadletters` runs: an
 // operator command of the transformer on the JetStream store the last run
 // kept.
 package main
@@ -25,6 +26,7 @@ func main() {
 	bin := flag.String("bin", "bin", "directory for the built binaries")
 	accounts := flag.Int("accounts", 1000, "accounts of the simulated Gigya site (without export files)")
 	auth0API := flag.Bool("auth0", false, "load into a simulated Auth0 tenant through the Management API instead of writing import files")
+	target := flag.String("target", "auth0", "auth0, or loginradius: map with configs/loginradius.yaml and load into a simulated LoginRadius tenant through the bulk migration API")
 	inspect := flag.Bool("inspect", false, "instead of a run, run the transformer's operator command given as arguments (deadletter list) on the store the last run kept")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -35,7 +37,7 @@ func main() {
 		os.Exit(1)
 	}
 	opts := quickstart.Options{
-		Root: root, BinDir: *bin, NATSURL: *natsURL, Accounts: *accounts, Auth0API: *auth0API,
+		Root: root, BinDir: *bin, NATSURL: *natsURL, Accounts: *accounts, Auth0API: *auth0API, Target: *target,
 		OutDir: strings.TrimSuffix(*out, "/"), Stdout: os.Stdout, Stderr: os.Stderr,
 	}
 	if *inspect {

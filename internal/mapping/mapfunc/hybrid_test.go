@@ -22,8 +22,10 @@ func TestUnverifiablePassword(t *testing.T) {
 		{"custom into Auth0", custom, "auth0", true},
 		{"not an object", "secret", "auth0", true},
 		{"rounds not a number", map[string]any{"hash": "AAAA", "hashSettings": map[string]any{"algorithm": "md5", "rounds": "many"}}, "auth0", true},
-		{"pbkdf2_sha512 into LoginRadius", pbkdf2, "loginradius", true},
+		{"pbkdf2_sha512 into LoginRadius", pbkdf2, "loginradius", false},
 		{"pbkdf2 (SHA-1) into LoginRadius", pbkdf2SHA1, "loginradius", false},
+		{"md5_crypt into LoginRadius", md5crypt, "loginradius", false},
+		{"custom into LoginRadius", custom, "loginradius", true},
 		{"no password, LoginRadius", nil, "loginradius", false},
 	}
 	for _, tt := range tests {
@@ -34,5 +36,11 @@ func TestUnverifiablePassword(t *testing.T) {
 	}
 	if _, err := unverifiablePassword(md5crypt, "okta"); err == nil || !strings.Contains(err.Error(), `"okta"`) {
 		t.Errorf("unknown target: %v", err)
+	}
+	if _, err := unverifiablePassword(md5crypt, "loginradius", map[string]any{"no_such_option": 1}); err == nil {
+		t.Error("an unknown LoginRadius option was accepted")
+	}
+	if _, err := unverifiablePassword(md5crypt, "auth0", map[string]any{}); err == nil {
+		t.Error("options were accepted for Auth0")
 	}
 }

@@ -72,7 +72,7 @@ type LoaderSettings struct {
 	Name   string `yaml:"name" doc:"loader name: its durable consumer is loader-<name> (empty: the sink type)"`
 	Target string `yaml:"target" doc:"mapping target to load: reads users.mapped.<target>"`
 	Sink   struct {
-		Type string `yaml:"type" doc:"sink: auth0-file, auth0-api or jsonl (or one a custom build registers)"`
+		Type string `yaml:"type" doc:"sink: auth0-file, auth0-api, loginradius-bulk, loginradius-api or jsonl (or one a custom build registers)"`
 		// Options belong to the sink, which decodes them strictly itself: a
 		// binary other than the loader cannot know a custom build's sinks.
 		Options yaml.Node `yaml:"options"`
@@ -83,7 +83,7 @@ type LoaderSettings struct {
 		MaxWait    time.Duration `yaml:"max_wait" doc:"how long a partial batch waits for more records"`
 	} `yaml:"batch"`
 	Rate     float64                 `yaml:"rate" doc:"users per second at most across this instance's writes, for targets with a rate limit (0: unlimited)"`
-	Unique   []string                `yaml:"unique" doc:"fields of the mapped user (dotted paths) whose value must be unique at the target, compared case-insensitively across sites and runs: the first account holds a value, a later one with the same value is dead-lettered as <field>_conflict naming the first (empty: no check)"`
+	Unique   []string                `yaml:"unique" doc:"fields of the mapped user (dotted paths; an array on the way is read at its first item: Email.Value for LoginRadius) whose value must be unique at the target, compared case-insensitively across sites and runs: the first account holds a value, a later one with the same value is dead-lettered as <field>_conflict naming the first (empty: no check)"`
 	Consumer topology.ConsumerConfig `yaml:"consumer"`
 }
 
