@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -47,6 +48,10 @@ func (s *Sim) handleCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	delete(p, "PasswordEncryption")
+	if pw, ok := p["Password"].(string); ok && s.weak(pw) {
+		writeLR(w, http.StatusForbidden, errWeakPassword)
+		return
+	}
 	s.mu.Lock()
 	uid, _ := p["Uid"].(string)
 	if uid != "" {
@@ -167,6 +172,10 @@ func (s *Sim) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<16))
 	if json.Unmarshal(b, &body) != nil || body.Password == "" {
 		writeLR(w, http.StatusBadRequest, errBody)
+		return
+	}
+	if s.weak(body.Password) {
+		writeLR(w, http.StatusForbidden, errWeakPassword)
 		return
 	}
 	h := s.bcrypt(body.Password)
@@ -324,6 +333,10 @@ func (s *Sim) handleReset(w http.ResponseWriter, r *http.Request) {
 		writeLR(w, http.StatusBadRequest, errBody)
 		return
 	}
+	if s.weak(body.Password) {
+		writeLR(w, http.StatusForbidden, errWeakPassword)
+		return
+	}
 	h := s.bcrypt(body.Password)
 	s.mu.Lock()
 	uid, ok := s.resets[body.ResetToken]
@@ -338,4 +351,10 @@ func (s *Sim) handleReset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"IsPosted": true})
+}
+
+// weak reports whether the tenant's password policy refuses pw
+// (Options.MinPasswordLength).
+func (s *Sim) weak(pw string) bool {
+	return s.opts.MinPasswordLength > 0 && utf8.RuneCountInString(pw) < s.opts.MinPasswordLength
 }

@@ -58,6 +58,13 @@
 //     a PasswordHash without an encryption, or one that does not fit it
 //     (1134). The others are stored.
 //
+// # Password policy
+//
+// With Options.MinPasswordLength, Account Create and set password refuse a
+// shorter plaintext Password with 403 ErrorCode 1216 "Weak password", a
+// simulator choice: LoginRadius publishes 1216 for a weak password but not
+// which code its policy check answers on Account Create.
+//
 // # Login
 //
 // [Sim.Login] and POST /auth/login find the user by email (any of Email),

@@ -32,6 +32,12 @@ type Options struct {
 	// BcryptCost is the cost of the hashes of passwords set through the
 	// APIs (default 10; tests lower it).
 	BcryptCost int
+	// MinPasswordLength is the tenant's password policy for passwords set
+	// through the APIs (Account Create, set password): a shorter one is
+	// refused with 403 ErrorCode 1216 "Weak password" (a simulator choice:
+	// which code LoginRadius answers for a password its policy refuses is
+	// unconfirmed). 0: no policy.
+	MinPasswordLength int
 	// Clock is used for the rate limiter. Default time.Now.
 	Clock func() time.Time
 }
@@ -233,6 +239,7 @@ var (
 	errUnauthorized = lrError{ErrorCode: 6002, Message: "Access Unauthorized", Description: "Access Unauthorized, please use valid authorization to access this endpoint."}
 	errBody         = lrError{ErrorCode: 7914, Message: "Post body is invalid", Description: "Please use a valid post body in JSON format."}
 	errNoUser       = lrError{ErrorCode: 938, Message: "User does not exist", Description: "The user's account does not exist, please use a valid user or create the user before processing this request."}
+	errWeakPassword = lrError{ErrorCode: 1216, Message: "Weak password", Description: "A potential password vulnerability was detected."}
 	errLogin        = lrError{ErrorCode: 966, Message: "Invalid user ID and/or password", Description: "Please use a valid user ID and password combination."}
 	errBlocked      = lrError{ErrorCode: 991, Message: "Your account is blocked", Description: "Your account has been blocked by the system admin, please contact the admin for more information."}
 	errLink         = lrError{ErrorCode: 979, Message: "The link cannot be accessed", Description: "The link is either expired or has already been used, please request a new link."}
