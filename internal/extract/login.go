@@ -16,6 +16,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/heartbeat"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
+	"github.com/gigya-migrate/gigya-migrate/internal/targets/loginradius"
 )
 
 // The login service (internal/login, docs/login-migration.md) runs in the
@@ -132,7 +133,7 @@ func runLoginService(ctx context.Context, env stage.Env) error {
 	if err != nil {
 		return stage.Usage(err)
 	}
-	lr, err := newLoginRadius(st.LoginRadius, log)
+	lr, err := newLoginRadius(st, log)
 	if err != nil {
 		return stage.Usage(err)
 	}
@@ -242,10 +243,17 @@ func (r *loginRun) write(status string) {
 }
 
 // newLoginRadius is the LoginRadius API of the API mode, nil without
-// login.loginradius.api_key (the lookup endpoint needs none).
-func newLoginRadius(s stage.LoginRadiusLoginSettings, _ *slog.Logger) (login.LoginRadius, error) {
-	if s.APIKey == "" {
+// login.loginradius.api_key (the lookup endpoint needs none). Its calls are
+// a login's: a short timeout and one retry, within login.timeout.
+func newLoginRadius(s stage.LoginSettings, log *slog.Logger) (login.LoginRadius, error) {
+	lr := s.LoginRadius
+	if lr.APIKey == "" {
 		return nil, nil
 	}
-	return nil, errors.New("login.loginradius.api_key: the LoginRadius API mode needs the LoginRadius client, which this build lacks")
+	c, err := loginradius.NewClient(loginradius.Config{APIKey: lr.APIKey, APISecret: lr.APISecret, APIURL: lr.BaseURL,
+		AllowHTTP: lr.AllowHTTP, Timeout: s.Gigya.CallTimeout, MaxRetries: 1, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("login.loginradius: %w", err)
+	}
+	return login.NewLoginRadius(c), nil
 }

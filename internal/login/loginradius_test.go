@@ -11,6 +11,8 @@ import (
 	"github.com/segmentio/encoding/json"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
+	"github.com/gigya-migrate/gigya-migrate/internal/targets/loginradius"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/lrsim"
 )
 
 // fakeLR is an in-memory LoginRadius for the API mode's flow (the
@@ -172,5 +174,60 @@ func TestLoginRadiusLookup(t *testing.T) {
 	}
 	if status, _, _ := f.post(t, "/auth0/login", testSecret, credentials{Identifier: u.email, Password: u.password}); status != 404 {
 		t.Fatalf("an Auth0 endpoint answers %d for a LoginRadius mapping", status)
+	}
+}
+
+// TestLoginRadiusAPIModeAgainstTheSimulator runs the API mode with the
+// LoginRadius client against the LoginRadius simulator: a Gigya user is
+// created there with the password they typed and then logs in there with
+// it, without the service; a password the tenant's policy refuses creates
+// the user without it and starts a reset.
+func TestLoginRadiusAPIModeAgainstTheSimulator(t *testing.T) {
+	sim := lrsim.New(lrsim.Options{BcryptCost: 4, MinPasswordLength: 6})
+	base, stop, err := sim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	c, err := loginradius.NewClient(loginradius.Config{APIKey: sim.APIKey(), APISecret: sim.APISecret(), APIURL: base, AllowHTTP: true, MaxRetries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, fixtureOptions{mapping: lrMapping(t), lr: NewLoginRadius(c)})
+	us := f.users(t, 2)
+	u := us[0]
+	status, body, _ := f.post(t, "/loginradius/login", testSecret, credentials{Identifier: u.email, Password: u.password})
+	if status != 200 || body["access_token"] == nil || body["Profile"].(map[string]any)["Uid"] != u.uid {
+		t.Fatalf("migration: %d %v", status, body)
+	}
+	if ok, err := sim.Login(u.email, u.password); err != nil || !ok {
+		t.Fatalf("the user does not log in at LoginRadius with their password: %v %v", ok, err)
+	}
+	if ok, _ := sim.Login(u.email, u.password+"x"); ok {
+		t.Fatal("LoginRadius takes a wrong password")
+	}
+	stored, _ := sim.User(u.uid)
+	if stored["PasswordHash"] != nil || stored["Password"] != nil || stored["Email"] == nil {
+		t.Fatalf("stored profile %v", stored)
+	}
+	if sim.Stats().Creates != 1 {
+		t.Fatalf("stats %+v", sim.Stats())
+	}
+
+	// A password the tenant's policy refuses (shorter than 6).
+	v := us[1]
+	f.setPassword(t, v.uid, "abc")
+	status, body, _ = f.post(t, "/loginradius/login", testSecret, credentials{Identifier: v.email, Password: "abc"})
+	if status != 202 || body["status"] != "password_reset_required" {
+		t.Fatalf("policy: %d %v", status, body)
+	}
+	if _, ok := sim.ResetToken(v.email); !ok {
+		t.Fatal("no reset was started")
+	}
+	if ok, _ := sim.Login(v.email, "abc"); ok {
+		t.Fatal("the refused password logs in")
+	}
+	if f.svc.Totals().Published != 2 {
+		t.Fatalf("totals %+v", f.svc.Totals())
 	}
 }

@@ -45,9 +45,11 @@ func DefaultSettings() Settings {
 	s.MigratePending = []string{gigya.CodePendingVerification}
 	s.Auth0.Omit = []string{"custom_password_hash", "password_hash"}
 	s.LoginRadius.Omit = []string{"Password", "PasswordHash", "PasswordEncryption"}
-	// LoginRadius documents no code for a password its policy refuses
-	// (docs/apis/loginradius.md, "Account Create"): none is assumed.
-	s.LoginRadius.PolicyErrorCodes = []int{}
+	// LoginRadius' published codes for a weak password and for one found
+	// in a breach; which code Account Create answers for a password its
+	// policy refuses is unconfirmed (docs/apis/loginradius.md,
+	// "Just-in-time migration").
+	s.LoginRadius.PolicyErrorCodes = []int{1216, 1315}
 	s.LoginRadius.Lookup.IdentifierField = "identifier"
 	s.LoginRadius.Lookup.PasswordField = "password"
 	s.LoginRadius.Lookup.ProfileField = "profile"
