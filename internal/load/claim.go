@@ -24,9 +24,17 @@ type uniqueField struct {
 func uniqueFields(paths []string) []uniqueField {
 	out := make([]uniqueField, len(paths))
 	for i, p := range paths {
-		out[i] = uniqueField{name: p, path: strings.Split(p, "."), code: strings.ReplaceAll(p, ".", "_") + "_conflict"}
+		out[i] = uniqueField{name: p, path: strings.Split(p, "."), code: conflictCode(p)}
 	}
 	return out
+}
+
+// conflictCode is the dead-letter code of a conflict on the field at path:
+// email_conflict for email (Auth0) and Email.Value (LoginRadius alike),
+// phoneid_conflict for PhoneId.
+func conflictCode(path string) string {
+	path = strings.TrimSuffix(strings.ToLower(path), ".value")
+	return strings.ReplaceAll(path, ".", "_") + "_conflict"
 }
 
 // fieldValue is the string at path in the JSON object data. Where the path

@@ -150,3 +150,12 @@ func TestFieldValueReadsFirstArrayElement(t *testing.T) {
 		t.Errorf("plain field: %q %v", got, ok)
 	}
 }
+
+func TestConflictCodes(t *testing.T) {
+	for path, want := range map[string]string{"email": "email_conflict", "Email.Value": "email_conflict",
+		"PhoneId": "phoneid_conflict", "app_metadata.login": "app_metadata_login_conflict"} {
+		if got := conflictCode(path); got != want {
+			t.Errorf("conflictCode(%q) = %q, want %q", path, got, want)
+		}
+	}
+}

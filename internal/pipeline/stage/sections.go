@@ -83,7 +83,7 @@ type LoaderSettings struct {
 		MaxWait    time.Duration `yaml:"max_wait" doc:"how long a partial batch waits for more records"`
 	} `yaml:"batch"`
 	Rate     float64                 `yaml:"rate" doc:"users per second at most across this instance's writes, for targets with a rate limit (0: unlimited)"`
-	Unique   []string                `yaml:"unique" doc:"fields of the mapped user (dotted paths; an array on the way is read at its first item: Email.Value for LoginRadius) whose value must be unique at the target, compared case-insensitively across sites and runs: the first account holds a value, a later one with the same value is dead-lettered as <field>_conflict naming the first (empty: no check)"`
+	Unique   []string                `yaml:"unique" doc:"fields of the mapped user (dotted paths; an array on the way is read at its first item: Email.Value for LoginRadius) whose value must be unique at the target, compared case-insensitively across sites and runs: the first account holds a value, a later one with the same value is dead-lettered as <field>_conflict (email_conflict for email and Email.Value) naming the first (empty: no check)"`
 	Consumer topology.ConsumerConfig `yaml:"consumer"`
 }
 
