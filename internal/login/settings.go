@@ -92,6 +92,12 @@ func Validate(s Settings, p *config.Problems) {
 	lr := s.LoginRadius
 	p.Check(lr.APISecret == "" || lr.APIKey != "", "login.loginradius.api_key", "is required with login.loginradius.api_secret")
 	p.Check(lr.APIKey == "" || lr.APISecret != "", "login.loginradius.api_secret", "is required with login.loginradius.api_key")
+	// Both LoginRadius SDKs require the reset page on Forgot Password
+	// (docs/apis/loginradius.md, "Just-in-time migration"): without it the
+	// reset the API mode starts for a password the policy refuses would fail
+	// only when the first such user logs in.
+	p.Check(lr.APIKey == "" || len(lr.PolicyErrorCodes) == 0 || lr.ResetPasswordURL != "", "login.loginradius.reset_password_url",
+		"is required with login.loginradius.api_key and policy_error_codes: the password reset the API mode starts links to it")
 	p.Check(lr.Lookup.IdentifierField != "", "login.loginradius.lookup.identifier_field", "is required")
 	p.Check(lr.Lookup.PasswordField != "" && lr.Lookup.PasswordField != lr.Lookup.IdentifierField, "login.loginradius.lookup.password_field", "is required, and must differ from identifier_field")
 }

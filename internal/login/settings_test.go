@@ -44,6 +44,9 @@ func TestValidate(t *testing.T) {
 		{"lookup field", func(s *Settings) { s.Gigya.LookupField = `a = "b"` }, "login.gigya.lookup_field"},
 		{"unknown pending state", func(s *Settings) { s.MigratePending = []string{"pending_payment"} }, `login.migrate_pending: unknown state "pending_payment"`},
 		{"LoginRadius key without secret", func(s *Settings) { s.LoginRadius.APIKey = "k" }, "login.loginradius.api_secret"},
+		{"policy reset without its page", func(s *Settings) {
+			s.LoginRadius.APIKey, s.LoginRadius.APISecret, s.LoginRadius.PolicyErrorCodes = "k", "s", []int{1216}
+		}, "login.loginradius.reset_password_url: is required"},
 		{"lookup names", func(s *Settings) { s.LoginRadius.Lookup.PasswordField = "identifier" }, "login.loginradius.lookup.password_field"},
 	}
 	for _, tt := range tests {

@@ -146,7 +146,7 @@ type LoginRadiusLoginSettings struct {
 	// not get: the bulk mapping's password hash.
 	Omit             []string `yaml:"omit" doc:"top-level fields of the mapped user that Account Create and the lookup answer leave out (the bulk mapping's password hash)"`
 	PolicyErrorCodes []int    `yaml:"policy_error_codes" doc:"LoginRadius ErrorCodes of an Account Create refused for its password (the password policy): the user is created without it and a password reset is started"`
-	ResetPasswordURL string   `yaml:"reset_password_url" doc:"page of the reset link in the password-reset email LoginRadius sends (resetpasswordurl)"`
+	ResetPasswordURL string   `yaml:"reset_password_url" doc:"page of the reset link in the password-reset email LoginRadius sends (resetpasswordurl); required in the API mode while policy_error_codes lists a code"`
 	ResetTemplate    string   `yaml:"reset_email_template" doc:"LoginRadius email template of that email (empty: the default)"`
 	Lookup           struct {
 		IdentifierField string `yaml:"identifier_field" doc:"field of the External Identity Lookup node's JSON request holding the identifier"`
