@@ -55,33 +55,7 @@ func TestSecurityLoginServiceKeepsPasswordsSecret(t *testing.T) {
 	srv, js := secStartNATS(t, natsUser, natsPassword)
 	dir := t.TempDir()
 
-	// Users that log in: a verifiable password, a login email, active.
-	m, err := mapping.Parse("auth0.yaml", configs.Auth0Mapping)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := m.NewEvaluator()
-	type user struct{ uid, email, password string }
-	var users []user
-	for uid, pw := range gsim.Passwords() {
-		raw, _ := gsim.Account(uid)
-		var a struct {
-			IsActive     *bool `json:"isActive"`
-			IsRegistered *bool `json:"isRegistered"`
-			LoginIDs     struct {
-				Emails []string `json:"emails"`
-			} `json:"loginIDs"`
-		}
-		_ = json.Unmarshal(raw, &a)
-		if r, err := ev.MapJSON(raw); err != nil || r.Skip != "" || len(a.LoginIDs.Emails) == 0 || len(pw) < 8 ||
-			(a.IsActive != nil && !*a.IsActive) || (a.IsRegistered != nil && !*a.IsRegistered) {
-			continue
-		}
-		users = append(users, user{uid, a.LoginIDs.Emails[0], pw})
-		if len(users) == 16 {
-			break
-		}
-	}
+	users := secLoginUsers(t, gsim, configs.Auth0Mapping, 16)
 
 	caFile, certFile, keyFile := secTLSFiles(t, dir)
 	strict := filepath.Join(dir, "strict.yaml")
@@ -113,32 +87,8 @@ login:
 	tr, ld := secStart(t, env, "transformer"), secStart(t, env, "loader")
 	svc := secStart(t, env, "extractor", "login-service")
 	procs := []*secProc{svc, tr, ld}
-	var url string
-	natstest.Eventually(t, 30*time.Second, func() error {
-		m := secListening.FindStringSubmatch(svc.logs.String())
-		if m == nil {
-			return fmt.Errorf("the login service is not listening yet:\n%s", harness.LastBytes([]byte(svc.output()), 1500))
-		}
-		url = "https://" + strings.Trim(m[1], `"`)
-		return nil
-	})
-	pool := secCertPool(t, caFile)
-	hc := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	var answers bytes.Buffer
-	call := func(path string, body map[string]string) int {
-		t.Helper()
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(http.MethodPost, url+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+clientSecret)
-		resp, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		answers.Write(raw)
-		return resp.StatusCode
-	}
+	call := secLoginCaller(t, svc, caFile, clientSecret, &answers)
 	var typed []string
 	migrated := 0
 	for i, u := range users {
@@ -218,6 +168,75 @@ login:
 	}
 	t.Logf("%d users, %d typed passwords (right and wrong), %d KiB of output at debug level, messages per stream %v, %d KiB of answers",
 		len(users), len(typed), logBytes/1024, dump.msgs, answers.Len()/1024)
+}
+
+// secUser is a Gigya user of the simulator and the password they type.
+type secUser struct{ uid, email, password string }
+
+// secLoginUsers picks n users that can log in (a verifiable password of 8
+// characters or more, a login email, active, registered) and that the
+// mapping migrates.
+func secLoginUsers(t *testing.T, gsim *gigyasim.Sim, mappingYAML []byte, n int) []secUser {
+	t.Helper()
+	m, err := mapping.Parse("mapping.yaml", mappingYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := m.NewEvaluator()
+	var users []secUser
+	for uid, pw := range gsim.Passwords() {
+		raw, _ := gsim.Account(uid)
+		var a struct {
+			IsActive     *bool `json:"isActive"`
+			IsRegistered *bool `json:"isRegistered"`
+			LoginIDs     struct {
+				Emails []string `json:"emails"`
+			} `json:"loginIDs"`
+		}
+		_ = json.Unmarshal(raw, &a)
+		if r, err := ev.MapJSON(raw); err != nil || r.Skip != "" || len(a.LoginIDs.Emails) == 0 || len(pw) < 8 ||
+			(a.IsActive != nil && !*a.IsActive) || (a.IsRegistered != nil && !*a.IsRegistered) {
+			continue
+		}
+		users = append(users, secUser{uid, a.LoginIDs.Emails[0], pw})
+		if len(users) == n {
+			return users
+		}
+	}
+	t.Fatalf("%d users log in, want %d", len(users), n)
+	return nil
+}
+
+// secLoginCaller waits until the login service listens, then returns a
+// function that POSTs a JSON body to one of its paths over TLS with the
+// client's secret and returns the status, keeping every answer's body in
+// answers.
+func secLoginCaller(t *testing.T, svc *secProc, caFile, clientSecret string, answers *bytes.Buffer) func(path string, body map[string]string) int {
+	t.Helper()
+	var url string
+	natstest.Eventually(t, 30*time.Second, func() error {
+		m := secListening.FindStringSubmatch(svc.logs.String())
+		if m == nil {
+			return fmt.Errorf("the login service is not listening yet:\n%s", harness.LastBytes([]byte(svc.output()), 1500))
+		}
+		url = "https://" + strings.Trim(m[1], `"`)
+		return nil
+	})
+	hc := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: secCertPool(t, caFile)}}}
+	return func(path string, body map[string]string) int {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(http.MethodPost, url+path, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+clientSecret)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		answers.Write(raw)
+		return resp.StatusCode
+	}
 }
 
 var secListening = regexp.MustCompile(`login service listening.* addr=(\S+)`)
