@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/ops"
@@ -11,9 +13,11 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/versions"
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 )
@@ -123,6 +127,7 @@ func serve(ctx context.Context, cfg Config, snk sink.Sink, sinkMetrics deferredR
 	if err != nil {
 		return nil, err
 	}
+	warnOtherTargets(ctx, rt.Topology.Mapped, ls.Target, log)
 	reg, err := versions.Open(ctx, rt.Topology.Versions, rt.JS, name, log)
 	if err != nil {
 		return nil, err
@@ -188,3 +193,24 @@ func (d *deferredRegistry) Register(c prometheus.Collector) error {
 func (d *deferredRegistry) MustRegister(cs ...prometheus.Collector) { *d = append(*d, cs...) }
 
 func (d *deferredRegistry) Unregister(prometheus.Collector) bool { return false }
+
+// warnOtherTargets warns when USERS_MAPPED holds users for other targets and
+// none for this loader's: a loader left at the default target while the
+// transformers map for another would otherwise wait without a word.
+func warnOtherTargets(ctx context.Context, mapped jetstream.Stream, target string, log *slog.Logger) {
+	info, err := mapped.Info(ctx, jetstream.WithSubjectFilter(topology.MappedSubjects))
+	if err != nil || info.State.Subjects[message.MappedSubject(target)] > 0 {
+		return
+	}
+	var others []string
+	for subject, n := range info.State.Subjects {
+		if n > 0 {
+			others = append(others, strings.TrimPrefix(subject, message.MappedSubject("")))
+		}
+	}
+	if len(others) > 0 {
+		slices.Sort(others)
+		log.Warn("USERS_MAPPED holds users for other targets and none for this loader's: check loader.target (or -target)",
+			"target", target, "other_targets", others)
+	}
+}
