@@ -76,11 +76,17 @@ func (s *Sim) handleBulk(w http.ResponseWriter, r *http.Request) {
 	slow := s.takeFault(FaultSlow)
 	s.mu.Unlock()
 	if slow {
+		s.mu.Lock()
+		s.stats.Held++
+		s.mu.Unlock()
 		// Not r.Context(): the request is processed whether or not its
 		// client still waits for the answer.
 		time.Sleep(s.opts.SlowDelay)
 	}
 	s.mu.Lock()
+	if slow {
+		s.stats.Held--
+	}
 	unattributed := s.takeFault(FaultUnattributed)
 	lost := s.takeFault(FaultLostAnswer)
 	inserted, updated := 0, 0

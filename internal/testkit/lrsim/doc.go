@@ -71,7 +71,8 @@
 // without Uid or Email). [Sim.Refuse] makes every later write of one Uid
 // fail with a given ErrorCode: a bulk upsert lists it in Failed, the
 // Account APIs answer 403. Stats counts the faults that fired (Faults), the
-// refused profiles (Refused) and the bulk upserts in flight (InFlight);
+// refused profiles (Refused), the bulk upserts in flight (InFlight) and
+// those FaultSlow holds (Held);
 // Options.OnWrite sees every profile stored, in order, so a test can tell
 // whether an older version of a user was ever written after a newer one.
 //

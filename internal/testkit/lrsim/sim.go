@@ -112,7 +112,8 @@ type Stats struct {
 	Injected        int           // injected faults that fired
 	Faults          map[Fault]int // the same, by fault
 	Refused         int           // profiles refused by [Sim.Refuse]
-	InFlight        int           // bulk upserts being processed now (held by FaultSlow among them)
+	InFlight        int           // bulk upserts being processed now
+	Held            int           // of them, held by FaultSlow now
 	Logins          int           // successful logins
 	LoginFailures   int
 }

@@ -314,7 +314,7 @@ func TestSlowFault(t *testing.T) {
 		errc <- err
 	}()
 	deadline := time.Now().Add(5 * time.Second)
-	for sim.Stats().InFlight == 0 {
+	for sim.Stats().Held == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the request never was in flight")
 		}
@@ -329,7 +329,7 @@ func TestSlowFault(t *testing.T) {
 	}
 	deadline = time.Now().Add(5 * time.Second)
 	for {
-		if _, ok := sim.User("s1"); ok && sim.Stats().InFlight == 0 {
+		if _, ok := sim.User("s1"); ok && sim.Stats().InFlight == 0 && sim.Stats().Held == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
