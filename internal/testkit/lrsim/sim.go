@@ -18,10 +18,17 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/passhash/lrverify"
 )
 
+// The tenant's credentials when Options leave them empty: public test
+// values (the compose demo's env file uses them too), not secrets.
+const (
+	DefaultAPIKey    = "sim-api-key"
+	DefaultAPISecret = "sim-api-secret"
+)
+
 // Options configure a [Sim]. The zero value is usable.
 type Options struct {
 	// APIKey and APISecret are the tenant's credentials. Defaults
-	// "sim-api-key" and "sim-api-secret".
+	// [DefaultAPIKey] and [DefaultAPISecret].
 	APIKey, APISecret string
 	// MaxRequestBytes is the largest bulk upsert body accepted. Default
 	// 10 MiB (10,485,760 bytes), the larger reading of LoginRadius' "10MB
@@ -149,10 +156,10 @@ type Sim struct {
 // New returns a simulator with opts (defaults filled in).
 func New(opts Options) *Sim {
 	if opts.APIKey == "" {
-		opts.APIKey = "sim-api-key"
+		opts.APIKey = DefaultAPIKey
 	}
 	if opts.APISecret == "" {
-		opts.APISecret = "sim-api-secret"
+		opts.APISecret = DefaultAPISecret
 	}
 	if opts.MaxRequestBytes <= 0 {
 		opts.MaxRequestBytes = 10 << 20
