@@ -230,9 +230,9 @@ func (ft *faultTrial) incremental(sim *gigyasim.Sim, cfg string) []string {
 func (ft *faultTrial) lrFaultTrial() {
 	t := ft.t
 	retries := ft.intn(1, 3)
-	slow := ft.duration(200*time.Millisecond, 2400*time.Millisecond) // the loader's ack_wait is 2s: its heartbeats keep the batch
-	sim, cfg := ft.lrPipeline(ft.intn(300, 700), "loginradius-bulk",
-		fmt.Sprintf("rate: 0, max_retries: %d, concurrent_writes: %d, timeout: 3s", retries, ft.intn(1, 2)), // above the slow answers: the sink's assumption
+	slow := ft.duration(200*time.Millisecond, 2200*time.Millisecond) // the loader's ack_wait is 2s: its heartbeats keep the batch
+	sim, cfg := ft.lrPipeline(ft.intn(250, 600), "loginradius-bulk",
+		fmt.Sprintf("rate: 0, max_retries: %d, concurrent_writes: %d, timeout: 2500ms", retries, ft.intn(1, 2)), // above the slow answers: the sink's assumption
 		fmt.Sprintf("  batch: {max_records: %d, max_wait: 50ms}\n  consumer: {max_ack_pending: 4000, ack_wait: 2s, backoff: [300ms, 1s]}\n", ft.intn(40, 250)),
 		lrsim.Options{SlowDelay: slow, RetryAfter: 1})
 	refused := ft.refuseSome()
@@ -293,9 +293,9 @@ func (ft *faultTrial) lrFaultTrial() {
 func (ft *faultTrial) lrKillTrial() {
 	t := ft.t
 	slow := ft.duration(300*time.Millisecond, 1500*time.Millisecond)
-	sim, cfg := ft.lrPipeline(ft.intn(300, 600), "loginradius-bulk",
-		fmt.Sprintf("rate: 0, concurrent_writes: %d, timeout: 3s", ft.intn(1, 2)), // above the hold: the sink's assumption
-		fmt.Sprintf("  batch: {max_records: %d, max_wait: 50ms}\n  consumer: {max_ack_pending: 4000, ack_wait: 2s}\n", ft.intn(40, 150)),
+	sim, cfg := ft.lrPipeline(ft.intn(250, 500), "loginradius-bulk",
+		fmt.Sprintf("rate: 0, concurrent_writes: %d, timeout: 2s", ft.intn(1, 2)), // above the hold: the sink's assumption
+		fmt.Sprintf("  batch: {max_records: %d, max_wait: 50ms}\n  consumer: {max_ack_pending: 4000, ack_wait: 2s}\n", ft.intn(30, 120)),
 		lrsim.Options{SlowDelay: slow})
 	refused := ft.refuseSome()
 	// The points, as fractions of the versions the full run maps, and in
@@ -363,7 +363,7 @@ func (ft *faultTrial) lrUpdateTrial(sinkType string) {
 	if sinkType == "loginradius-api" {
 		opts += ", password_hash: drop"
 	}
-	sim, cfg := ft.lrPipeline(400, sinkType, opts, "  batch: {max_wait: 100ms}\n", lrsim.Options{})
+	sim, cfg := ft.lrPipeline(300, sinkType, opts, "  batch: {max_wait: 100ms}\n", lrsim.Options{})
 	ft.startAll(1)
 	ft.finishExtraction()
 	ft.drainAndStop()
