@@ -69,7 +69,7 @@ type Config struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// InFlight, when set, is told of every attempt of a write (POST, PUT)
 	// before it is sent, and of each that got no answer, which LoginRadius
-	// may still store; its Timeout must be this Config's.
+	// may still store; it must be made with this Config's Timeout.
 	InFlight *InFlight
 }
 

@@ -74,11 +74,11 @@ func (s *Sim) handleBulk(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	slow := s.takeFault(FaultSlow)
+	if slow {
+		s.stats.Held++
+	}
 	s.mu.Unlock()
 	if slow {
-		s.mu.Lock()
-		s.stats.Held++
-		s.mu.Unlock()
 		// Not r.Context(): the request is processed whether or not its
 		// client still waits for the answer.
 		time.Sleep(s.opts.SlowDelay)
