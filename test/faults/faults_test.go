@@ -1444,8 +1444,9 @@ func (ft *faultTrial) verify() {
 		switch ft.sink {
 		case "auth0-api":
 		case "loginradius-bulk", "loginradius-api":
-			files = fmt.Sprintf(" (%d version writes at the tenant, %d of them a version stored again; %d refused users dead-lettered with their codes)",
-				ft.lr.total(), rewritten, len(m.refused))
+			stored := ft.lr.total() - rewritten // distinct versions the tenant stored
+			files = fmt.Sprintf(" (%d versions stored, %d superseded; %d writes at the tenant, %d of them a version stored again; %d refused users dead-lettered with their codes)",
+				stored, loaded-stored, ft.lr.total(), rewritten, len(m.refused))
 		default:
 			files = fmt.Sprintf(" (%d versions written, %d superseded)", written, loaded-written)
 		}
