@@ -61,8 +61,8 @@ func run(args []string, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	addr := fs.String("addr", "127.0.0.1:8090", "listen address")
-	key := fs.String("api-key", "sim-api-key", "the tenant's API key")
-	secret := fs.String("api-secret", "sim-api-secret", "the tenant's API secret")
+	key := fs.String("api-key", lrsim.DefaultAPIKey, "the tenant's API key")
+	secret := fs.String("api-secret", lrsim.DefaultAPISecret, "the tenant's API secret")
 	maxBytes := fs.Int("max-request-bytes", 10<<20, "largest bulk upsert body")
 	rate := fs.Float64("rate", 1000, "requests per second (token bucket refill)")
 	burst := fs.Int("burst", 1000, "bucket size")

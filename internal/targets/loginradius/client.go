@@ -67,6 +67,10 @@ type Config struct {
 	// Sleep replaces the sleeper (tests); it returns ctx.Err() when ctx
 	// ends first.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// InFlight, when set, is told of every attempt of a write (POST, PUT)
+	// before it is sent, and of each that got no answer, which LoginRadius
+	// may still store; it must be made with this Config's Timeout.
+	InFlight *InFlight
 }
 
 // String describes the configuration with the secret redacted.
@@ -291,7 +295,15 @@ func (c *Client) do(ctx context.Context, req request) ([]byte, error) {
 				return nil, c.ctxErr(req.op, err, last)
 			}
 		}
+		write := req.method != http.MethodGet
+		sent := time.Now()
+		if write && c.cfg.InFlight != nil {
+			c.cfg.InFlight.sending(ctx, sent)
+		}
 		status, hdr, body, err := c.send(ctx, req)
+		if err != nil && write && c.cfg.InFlight != nil {
+			c.cfg.InFlight.unanswered(sent)
+		}
 		var wait time.Duration
 		switch {
 		case err != nil && ctx.Err() != nil:

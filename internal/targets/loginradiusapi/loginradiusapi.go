@@ -14,6 +14,11 @@
 // LoginRadius user that holds the email, username_exists, ...). Updates
 // ([sink.Record.Update]) are updated, or created when missing.
 //
+// A request that got no answer may still be stored after its client gave
+// up; a batch holding updates waits until such requests, of this loader or
+// of an earlier one that crashed, are past their deadline, as in
+// loginradius-bulk ([loginradius.InFlight]).
+//
 // Requests are spaced by a rate limit (Options.Rate, default 50 per second:
 // the core API rate of LoginRadius' acceptable-use policy for a production
 // tenant up to 10M users; 5 on a development tenant) and sent by
@@ -28,6 +33,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -57,7 +63,7 @@ type Options struct {
 	PasswordHash    string        `yaml:"password_hash" doc:"a profile with a PasswordHash, which the Account API cannot take: reject (dead-letter it; load it with loginradius-bulk) or drop (load it without, for a reset)"`
 	EncryptionField string        `yaml:"encryption_field" doc:"the profile member with the bulk request's PasswordEncryption, removed before sending"`
 	FillUid         bool          `yaml:"fill_uid" doc:"set Uid to the Gigya UID when a profile has none, so that a re-sent user is found and updated"`
-	Timeout         time.Duration `yaml:"timeout" doc:"for one request"`
+	Timeout         time.Duration `yaml:"timeout" doc:"for one request; a request still unanswered then is assumed done or dropped by LoginRadius, which is how long updates wait after a request got no answer or a loader crashed"`
 	MaxRetries      int           `yaml:"max_retries" doc:"retries of a request that failed transiently (429, 5xx, network) before the batch is left to the loader's retries"`
 }
 
@@ -96,6 +102,7 @@ func DefaultOptions() Options {
 type apiSink struct {
 	opts     Options
 	client   *loginradius.Client
+	inflight *loginradius.InFlight
 	log      *slog.Logger
 	profiles *prometheus.CounterVec // by result; nil: not counted
 }
@@ -117,12 +124,17 @@ func New(ctx context.Context, p sink.Params) (sink.Sink, error) {
 	if maxRetries == 0 {
 		maxRetries = -1
 	}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = loginradius.DefaultTimeout
+	}
+	inflight := loginradius.NewInFlight(timeout, log)
 	client, err := loginradius.NewClient(loginradius.Config{APIKey: o.APIKey, APISecret: o.APISecret, APIURL: o.APIURL,
-		AllowHTTP: o.AllowHTTP, Timeout: o.Timeout, MaxRetries: maxRetries, Rate: o.Rate, Burst: o.Burst, Logger: log})
+		AllowHTTP: o.AllowHTTP, Timeout: timeout, MaxRetries: maxRetries, Rate: o.Rate, Burst: o.Burst, Logger: log, InFlight: inflight})
 	if err != nil {
 		return nil, err
 	}
-	s := &apiSink{opts: o, client: client, log: log}
+	s := &apiSink{opts: o, client: client, inflight: inflight, log: log}
 	if p.Metrics != nil {
 		s.profiles = prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gm_loginradius_profiles_total",
@@ -137,6 +149,13 @@ func New(ctx context.Context, p sink.Params) (sink.Sink, error) {
 
 // Write loads each user, Options.Workers at once.
 func (s *apiSink) Write(ctx context.Context, recs []sink.Record) error {
+	if slices.ContainsFunc(recs, func(r sink.Record) bool { return r.Update }) {
+		// An older version of these users may be in a request that got no
+		// answer; a first import is the oldest version there is.
+		if err := s.inflight.Settle(ctx); err != nil {
+			return fault.Transient("unsettled_writes", err)
+		}
+	}
 	type outcome struct {
 		rej *sink.Rejection
 		err error
@@ -279,5 +298,12 @@ func (s *apiSink) count(result string) {
 	}
 }
 
-// Close has nothing to flush.
-func (s *apiSink) Close(context.Context) error { return nil }
+// Recover takes over the requests an earlier instance of the loader may
+// have left in flight (see [loginradius.InFlight.Recover]).
+func (s *apiSink) Recover(ctx context.Context, st sink.State) error {
+	return s.inflight.Recover(ctx, st)
+}
+
+// Close has nothing to flush; it forgets the instance's record of requests
+// in flight unless one that got no answer may still be stored.
+func (s *apiSink) Close(ctx context.Context) error { return s.inflight.Close(ctx) }

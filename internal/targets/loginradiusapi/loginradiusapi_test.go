@@ -191,3 +191,54 @@ func TestRetriesAndRate(t *testing.T) {
 		t.Fatalf("defaults %+v", d)
 	}
 }
+
+// oneRecord is a sink.State holding an earlier instance's record of a
+// write that may still land until a moment ahead.
+type oneRecord struct {
+	value   []byte
+	deleted bool
+	puts    int
+}
+
+func (o *oneRecord) List(context.Context) ([]sink.StateEntry, error) {
+	if o.deleted {
+		return nil, nil
+	}
+	return []sink.StateEntry{{Key: "lr-earlier", Value: o.value, Revision: 1}}, nil
+}
+func (o *oneRecord) Put(context.Context, string, []byte) error { o.puts++; return nil }
+func (o *oneRecord) Delete(_ context.Context, key string, _ uint64) error {
+	o.deleted = o.deleted || key == "lr-earlier"
+	return nil
+}
+
+// A restarted loader's batch of updates waits until the Account API writes
+// an earlier instance may have left in flight are settled; first imports
+// do not wait.
+func TestUpdatesWaitForWritesLeftInFlight(t *testing.T) {
+	_, base := startSim(t)
+	until := time.Now().Add(400 * time.Millisecond)
+	st := &oneRecord{value: []byte(`{"until":"` + until.UTC().Format(time.RFC3339Nano) + `"}`)}
+	s := newSink(t, base, nil)
+	if err := s.Recover(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if !st.deleted || st.puts == 0 {
+		t.Fatalf("Recover must take the earlier record over: deleted %v, puts %d", st.deleted, st.puts)
+	}
+	began := time.Now()
+	if err := s.Write(context.Background(), []sink.Record{rec("u1", "u1@example.com", "")}); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(began); d > 300*time.Millisecond {
+		t.Errorf("first imports waited %v", d)
+	}
+	up := rec("u1", "u1@example.com", `,"FirstName":"New"`)
+	up.Update = true
+	if err := s.Write(context.Background(), []sink.Record{up}); err != nil {
+		t.Fatal(err)
+	}
+	if time.Now().Before(until) {
+		t.Fatal("an update was written before the earlier instance's writes were settled")
+	}
+}

@@ -18,6 +18,15 @@
 // fails the whole batch for a later retry, and requests already answered
 // are simply upserted again.
 //
+// A request that got no answer (a network error, a timeout, a loader
+// killed while it waited) may still be stored by LoginRadius after its
+// client gave up, and carry an older version of a user than one written
+// since. So the sink records the deadline of every request it sends
+// (sending + timeout, after which LoginRadius is assumed to have finished
+// or dropped it) in the loader's state, and a batch holding updates waits
+// until the requests without an answer, of this loader or of an earlier
+// one that crashed, are past theirs ([loginradius.InFlight]).
+//
 // Each profile LoginRadius lists in Failed is rejected (dead-lettered) with
 // the code of its ErrorCode (email_exists, invalid_uid, ...) and its
 // message. The shape of Failed items is not documented: they are matched to
@@ -34,11 +43,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/targets/loginradius"
+	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/encoding/json"
@@ -58,7 +69,7 @@ type Options struct {
 	Rate            float64       `yaml:"rate" doc:"requests per second at most (the migration endpoint's limit is unconfirmed; 5 is a development tenant's core API rate)"`
 	Burst           int           `yaml:"burst" doc:"requests at once above the rate"`
 	ConcurrentWrite int           `yaml:"concurrent_writes" doc:"loader batches written at once, each its own requests"`
-	Timeout         time.Duration `yaml:"timeout" doc:"for one request"`
+	Timeout         time.Duration `yaml:"timeout" doc:"for one request; a request still unanswered then is assumed done or dropped by LoginRadius, which is how long updates wait after a request got no answer or a loader crashed"`
 	MaxRetries      int           `yaml:"max_retries" doc:"retries of a request that failed transiently (429, 5xx, network) before the batch is left to the loader's retries"`
 }
 
@@ -114,6 +125,7 @@ const (
 type bulkSink struct {
 	opts     Options
 	client   *loginradius.Client
+	inflight *loginradius.InFlight
 	log      *slog.Logger
 	profiles *prometheus.CounterVec // by result; nil: not counted
 	bytes    prometheus.Histogram   // request body sizes; nil: not measured
@@ -136,13 +148,18 @@ func New(ctx context.Context, p sink.Params) (sink.Sink, error) {
 	if maxRetries == 0 {
 		maxRetries = -1 // the client's 0 means its default
 	}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = loginradius.DefaultTimeout
+	}
+	inflight := loginradius.NewInFlight(timeout, log)
 	client, err := loginradius.NewClient(loginradius.Config{APIKey: o.APIKey, APISecret: o.APISecret,
-		MigrationURL: o.MigrationURL, APIURL: o.APIURL, AllowHTTP: o.AllowHTTP, Timeout: o.Timeout,
-		MaxRetries: maxRetries, Rate: o.Rate, Burst: o.Burst, Logger: log})
+		MigrationURL: o.MigrationURL, APIURL: o.APIURL, AllowHTTP: o.AllowHTTP, Timeout: timeout,
+		MaxRetries: maxRetries, Rate: o.Rate, Burst: o.Burst, Logger: log, InFlight: inflight})
 	if err != nil {
 		return nil, err
 	}
-	s := &bulkSink{opts: o, client: client, log: log}
+	s := &bulkSink{opts: o, client: client, inflight: inflight, log: log}
 	if p.Metrics != nil {
 		s.profiles = prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gm_loginradius_profiles_total",
@@ -187,6 +204,13 @@ type group struct {
 
 // Write upserts the batch: one request per group and size.
 func (s *bulkSink) Write(ctx context.Context, recs []sink.Record) error {
+	if slices.ContainsFunc(recs, func(r sink.Record) bool { return r.Update }) {
+		// An older version of these users may be in a request that got no
+		// answer; a first import is the oldest version there is.
+		if err := s.inflight.Settle(ctx); err != nil {
+			return fault.Transient("unsettled_writes", err)
+		}
+	}
 	var rejected []sink.Rejection
 	var groups []*group
 	byKey := map[string]*group{}
@@ -432,6 +456,13 @@ func unattributedReason(fs []loginradius.Failed) string {
 	return strings.Join(parts, "; ")
 }
 
-// Close has nothing to flush: every request was answered before Write
-// returned.
-func (s *bulkSink) Close(context.Context) error { return nil }
+// Recover takes over the requests an earlier instance of the loader may
+// have left in flight (see [loginradius.InFlight.Recover]).
+func (s *bulkSink) Recover(ctx context.Context, st sink.State) error {
+	return s.inflight.Recover(ctx, st)
+}
+
+// Close has nothing to flush (every request was answered, or given up on,
+// before Write returned); it forgets the instance's record of requests in
+// flight unless one that got no answer may still be stored.
+func (s *bulkSink) Close(ctx context.Context) error { return s.inflight.Close(ctx) }

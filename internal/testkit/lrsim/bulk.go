@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/passhash/lrverify"
 )
@@ -38,6 +39,14 @@ type failedItem struct {
 }
 
 func (s *Sim) handleBulk(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.stats.InFlight++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.stats.InFlight--
+		s.mu.Unlock()
+	}()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(s.opts.MaxRequestBytes)))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -64,7 +73,22 @@ func (s *Sim) handleBulk(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Lock()
+	slow := s.takeFault(FaultSlow)
+	if slow {
+		s.stats.Held++
+	}
+	s.mu.Unlock()
+	if slow {
+		// Not r.Context(): the request is processed whether or not its
+		// client still waits for the answer.
+		time.Sleep(s.opts.SlowDelay)
+	}
+	s.mu.Lock()
+	if slow {
+		s.stats.Held--
+	}
 	unattributed := s.takeFault(FaultUnattributed)
+	lost := s.takeFault(FaultLostAnswer)
 	inserted, updated := 0, 0
 	failed := []failedItem{}
 	for _, raw := range req.Profiles {
@@ -104,6 +128,11 @@ func (s *Sim) handleBulk(w http.ResponseWriter, r *http.Request) {
 	s.stats.Updated += updated
 	s.stats.Failed += len(failed)
 	s.mu.Unlock()
+	if lost {
+		// The profiles are stored; the answer never reaches the client.
+		// The server closes the connection without logging.
+		panic(http.ErrAbortHandler)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"Profile": map[string]any{
 		"RecordInserted": inserted, "RecordUpdated": updated, "Failed": failed,
 	}})
@@ -114,6 +143,14 @@ func (s *Sim) handleBulk(w http.ResponseWriter, r *http.Request) {
 // stored under uid ("" for a new user). enc is the request's encryption, nil
 // for the Account APIs, which take no hash. s.mu held.
 func (s *Sim) checkProfile(p map[string]any, uid string, enc *lrverify.Encryption, encJSON json.RawMessage) *failure {
+	if code := s.refuse[uid]; code != 0 && uid != "" {
+		s.stats.Refused++
+		msg := refusalMessages[code]
+		if msg == "" {
+			msg = "The profile was refused"
+		}
+		return fail(http.StatusForbidden, code, msg, "Refused by the simulator for this Uid (lrsim.Sim.Refuse).")
+	}
 	if v, ok := p["Uid"]; ok {
 		str, isStr := v.(string)
 		if !isStr || !uidOK(str) {
@@ -180,6 +217,14 @@ func (s *Sim) checkProfile(p map[string]any, uid string, enc *lrverify.Encryptio
 	return nil
 }
 
+// refusalMessages are LoginRadius' messages of the codes [Sim.Refuse] is
+// given most ("Errors").
+var refusalMessages = map[int]string{
+	936: "Email address is already registered with your LoginRadius site", 990: "This email is invalid",
+	1017: "This username is already registered with this website", 1058: "Phone number is already registered with your LoginRadius site",
+	1134: "Validation failed for one or more fields", 1200: "Uid is not valid",
+}
+
 // store upserts p under uid; s.mu held.
 func (s *Sim) store(uid string, p map[string]any, enc *lrverify.Encryption, encJSON json.RawMessage) {
 	u, exists := s.users[uid]
@@ -209,6 +254,9 @@ func (s *Sim) store(uid string, p map[string]any, enc *lrverify.Encryption, encJ
 	}
 	u.profile["Uid"] = uid
 	s.index(uid, u.profile)
+	if s.opts.OnWrite != nil {
+		s.opts.OnWrite(uid, clone(u.profile))
+	}
 }
 
 func (s *Sim) index(uid string, p map[string]any) {

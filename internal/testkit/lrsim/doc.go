@@ -65,6 +65,24 @@
 // simulator choice: LoginRadius publishes 1216 for a weak password but not
 // which code its policy check answers on Account Create.
 //
+// # Fault injection
+//
+// [Sim.Inject] arms a [Fault] for the next N occurrences. On any request:
+// FaultRateLimit (429 without a header, as LoginRadius documents none),
+// FaultRateLimitRetryAfter (429 with Retry-After: Options.RetryAfter
+// seconds), Fault500, Fault503. On the next bulk upserts: FaultSlow (held
+// for Options.SlowDelay, then processed even if the client has gone, so a
+// test can kill the loader while its request is in flight and see the
+// write land after), FaultLostAnswer (processed and stored, then the
+// connection is dropped without an answer), FaultUnattributed (Failed items
+// without Uid or Email). [Sim.Refuse] makes every later write of one Uid
+// fail with a given ErrorCode: a bulk upsert lists it in Failed, the
+// Account APIs answer 403. Stats counts the faults that fired (Faults), the
+// refused profiles (Refused), the bulk upserts in flight (InFlight) and
+// those FaultSlow holds (Held);
+// Options.OnWrite sees every profile stored, in order, so a test can tell
+// whether an older version of a user was ever written after a newer one.
+//
 // # Login
 //
 // [Sim.Login] and POST /auth/login find the user by email (any of Email),

@@ -5,9 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"math"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,10 +18,17 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/passhash/lrverify"
 )
 
+// The tenant's credentials when Options leave them empty: public test
+// values (the compose demo's env file uses them too), not secrets.
+const (
+	DefaultAPIKey    = "sim-api-key"
+	DefaultAPISecret = "sim-api-secret"
+)
+
 // Options configure a [Sim]. The zero value is usable.
 type Options struct {
 	// APIKey and APISecret are the tenant's credentials. Defaults
-	// "sim-api-key" and "sim-api-secret".
+	// [DefaultAPIKey] and [DefaultAPISecret].
 	APIKey, APISecret string
 	// MaxRequestBytes is the largest bulk upsert body accepted. Default
 	// 10 MiB (10,485,760 bytes), the larger reading of LoginRadius' "10MB
@@ -40,6 +50,19 @@ type Options struct {
 	MinPasswordLength int
 	// Clock is used for the rate limiter. Default time.Now.
 	Clock func() time.Time
+	// RetryAfter is the Retry-After header, in whole seconds, of the 429
+	// that [FaultRateLimitRetryAfter] answers. Default 1.
+	RetryAfter int
+	// SlowDelay is how long [FaultSlow] holds a bulk upsert before
+	// processing it. Default 2s.
+	SlowDelay time.Duration
+	// OnWrite, when set, is called for every profile stored (bulk upsert,
+	// Account Create, Account Update), in the order they are stored, with
+	// the Uid and a copy of the stored profile: a test sees every version
+	// a user ever had, not only the last, and so whether an older one was
+	// written after a newer one. It runs under the simulator's lock and
+	// must not call the Sim.
+	OnWrite func(uid string, profile map[string]any)
 }
 
 // Fault is an injectable failure, see [Sim.Inject].
@@ -55,7 +78,35 @@ const (
 	// FaultUnattributed makes the next bulk upsert report its failures
 	// without Uid or Email, so that the client cannot tell whose they are.
 	FaultUnattributed
+	// FaultRateLimitRetryAfter answers the next request with 429 and a
+	// Retry-After header of Options.RetryAfter seconds (LoginRadius
+	// documents no such header; a client must cope with both).
+	FaultRateLimitRetryAfter
+	// FaultSlow holds the next bulk upsert for Options.SlowDelay before
+	// processing it. The request is processed when the delay ends even if
+	// its client has gone meanwhile (a timeout, a killed process):
+	// LoginRadius received it whole, so a write can land after its
+	// client stopped waiting.
+	FaultSlow
+	// FaultLostAnswer processes the next bulk upsert (its profiles are
+	// stored) and then drops the connection without an answer, as a
+	// network failure after the server's work would: the client cannot
+	// tell that the write happened.
+	FaultLostAnswer
 )
+
+var faultNames = map[Fault]string{
+	FaultRateLimit: "429", Fault500: "500", Fault503: "503", FaultUnattributed: "unattributed",
+	FaultRateLimitRetryAfter: "429-retry-after", FaultSlow: "slow", FaultLostAnswer: "lost-answer",
+}
+
+// String names the fault, for logs.
+func (f Fault) String() string {
+	if n, ok := faultNames[f]; ok {
+		return n
+	}
+	return fmt.Sprintf("Fault(%d)", int(f))
+}
 
 // Stats counts what the simulator did.
 type Stats struct {
@@ -71,8 +122,12 @@ type Stats struct {
 	Creates         int // Account Create calls that created a user
 	Updates         int // Account Update calls that updated one
 	Rejected429     int
-	Injected        int
-	Logins          int // successful logins
+	Injected        int           // injected faults that fired
+	Faults          map[Fault]int // the same, by fault
+	Refused         int           // profiles refused by [Sim.Refuse]
+	InFlight        int           // bulk upserts being processed now
+	Held            int           // of them, held by FaultSlow now
+	Logins          int           // successful logins
 	LoginFailures   int
 }
 
@@ -98,6 +153,7 @@ type Sim struct {
 	resets   map[string]string // reset token → Uid
 	tokens   map[string]string // reset tokens by lower-cased email, for tests
 	faults   map[Fault]int
+	refuse   map[string]int // Uid → ErrorCode, see Refuse
 	stats    Stats
 	bucket   float64
 	bucketAt time.Time
@@ -106,10 +162,10 @@ type Sim struct {
 // New returns a simulator with opts (defaults filled in).
 func New(opts Options) *Sim {
 	if opts.APIKey == "" {
-		opts.APIKey = "sim-api-key"
+		opts.APIKey = DefaultAPIKey
 	}
 	if opts.APISecret == "" {
-		opts.APISecret = "sim-api-secret"
+		opts.APISecret = DefaultAPISecret
 	}
 	if opts.MaxRequestBytes <= 0 {
 		opts.MaxRequestBytes = 10 << 20
@@ -126,10 +182,17 @@ func New(opts Options) *Sim {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = 1
+	}
+	if opts.SlowDelay <= 0 {
+		opts.SlowDelay = 2 * time.Second
+	}
 	return &Sim{
 		opts: opts, users: map[string]*user{}, byEmail: map[string]string{}, byName: map[string]string{},
 		byPhone: map[string]string{}, resets: map[string]string{}, tokens: map[string]string{},
-		faults: map[Fault]int{}, bucket: float64(opts.Burst), bucketAt: opts.Clock(),
+		faults: map[Fault]int{}, refuse: map[string]int{}, bucket: float64(opts.Burst), bucketAt: opts.Clock(),
+		stats: Stats{Faults: map[Fault]int{}},
 	}
 }
 
@@ -150,10 +213,27 @@ func (s *Sim) Inject(f Fault, times int) {
 	s.faults[f] += times
 }
 
+// Refuse makes every later bulk upsert, Account Create and Account Update
+// of the profile with Uid uid fail with LoginRadius' errorCode: listed in
+// the bulk answer's Failed, answered 403 by the Account APIs. It stands for
+// whatever LoginRadius may refuse that the simulator does not check
+// itself. errorCode 0 lifts the refusal.
+func (s *Sim) Refuse(uid string, errorCode int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if errorCode == 0 {
+		delete(s.refuse, uid)
+		return
+	}
+	s.refuse[uid] = errorCode
+}
+
+// takeFault consumes one occurrence of f; s.mu held.
 func (s *Sim) takeFault(f Fault) bool {
 	if s.faults[f] > 0 {
 		s.faults[f]--
 		s.stats.Injected++
+		s.stats.Faults[f]++
 		return true
 	}
 	return false
@@ -163,7 +243,9 @@ func (s *Sim) takeFault(f Fault) bool {
 func (s *Sim) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	st.Faults = maps.Clone(s.stats.Faults)
+	return st
 }
 
 // Start serves the simulator on a loopback port until stop is called.
@@ -253,10 +335,12 @@ func (s *Sim) route(cred int, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.stats.Requests++
-		status := 0
+		status, retryAfter := 0, 0
 		switch {
 		case s.takeFault(FaultRateLimit):
 			status = http.StatusTooManyRequests
+		case s.takeFault(FaultRateLimitRetryAfter):
+			status, retryAfter = http.StatusTooManyRequests, s.opts.RetryAfter
 		case s.takeFault(Fault500):
 			status = http.StatusInternalServerError
 		case s.takeFault(Fault503):
@@ -281,6 +365,9 @@ func (s *Sim) route(cred int, h http.HandlerFunc) http.HandlerFunc {
 		s.mu.Unlock()
 		switch status {
 		case http.StatusTooManyRequests:
+			if retryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+			}
 			writeLR(w, status, errTooMany)
 			return
 		case http.StatusInternalServerError, http.StatusServiceUnavailable:

@@ -2,12 +2,17 @@ package lrsim_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/lrsim"
 )
@@ -243,4 +248,152 @@ func TestAccountAPIs(t *testing.T) {
 	var buf bytes.Buffer
 	_ = json.NewEncoder(&buf).Encode(sim.Stats())
 	t.Logf("stats %s", buf.String())
+}
+
+func TestRetryAfterFault(t *testing.T) {
+	sim, base := start(t, lrsim.Options{RetryAfter: 3})
+	sim.Inject(lrsim.FaultRateLimitRetryAfter, 1)
+	sim.Inject(lrsim.FaultRateLimit, 1)
+	var got []string
+	for range 3 {
+		resp, err := http.Post(bulkURL(base), "application/json", strings.NewReader(`{"Profiles":[{"Uid":"r1","Email":[{"Type":"Primary","Value":"r1@example.com"}]}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got = append(got, fmt.Sprintf("%d %q", resp.StatusCode, resp.Header.Get("Retry-After")))
+	}
+	// The plain 429 fires first (armed faults fire in a fixed order), then
+	// the one with the header, then the request passes.
+	want := []string{`429 ""`, `429 "3"`, `200 ""`}
+	if !slices.Equal(got, want) {
+		t.Fatalf("answers %v, want %v", got, want)
+	}
+	st := sim.Stats()
+	if st.Faults[lrsim.FaultRateLimit] != 1 || st.Faults[lrsim.FaultRateLimitRetryAfter] != 1 || st.Injected != 2 || st.Rejected429 != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestLostAnswer: the profiles are stored, the client gets no answer.
+func TestLostAnswer(t *testing.T) {
+	sim, base := start(t, lrsim.Options{})
+	sim.Inject(lrsim.FaultLostAnswer, 1)
+	resp, err := http.Post(bulkURL(base), "application/json", strings.NewReader(`{"Profiles":[{"Uid":"l1","Email":[{"Type":"Primary","Value":"l1@example.com"}]}]}`))
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("an answer came: %d", resp.StatusCode)
+	}
+	if _, ok := sim.User("l1"); !ok {
+		t.Fatal("the profile of the request whose answer was lost is not stored")
+	}
+	// Sent again, it is an update.
+	code, out := call(t, "POST", bulkURL(base), nil, `{"Profiles":[{"Uid":"l1","Email":[{"Type":"Primary","Value":"l1@example.com"}]}]}`)
+	if p := out["Profile"].(map[string]any); code != 200 || p["RecordUpdated"] != 1.0 {
+		t.Fatalf("again: %d %v", code, out)
+	}
+	if st := sim.Stats(); st.Faults[lrsim.FaultLostAnswer] != 1 || st.Inserted != 1 || st.Updated != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestSlowFault: a held request is in flight for SlowDelay, and is stored
+// when the delay ends even though its client gave up.
+func TestSlowFault(t *testing.T) {
+	sim, base := start(t, lrsim.Options{SlowDelay: time.Second})
+	sim.Inject(lrsim.FaultSlow, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", bulkURL(base), strings.NewReader(`{"Profiles":[{"Uid":"s1","Email":[{"Type":"Primary","Value":"s1@example.com"}]}]}`))
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for sim.Stats().Held == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the request never was in flight")
+		}
+		time.Sleep(time.Millisecond) // polling period
+	}
+	cancel() // the client gives up (or dies) while the server holds it
+	if err := <-errc; err == nil {
+		t.Fatal("the cancelled request got an answer")
+	}
+	if _, ok := sim.User("s1"); ok {
+		t.Fatal("stored before the delay ended")
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		if _, ok := sim.User("s1"); ok && sim.Stats().InFlight == 0 && sim.Stats().Held == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the held request was not processed after its client left: %+v", sim.Stats())
+		}
+		time.Sleep(5 * time.Millisecond) // polling period
+	}
+	if st := sim.Stats(); st.Faults[lrsim.FaultSlow] != 1 || st.Inserted != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestRefuse: a refused Uid is in Failed with its code, in every request,
+// and through the Account APIs; the other profiles are stored.
+func TestRefuse(t *testing.T) {
+	var writes []string
+	var mu sync.Mutex
+	sim, base := start(t, lrsim.Options{OnWrite: func(uid string, p map[string]any) {
+		mu.Lock()
+		defer mu.Unlock()
+		writes = append(writes, fmt.Sprintf("%s:%v", uid, p["FirstName"]))
+	}})
+	sim.Refuse("x1", 1017)
+	sim.Refuse("x2", 4242)
+	body := `{"Profiles":[{"Uid":"x1","Email":[{"Type":"Primary","Value":"x1@example.com"}]},
+		{"Uid":"ok","FirstName":"A","Email":[{"Type":"Primary","Value":"ok@example.com"}]},
+		{"Uid":"x2","Email":[{"Type":"Primary","Value":"x2@example.com"}]}]}`
+	for range 2 {
+		code, out := call(t, "POST", bulkURL(base), nil, body)
+		if code != 200 {
+			t.Fatalf("%d %v", code, out)
+		}
+		failed := map[string]float64{}
+		for _, f := range out["Profile"].(map[string]any)["Failed"].([]any) {
+			m := f.(map[string]any)
+			failed[m["Uid"].(string)] = m["ErrorCode"].(float64)
+			if m["Message"] == "" {
+				t.Errorf("no message: %v", m)
+			}
+		}
+		if len(failed) != 2 || failed["x1"] != 1017 || failed["x2"] != 4242 {
+			t.Fatalf("failed %v", failed)
+		}
+	}
+	if code, out := call(t, "POST", base+"/identity/v2/manage/account", mgmt, `{"Uid":"x1","Email":[{"Type":"Primary","Value":"x1@example.com"}]}`); code != 403 || out["ErrorCode"] != 1017.0 {
+		t.Fatalf("create of a refused Uid: %d %v", code, out)
+	}
+	if code, _ := call(t, "PUT", base+"/identity/v2/manage/account/ok", mgmt, `{"FirstName":"B"}`); code != 200 {
+		t.Fatalf("update: %d", code)
+	}
+	sim.Refuse("ok", 1134)
+	if code, out := call(t, "PUT", base+"/identity/v2/manage/account/ok", mgmt, `{"FirstName":"C"}`); code != 403 || out["ErrorCode"] != 1134.0 {
+		t.Fatalf("update of a refused Uid: %d %v", code, out)
+	}
+	sim.Refuse("x1", 0)
+	if code, _ := call(t, "POST", base+"/identity/v2/manage/account", mgmt, `{"Uid":"x1","Email":[{"Type":"Primary","Value":"x1@example.com"}]}`); code != 200 {
+		t.Fatalf("create after the refusal was lifted: %d", code)
+	}
+	if st := sim.Stats(); st.Refused != 6 || st.Inserted != 1 || st.Updated != 1 || st.Creates != 1 || st.Updates != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"ok:A", "ok:A", "ok:B", "x1:<nil>"}; !slices.Equal(writes, want) {
+		t.Fatalf("writes %v, want %v", writes, want)
+	}
 }
