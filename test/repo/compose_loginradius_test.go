@@ -144,7 +144,9 @@ func TestComposeConfigsAgree(t *testing.T) {
 		if err := yaml.Unmarshal(b, &m); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		for _, k := range []string{"transformer", "loader"} {
+		// The target decides the mapping and the sink, and so the login
+		// service's mapping and tenant.
+		for _, k := range []string{"transformer", "loader", "login"} {
 			if m[k] == nil {
 				t.Errorf("%s has no %s section", name, k)
 			}
@@ -160,7 +162,7 @@ func TestComposeConfigsAgree(t *testing.T) {
 					t.Errorf("%s: %s differs from %s's", name, k, composeConfigs[0])
 				}
 			}
-			t.Errorf("%s differs from %s beyond transformer and loader", name, composeConfigs[0])
+			t.Errorf("%s differs from %s beyond transformer, loader and login", name, composeConfigs[0])
 		}
 	}
 }
