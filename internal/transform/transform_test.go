@@ -207,6 +207,44 @@ func TestFailedMappingIsDeadLetteredAndFilteredIsCounted(t *testing.T) {
 	f.allAcked(t)
 }
 
+// An instance holds a filtered and a failing input past ack_wait; the
+// server sends them to another instance, which handles them first; then the
+// slow one finishes its copies. Each input counts once in the totals the
+// balance adds up (filtered, dead-lettered); the repeats are duplicates.
+func TestAnInputHandledTwiceCountsOnce(t *testing.T) {
+	f := setup(t, time.Second)
+	f.publishRaw(t, "lite", `{"UID":"lite","hasLiteAccount":true}`)
+	f.publishRaw(t, "broken", `{"UID":"broken",`)
+	batch, err := f.cons.Fetch(2, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slow []jetstream.Msg
+	for m := range batch.Messages() {
+		slow = append(slow, m)
+	}
+	if len(slow) != 2 {
+		t.Fatalf("fetched %d inputs, want 2", len(slow))
+	}
+	f.runUntil(t, func() error { // the redeliveries, past the 1s ack_wait
+		if f.t.consumed.Load() != 2 {
+			return fmt.Errorf("redeliveries not handled yet: %+v", f.t.totals())
+		}
+		return nil
+	})
+	mapper := f.t.newRecordMapper()
+	for _, m := range slow {
+		f.t.settle(f.t.handle(mapper, m))
+	}
+	tot := f.t.totals()
+	if tot.Filtered != 1 || tot.DeadLettered != 1 || tot.Duplicates != 2 || tot.Consumed != 4 {
+		t.Fatalf("totals %+v, want filtered 1, dead-lettered 1, duplicates 2 of 4 handled", tot)
+	}
+	if n := msgs(t, f.top.DeadLetter); n != 1 {
+		t.Fatalf("the dead-letter stream holds %d messages, want 1", n)
+	}
+}
+
 func TestExplodedRecordPublishesOneMessagePerElement(t *testing.T) {
 	f := setup(t, 30*time.Second)
 	m, err := mapping.Parse("x.yaml", []byte(`
