@@ -3,7 +3,7 @@
 # gigya-migrate images: static Go binaries on distroless, run as non-root.
 #
 #   docker build -t gigya-migrate .                        # extractor, transformer, loader
-#   docker build --target demo -t gigya-migrate-demo .     # + the Gigya and Auth0 simulators
+#   docker build --target demo -t gigya-migrate-demo .     # the Gigya, Auth0 and LoginRadius simulators
 #
 # Configuration is mounted (compose.yaml mounts configs/compose/ at
 # /etc/gigya-migrate) and secrets come from the environment at run time:
@@ -26,11 +26,11 @@ COPY configs/embed.go configs/auth0.yaml configs/
 # Static binaries: distroless/static has no libc.
 ENV CGO_ENABLED=0 GOOS=linux
 RUN go build -trimpath -ldflags="-s -w" -o /out/ ./extractor ./transformer ./loader && \
-    go build -trimpath -ldflags="-s -w" -o /out/demo/ ./internal/cmd/gigya-sim ./internal/cmd/auth0-sim
+    go build -trimpath -ldflags="-s -w" -o /out/demo/ ./internal/cmd/gigya-sim ./internal/cmd/auth0-sim ./internal/cmd/loginradius-sim
 
 # The simulators, for `docker compose --profile demo up`; not in the runtime image.
 FROM gcr.io/distroless/static-debian12:nonroot AS demo
-COPY --from=build /out/demo/gigya-sim /out/demo/auth0-sim /usr/local/bin/
+COPY --from=build /out/demo/gigya-sim /out/demo/auth0-sim /out/demo/loginradius-sim /usr/local/bin/
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/gigya-sim"]
 

@@ -4,14 +4,22 @@ BIN ?= bin
 OUT ?= out
 SAMPLE := configs/sample/accounts.jsonl.gz
 
-.PHONY: run test test-faults fuzz build bench lint sample clean
+.PHONY: run deadletters test test-faults fuzz build bench lint sample clean
 
 ACCOUNTS ?= 1000
+TARGET ?= auth0
 
 ## run: build, start a local JetStream server and a simulated Gigya site (ACCOUNTS accounts), migrate
-## it through accounts.search into Auth0 import files in ./out/ (INPUT=files reads export files instead)
+## it through accounts.search into Auth0 import files in ./out/ (INPUT=files reads export files instead;
+## TARGET=loginradius maps with configs/loginradius.yaml into a simulated LoginRadius tenant instead)
 run:
-	$(GO) run ./internal/cmd/quickstart -bin $(BIN) -out $(OUT) -accounts $(ACCOUNTS) $(RUNFLAGS) $(INPUT)
+	$(GO) run ./internal/cmd/quickstart -bin $(BIN) -out $(OUT) -accounts $(ACCOUNTS) -target $(TARGET) $(RUNFLAGS) $(INPUT)
+
+## deadletters: list the dead letters of the last make run from the JetStream store it kept in
+## ./out/nats/ (ARGS="show SEQ" shows one, ARGS="list -code CODE" filters; see docs/operating.md)
+ARGS ?= list
+deadletters:
+	$(GO) run ./internal/cmd/quickstart -bin $(BIN) -out $(OUT) -inspect deadletter $(ARGS)
 
 # The suites that run the binaries as processes (test/): no race build, and one package at a
 # time (-p 1), so that they do not compete for the CPU with each other.
@@ -37,7 +45,7 @@ test-faults:
 FUZZTIME ?= 20000x
 FUZZ_TARGETS := \
 	FuzzRead:./internal/gigya/filesource FuzzValidate:./internal/gigya/filesource FuzzDecode:./internal/mapping FuzzRecordEngine:./internal/mapping \
-	FuzzHelpers:./internal/mapping/mapfunc FuzzAuth0:./internal/mapping/passhash FuzzParse:./internal/mapping/passhash/auth0verify \
+	FuzzHelpers:./internal/mapping/mapfunc FuzzAuth0:./internal/mapping/passhash FuzzParse:./internal/mapping/passhash/auth0verify FuzzVerify:./internal/mapping/passhash/lrverify \
 	FuzzValidate:./internal/mapping/validate FuzzMapRecord:./internal/transform FuzzSearchResponse:./internal/gigya \
 	FuzzIdentifyValid:./internal/gigya
 fuzz:
@@ -59,7 +67,7 @@ BENCH_OUT ?= $(or $(TMPDIR),/tmp)/gigya-migrate-bench.txt
 bench:
 	@start=$$(date +%s); : > $(BENCH_OUT); \
 	$(GO) test -run '^$$' -bench '^BenchmarkMapAuth0$$' -benchmem -count $(BENCH_COUNT) ./internal/transform 2>&1 | tee -a $(BENCH_OUT); \
-	$(GO) test -run '^$$' -bench '^(BenchmarkPipeline|BenchmarkTransformerScaling|BenchmarkExtractorGigyaRate)$$' \
+	$(GO) test -run '^$$' -bench '^(BenchmarkPipeline|BenchmarkTransformerScaling|BenchmarkExtractorGigyaRate|BenchmarkLoginRadiusBulk|BenchmarkLoginService)$$' \
 		-benchtime 1x -count $(BENCH_COUNT) -timeout 60m ./test/bench 2>&1 | tee -a $(BENCH_OUT); \
 	$(GO) run ./internal/cmd/benchreport -o BENCHMARKS.md -elapsed $$(( $$(date +%s) - start ))s $(BENCH_OUT)
 
@@ -68,9 +76,9 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 
-## sample: regenerate the committed quickstart sample (deterministic)
+## sample: regenerate the committed quickstart sample (deterministic), with a real export's hash costs
 sample:
-	$(GO) run ./extractor sample -n 1000 -seed 1 -o $(SAMPLE)
+	$(GO) run ./extractor sample -n 1000 -seed 1 -production-costs -o $(SAMPLE)
 
 clean:
 	rm -rf $(BIN) $(OUT)

@@ -13,42 +13,22 @@ import (
 
 	"github.com/gigya-migrate/gigya-migrate/internal/gigya"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
 	"github.com/segmentio/encoding/json"
 )
 
 // GigyaSettings configure the accounts.search source (extractor.gigya).
-type GigyaSettings struct {
-	Sites        []SiteSettings `yaml:"sites"`
-	PageSize     int            `yaml:"page_size" doc:"accounts per search page (Gigya documents at most 1000)"`
-	Fields       []string       `yaml:"fields" doc:"fields to SELECT (empty: everything a migration needs: profile, data, loginIDs, emails, identities, password, preferences, subscriptions, timestamps, flags)"`
-	Where        string         `yaml:"where" doc:"extra WHERE condition of the search, e.g. isRegistered = true"`
-	LiteAccounts bool           `yaml:"lite_accounts" doc:"also extract lite accounts (accountTypes full,lite)"`
-	Rate         float64        `yaml:"rate" doc:"searches per second per site (Gigya's smallest tier allows 10)"`
-	Timeout      time.Duration  `yaml:"timeout" doc:"timeout of one Gigya call"`
-	Retries      int            `yaml:"retries" doc:"attempts of one call on transient errors (backoff up to 10s each: 20 rides out about 3 minutes of Gigya trouble)"`
-	Overlap      time.Duration  `yaml:"overlap" doc:"an incremental run re-reads this much before the last checkpoint (search lags writes); unchanged accounts are skipped"`
-	CursorIdle   time.Duration  `yaml:"cursor_idle" doc:"a cursor unused this long is not reused: the search restarts from the checkpoint (Gigya expires cursors after 5 minutes)"`
-	FollowEvery  time.Duration  `yaml:"follow_every" doc:"with -follow, the pause between two incremental searches"`
-}
+type GigyaSettings = stage.GigyaSettings
 
 // SiteSettings are one Gigya site's credentials (extractor.gigya.sites[]).
-type SiteSettings struct {
-	Name           string `yaml:"name" doc:"site name: the last token of gigya.accounts.<name>"`
-	APIKey         string `yaml:"api_key" doc:"the site's API key"`
-	UserKey        string `yaml:"user_key" doc:"application key (with secret, or with private_key_file for bearer JWTs)"`
-	Secret         string `yaml:"secret" doc:"partner or application secret; use ${VAR}, never a literal"`
-	PrivateKeyFile string `yaml:"private_key_file" doc:"PEM RSA key of the application: bearer JWT authentication"`
-	DataCenter     string `yaml:"data_center" default:"us1" doc:"us1, eu1, au1, ru1, cn1 or global"`
-	BaseURL        string `yaml:"base_url" doc:"overrides the data center's URL (a simulator)"`
-	AllowHTTP      bool   `yaml:"allow_http" doc:"permit a plain http:// base_url (only for a local simulator)"`
-}
+type SiteSettings = stage.SiteSettings
 
 func defaultGigya() GigyaSettings {
 	return GigyaSettings{PageSize: 1000, Rate: 10, Timeout: 30 * time.Second, Retries: 20, Overlap: 5 * time.Minute,
 		CursorIdle: 4 * time.Minute, FollowEvery: time.Minute}
 }
 
-func (g GigyaSettings) validate(p *config.Problems) {
+func validateGigya(g GigyaSettings, p *config.Problems) {
 	p.Check(len(g.Sites) > 0, "extractor.gigya.sites", "at least one site is required for the gigya-api source")
 	names := map[string]bool{}
 	for i, s := range g.Sites {
@@ -58,6 +38,17 @@ func (g GigyaSettings) validate(p *config.Problems) {
 		names[s.Name] = true
 		p.Check(s.APIKey != "", key+".api_key", "is required")
 		p.Check(s.Secret != "" || s.PrivateKeyFile != "", key+".secret", "a secret or a private_key_file is required")
+		// Checked here, not only by the client, so that the problem names
+		// the keys to change and the line they are on.
+		if s.BaseURL != "" {
+			if _, err := gigya.CheckBaseURL(s.BaseURL, s.AllowHTTP); errors.Is(err, gigya.ErrPlainHTTP) {
+				p.Addf(key+".base_url", "is plain http://, and Gigya refuses secrets sent over HTTP (403006): use https://, or set %s.allow_http: true only for a local simulator", key)
+			} else if err != nil {
+				p.Addf(key+".base_url", "%v", err)
+			}
+		} else if _, err := gigya.DataCenterDomain(s.DataCenter); err != nil {
+			p.Addf(key+".data_center", "%v", err)
+		}
 	}
 	p.Check(g.PageSize >= 1 && g.PageSize <= 10000, "extractor.gigya.page_size", "must be between 1 and 10000")
 	p.Check(g.Rate > 0, "extractor.gigya.rate", "must be positive")
@@ -103,25 +94,36 @@ type searcher interface {
 	SearchNext(ctx context.Context, cursorID string) (gigya.Page, error)
 }
 
-func newAPISource(site SiteSettings, cfg GigyaSettings, opts SourceOptions) (*apiSource, error) {
+// newAPISource builds the source of one site; key is its place in the
+// configuration (extractor.gigya.sites[i]), which its errors name.
+func newAPISource(key string, site SiteSettings, cfg GigyaSettings, opts SourceOptions) (*apiSource, error) {
 	log := opts.Log.With("site", site.Name)
-	gc := gigya.Config{
-		DataCenter: site.DataCenter, BaseURL: site.BaseURL, AllowHTTP: site.AllowHTTP,
-		APIKey: site.APIKey, UserKey: site.UserKey, Secret: site.Secret,
-		Timeout: cfg.Timeout, Rate: cfg.Rate, MaxRetries: cfg.Retries, Logger: log, Observe: opts.ObserveGigya,
+	client, err := newGigyaClient(key, site, gigya.Config{Timeout: cfg.Timeout, Rate: cfg.Rate, MaxRetries: cfg.Retries, Logger: log, Observe: opts.ObserveGigya})
+	if err != nil {
+		return nil, err
 	}
+	return &apiSource{site: site, cfg: cfg, mode: opts.Mode, client: client, log: log, now: time.Now}, nil
+}
+
+// newGigyaClient builds a client of site with the timing, logger and
+// observer of tune; key is the site's place in the configuration
+// (extractor.gigya.sites[i]), which its errors name.
+func newGigyaClient(key string, site SiteSettings, tune gigya.Config) (*gigya.Client, error) {
+	gc := tune
+	gc.DataCenter, gc.BaseURL, gc.AllowHTTP = site.DataCenter, site.BaseURL, site.AllowHTTP
+	gc.APIKey, gc.UserKey, gc.Secret = site.APIKey, site.UserKey, site.Secret
 	if site.PrivateKeyFile != "" {
 		pem, err := os.ReadFile(site.PrivateKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("site %s: private_key_file: %w", site.Name, err)
+			return nil, fmt.Errorf("%s.private_key_file: %w", key, err)
 		}
 		gc.PrivateKeyPEM = pem
 	}
 	client, err := gigya.NewClient(gc)
 	if err != nil {
-		return nil, fmt.Errorf("site %s: %w", site.Name, err)
+		return nil, fmt.Errorf("%s: %w", key, err)
 	}
-	return &apiSource{site: site, cfg: cfg, mode: opts.Mode, client: client, log: log, now: time.Now}, nil
+	return client, nil
 }
 
 // Identity keys the checkpoint: the site and what is searched, not how
@@ -175,7 +177,7 @@ func (a *apiSource) Read(ctx context.Context, from Checkpoint, emit func(Item) e
 	var prev apiPosition
 	if from.State != nil {
 		if err := json.Unmarshal(from.State, &prev); err != nil {
-			return fmt.Errorf("site %s: checkpoint: %w (use -restart)", a.site.Name, err)
+			return fmt.Errorf("checkpoint: %w (use -restart)", err)
 		}
 	}
 	switch {
@@ -186,7 +188,7 @@ func (a *apiSource) Read(ctx context.Context, from Checkpoint, emit func(Item) e
 	case from.State != nil && (a.mode.incremental || a.mode.follow):
 		lower = prev.Watermark - w.overlap
 	case a.mode.incremental:
-		return fmt.Errorf("site %s: -incremental needs the checkpoint of an earlier run; run once without it, or use -since", a.site.Name)
+		return errors.New("-incremental needs the checkpoint of an earlier run; run once without it, or use -since")
 	}
 	if lower >= 0 {
 		w.watermark = prev.Watermark
@@ -236,7 +238,7 @@ func (a *apiSource) searchFrom(ctx context.Context, lower int64, w *window, emit
 	lastCall := a.now()
 	for {
 		if err != nil {
-			return fmt.Errorf("site %s: accounts.search: %w", a.site.Name, err)
+			return fmt.Errorf("accounts.search: %w", err)
 		}
 		pageNo++
 		if err := a.emitPage(page, pageNo, w, emit); err != nil {

@@ -3,6 +3,7 @@ package extract
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -446,5 +447,40 @@ func TestAPIIdleCursorRestartsFromTheWatermark(t *testing.T) {
 	}
 	if len(fs.queries) < 2 || !strings.Contains(fs.queries[1], "lastUpdatedTimestamp >= ") {
 		t.Fatalf("the search was not restarted from the watermark: %q", fs.queries)
+	}
+}
+
+// TestAPIErrorsNameTheSiteOnce: an error of one site's run says which site,
+// once, however deep it comes from.
+func TestAPIErrorsNameTheSiteOnce(t *testing.T) {
+	f := newAPIFixture(t, 10, 5, "")
+	_, err := f.run(context.Background(), "-incremental")
+	if err == nil || !strings.Contains(err.Error(), "site s1: -incremental needs the checkpoint") || strings.Count(err.Error(), "site s1") != 1 {
+		t.Fatalf("error %v: want the site named once", err)
+	}
+}
+
+// TestPlainHTTPRefusedNamingTheKeys: a plain http:// base URL without
+// allow_http is a configuration error that names the keys to change, as
+// they are written in the file, and the line.
+func TestPlainHTTPRefusedNamingTheKeys(t *testing.T) {
+	cfg := writeFile(t, "c.yaml", `extractor:
+  source: {type: gigya-api}
+  gigya:
+    sites:
+      - name: a
+        api_key: 3_x
+        secret: s
+        base_url: http://127.0.0.1:9
+`)
+	env, _ := testEnv("nats://127.0.0.1:1", nil, "-config", cfg)
+	err := Run(context.Background(), env)
+	var usage *stage.UsageError
+	if !errors.As(err, &usage) || !strings.Contains(err.Error(), cfg+":8: extractor.gigya.sites[0].base_url: is plain http://") ||
+		!strings.Contains(err.Error(), "set extractor.gigya.sites[0].allow_http: true only for a local simulator") {
+		t.Fatalf("want a usage error naming base_url and allow_http, got %v", err)
+	}
+	if strings.Contains(err.Error(), "BaseURL") || strings.Contains(err.Error(), "AllowHTTP") {
+		t.Fatalf("the error names Go fields: %v", err)
 	}
 }

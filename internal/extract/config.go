@@ -6,27 +6,19 @@ import (
 )
 
 // Config is the extractor's configuration file. The file is shared with the
-// other binaries, so their sections are accepted and ignored here.
+// other binaries: their sections are checked (unknown keys, wrong types) and
+// otherwise ignored here.
 type Config struct {
 	stage.Common `yaml:",inline"`
-	Extractor    Settings `yaml:"extractor"`
-	Transformer  any      `yaml:"transformer"`
-	Loader       any      `yaml:"loader"`
+	Extractor    Settings                `yaml:"extractor"`
+	Transformer  stage.UnreadTransformer `yaml:"transformer"`
+	Loader       stage.UnreadLoader      `yaml:"loader"`
+	// Login is read by the login-service subcommand only (internal/login).
+	Login stage.UnreadLogin `yaml:"login"`
 }
 
 // Settings is the extractor section.
-type Settings struct {
-	Site   string `yaml:"site" doc:"Gigya site name: the last token of gigya.accounts.<site>"`
-	Source struct {
-		Type  string   `yaml:"type" doc:"source kind: file (export files) or gigya-api (accounts.search)"`
-		Paths []string `yaml:"paths" doc:"export files or directories (JSON array, JSON lines, saved accounts.search responses; gzip ok); command-line arguments replace them"`
-	} `yaml:"source"`
-	MaxPending int `yaml:"max_pending" doc:"published messages awaiting their PubAck; bounds memory and in-flight data"`
-	// CheckpointEvery is how many records pass between checkpoint writes.
-	CheckpointEvery int `yaml:"checkpoint_every" doc:"records between two checkpoint writes (a restart re-reads at most this many)"`
-	// Gigya configures the gigya-api source.
-	Gigya GigyaSettings `yaml:"gigya"`
-}
+type Settings = stage.ExtractorSettings
 
 // Default returns the extractor's defaults.
 func Default() Config {
@@ -53,7 +45,7 @@ func (c *Config) Validate(sources Registry) error {
 	p.Check(s.MaxPending >= 1, "extractor.max_pending", "must be at least 1")
 	p.Check(s.CheckpointEvery >= 1, "extractor.checkpoint_every", "must be at least 1")
 	if s.Source.Type == "gigya-api" {
-		s.Gigya.validate(&p)
+		validateGigya(s.Gigya, &p)
 	}
 	return p.Err()
 }

@@ -2,7 +2,9 @@
 // source and publishes one message per account to the GIGYA_ACCOUNTS stream
 // (subject gigya.accounts.<site>), with the headers and deterministic
 // Nats-Msg-Id of docs/architecture.md. Unusable input goes to the dead-letter
-// stream (stage extract) and the run goes on.
+// stream (stage extract) and the run goes on, unless the input itself ends
+// there (a file cut short, or unreadable): then the run fails, with the
+// checkpoint before the record that was cut.
 //
 // Publishing is asynchronous with a bounded number of pending acks. Acks are
 // awaited in publication order, so the records known to be durable are a

@@ -2,8 +2,10 @@ package extract
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -148,6 +150,11 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 	env, _ = testEnv("nats://127.0.0.1:1", nil)
 	if err := Run(context.Background(), env); err == nil || !strings.Contains(err.Error(), "no input files") {
 		t.Fatalf("no input must say what to do, got %v", err)
+	}
+	missing := filepath.Join(t.TempDir(), "missing.jsonl")
+	env, _ = testEnv("nats://127.0.0.1:1", nil, missing)
+	if err := Run(context.Background(), env); !errors.As(err, &usage) || err.Error() != "input "+missing+": no such file or directory" {
+		t.Fatalf("a missing input must be named plainly, got %v", err)
 	}
 }
 
@@ -332,5 +339,69 @@ func TestPublishAsyncRetriesADroppedConnection(t *testing.T) {
 	x.pub = bad
 	if _, err := x.publishAsync(context.Background(), msg); !errors.Is(err, nats.ErrMaxPayload) || bad.calls != 1 {
 		t.Fatalf("err %v after %d calls, want the permanent error at once", err, bad.calls)
+	}
+}
+
+// TestTruncatedInputFailsTheRun: an export cut short (a gzip stream that
+// stops mid-way) is a failed run that names the file and where it ends;
+// every complete record before the cut is published, and a rerun with the
+// repaired file continues after them: nothing lost, nothing twice.
+func TestTruncatedInputFailsTheRun(t *testing.T) {
+	srv := natstest.Start(t)
+	js := srv.JetStream()
+	var whole bytes.Buffer
+	zw := gzip.NewWriter(&whole)
+	const n = 300
+	for i := range n {
+		fmt.Fprintf(zw, `{"UID":"u%03d","lastUpdatedTimestamp":1,"data":{"pad":%q}}`+"\n", i, strings.Repeat(fmt.Sprint(i), 40))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cut := whole.Bytes()[:whole.Len()/2]
+	// The records that decompress whole from the cut stream.
+	zr, err := gzip.NewReader(bytes.NewReader(cut))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := io.ReadAll(zr)
+	complete := int64(bytes.Count(plain, []byte("\n")))
+	if complete == 0 || complete >= n {
+		t.Fatalf("the cut keeps %d of %d records; the test needs some", complete, n)
+	}
+	path := filepath.Join(t.TempDir(), "export.jsonl.gz")
+	if err := os.WriteFile(path, cut, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	env, out := testEnv(srv.ClientURL(), nil, "-site", "s1", path)
+	err = Run(context.Background(), env)
+	var sum Summary
+	_ = json.Unmarshal(out.Bytes(), &sum)
+	if code := stage.ExitCode("extractor", err, io.Discard); code != stage.ExitFailure {
+		t.Fatalf("exit %d (%v), want %d: a cut input is a failed run", code, err, stage.ExitFailure)
+	}
+	want := fmt.Sprintf("site s1: input %s is cut short at line %d", path, complete+1)
+	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), fmt.Sprintf("the %d records before the cut are stored", complete)) {
+		t.Fatalf("error %q, want it to name the file and where it is cut (%q)", err, want)
+	}
+	if sum.Status != "failed" || sum.Published != complete || sum.DeadLettered != 1 {
+		t.Fatalf("summary %+v, want failed with %d published and the cut record dead-lettered", sum, complete)
+	}
+
+	if err := os.WriteFile(path, whole.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, out = testEnv(srv.ClientURL(), nil, "-site", "s1", path)
+	if err := Run(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal(out.Bytes(), &sum)
+	if sum.Status != "completed" || sum.Resumed != complete || sum.Published != n-complete || sum.Duplicates != 0 {
+		t.Fatalf("rerun with the repaired file %+v, want %d resumed and %d published", sum, complete, n-complete)
+	}
+	s, _ := js.Stream(context.Background(), "GIGYA_ACCOUNTS")
+	if info, _ := s.Info(context.Background()); info.State.Msgs != n {
+		t.Fatalf("stream holds %d, want %d", info.State.Msgs, n)
 	}
 }

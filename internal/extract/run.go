@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/ops"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
 	"github.com/nats-io/nats.go/jetstream"
@@ -24,6 +25,8 @@ Usage:
   extractor -config FILE [flags]        with extractor.source.type gigya-api: read
                                         accounts.search for every configured site
   extractor sample [flags]              write generated sample accounts (see -h)
+  extractor login-service [flags]       serve login-time migration: Auth0 custom
+                                        database scripts, LoginRadius JIT (see -h)
 `
 
 // Summary is what a run prints on stdout when it ends, as one JSON line.
@@ -45,6 +48,11 @@ func run(ctx context.Context, env stage.Env, registry Registry) error {
 	if len(env.Args) > 0 && env.Args[0] == "sample" {
 		return runSample(env)
 	}
+	if len(env.Args) > 0 && env.Args[0] == "login-service" {
+		sub := env
+		sub.Args = env.Args[1:]
+		return runLoginService(ctx, sub)
+	}
 	if handled, err := ops.Dispatch(ctx, env); handled {
 		return err
 	}
@@ -60,12 +68,14 @@ func run(ctx context.Context, env stage.Env, registry Registry) error {
 		return err
 	}
 	cfg := Default()
-	err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func() error {
+	_, err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func(o *config.Origins) error {
 		if *site != "" {
 			cfg.Extractor.Site = *site
+			o.Set("extractor.site", "-site")
 		}
 		if fs.NArg() > 0 {
 			cfg.Extractor.Source.Paths = fs.Args()
+			o.Set("extractor.source.paths", "the command line")
 		}
 		return cfg.Validate(registry)
 	})
@@ -80,7 +90,7 @@ func run(ctx context.Context, env stage.Env, registry Registry) error {
 	gm := newGigyaMetrics()
 	sources, err := registry[cfg.Extractor.Source.Type](cfg.Extractor, SourceOptions{Mode: mode, Log: log, ObserveGigya: gm.observe})
 	if err != nil {
-		return stage.Usage(fmt.Errorf("extractor.source: %w", err))
+		return stage.Usage(err) // the factories name the key or the input
 	}
 	if *runID == "" {
 		*runID = newRunID()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gigya-migrate/gigya-migrate/internal/gigya/filesource"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
+	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 	"github.com/nats-io/nats.go"
 	"github.com/segmentio/encoding/json"
 )
@@ -107,8 +109,8 @@ func Sources() Registry {
 
 func newAPISources(s Settings, opts SourceOptions) ([]SiteSource, error) {
 	var out []SiteSource
-	for _, site := range s.Gigya.Sites {
-		src, err := newAPISource(site, s.Gigya, opts)
+	for i, site := range s.Gigya.Sites {
+		src, err := newAPISource(fmt.Sprintf("extractor.gigya.sites[%d]", i), site, s.Gigya, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -124,6 +126,11 @@ func newFileSource(s Settings, _ SourceOptions) ([]SiteSource, error) {
 		return nil, errors.New("no input files: pass export files or directories as arguments, or set extractor.source.paths")
 	}
 	files, err := filesource.Expand(s.Source.Paths)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		// The input named by a person: say which, without the system call.
+		return nil, fmt.Errorf("input %s: %w", pe.Path, pe.Err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -155,10 +162,41 @@ func (f *fileSource) Read(ctx context.Context, from Checkpoint, emit func(Item) 
 		}
 		it := Item{Data: r.Data, Err: r.Err, Origin: Origin{Input: r.Origin.File, Line: r.Origin.Line, Offset: r.Origin.Offset},
 			Position: filePosition{Done: n}}
-		if r.Err != nil {
-			it.Code = filesource.Code(r.Err)
+		if r.Err == nil {
+			it.Valid = true
+			return emit(it)
 		}
-		it.Valid = r.Err == nil
-		return emit(it)
+		it.Code = filesource.Code(r.Err)
+		cut := errors.Is(r.Err, filesource.ErrTruncated)
+		if !cut && it.Code != "read_error" {
+			return emit(it) // a bad record: dead-lettered, and the run goes on
+		}
+		// The input ends here, cut short or unreadable: it is dead-lettered
+		// so the operator sees where, but the checkpoint stays before it, so
+		// that a rerun with the repaired file reads this record again (it is
+		// whole then) instead of skipping it.
+		it.Position = nil
+		if err := emit(it); err != nil {
+			return err
+		}
+		if !cut {
+			return nil // filesource.Read returns the I/O error itself
+		}
+		// What followed the cut is lost: that is not a finished run, however
+		// many records came before it.
+		return fault.Permanent("input_truncated", fmt.Errorf(
+			"input %s is cut short at line %d (offset %d of its content): %v; %s. Repair or export the file again, then rerun the extractor on the same inputs: it continues after them",
+			r.Origin.File, max(r.Origin.Line, 1), r.Origin.Offset, strings.TrimPrefix(r.Err.Error(), "filesource: "), storedBefore(n-1)))
 	})
+}
+
+// storedBefore says how many records before the cut are stored.
+func storedBefore(n int64) string {
+	switch n {
+	case 0:
+		return "no record came before the cut"
+	case 1:
+		return "the 1 record before the cut is stored"
+	}
+	return fmt.Sprintf("the %d records before the cut are stored", n)
 }

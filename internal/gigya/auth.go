@@ -70,7 +70,7 @@ func parsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
 		}
 		rk, ok := k.(*rsa.PrivateKey)
 		if !ok {
-			return nil, fmt.Errorf("private key: PKCS#8 key is %T, RS256 needs RSA", k)
+			return nil, errors.New("private key: the PKCS#8 key is not an RSA key, and RS256 needs one")
 		}
 		return rk, nil
 	}

@@ -92,7 +92,9 @@ const redacted = "[REDACTED]"
 
 // Config configures a Client. Exactly one auth mode must be configured:
 // Secret alone (partner secret), UserKey and Secret (application key), or
-// UserKey and PrivateKeyPEM (bearer JWT).
+// UserKey and PrivateKeyPEM (bearer JWT). Its errors name the fields as the
+// extractor's configuration does (api_key, base_url, allow_http,
+// private_key_file), since that is where a person fixes them.
 type Config struct {
 	// DataCenter is us1 (default), eu1, eu2, au1, ru1, cn1 or global, or an
 	// API domain such as "cn1.gigya-api.cn" (see DataCenterDomain).
@@ -135,9 +137,9 @@ func (cfg Config) authMode() (AuthMode, error) {
 	hasSecret, hasKey, hasPEM := cfg.Secret != "", cfg.UserKey != "", len(cfg.PrivateKeyPEM) > 0
 	switch {
 	case hasPEM && hasSecret:
-		return 0, errors.New("both Secret and PrivateKeyPEM are set: choose one auth mode")
+		return 0, errors.New("both secret and private_key_file are set: choose one auth mode")
 	case hasPEM && !hasKey:
-		return 0, errors.New("PrivateKeyPEM needs UserKey (the JWT's kid)")
+		return 0, errors.New("private_key_file needs user_key (the JWT's kid)")
 	case hasPEM:
 		return AuthBearerJWT, nil
 	case hasSecret && hasKey:
@@ -145,9 +147,9 @@ func (cfg Config) authMode() (AuthMode, error) {
 	case hasSecret:
 		return AuthPartnerSecret, nil
 	case hasKey:
-		return 0, errors.New("UserKey needs Secret or PrivateKeyPEM")
+		return 0, errors.New("user_key needs secret or private_key_file")
 	}
-	return 0, errors.New("no credentials: set Secret (partner secret), UserKey+Secret, or UserKey+PrivateKeyPEM")
+	return 0, errors.New("no credentials: set secret (partner secret), user_key and secret, or user_key and private_key_file")
 }
 
 // String describes the configuration with its credentials redacted.
@@ -233,7 +235,7 @@ func NewClient(cfg Config) (*Client, error) {
 
 func newClient(cfg Config) (*Client, error) {
 	if strings.TrimSpace(cfg.APIKey) == "" {
-		return nil, errors.New("APIKey is required")
+		return nil, errors.New("api_key is required")
 	}
 	mode, err := cfg.authMode()
 	if err != nil {
@@ -260,21 +262,21 @@ func newClient(cfg Config) (*Client, error) {
 		}
 	}
 	if cfg.BaseURL != "" {
-		if c.override, err = checkBaseURL(cfg.BaseURL, cfg.AllowHTTP); err != nil {
-			return nil, err
+		if c.override, err = CheckBaseURL(cfg.BaseURL, cfg.AllowHTTP); err != nil {
+			return nil, fmt.Errorf("base_url %w", err)
 		}
 	} else if c.domain, err = DataCenterDomain(cfg.DataCenter); err != nil {
 		return nil, err
 	}
 	switch {
 	case c.timeout < 0:
-		return nil, errors.New("Timeout must not be negative")
+		return nil, errors.New("timeout must not be negative")
 	case c.timeout == 0:
 		c.timeout = DefaultTimeout
 	}
 	switch {
 	case c.baseRate < 0:
-		return nil, errors.New("Rate must not be negative")
+		return nil, errors.New("rate must not be negative")
 	case c.baseRate == 0:
 		c.baseRate = DefaultRate
 	}
@@ -296,22 +298,29 @@ func newClient(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-func checkBaseURL(raw string, allowHTTP bool) (string, error) {
+// ErrPlainHTTP is the refusal of an http:// base URL without AllowHTTP.
+var ErrPlainHTTP = errors.New("is plain http://, and Gigya refuses secrets sent over HTTP (403006): use https://, or set allow_http only for a local simulator")
+
+// CheckBaseURL checks a base URL (a simulator's) as [NewClient] does and
+// returns it without a trailing slash. Its errors say what is wrong with the
+// URL without naming it, so that a caller names the setting it came from;
+// a plain http:// URL without allowHTTP is [ErrPlainHTTP].
+func CheckBaseURL(raw string, allowHTTP bool) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", errors.New("BaseURL is not a URL")
+		return "", errors.New("is not a URL")
 	}
 	switch {
 	case u.Scheme == "http" && !allowHTTP:
-		return "", errors.New("BaseURL is http://: Gigya rejects secrets over HTTP (403006); set AllowHTTP only for a local simulator")
+		return "", ErrPlainHTTP
 	case u.Scheme != "http" && u.Scheme != "https":
-		return "", fmt.Errorf("BaseURL scheme %q, want https", u.Scheme)
+		return "", fmt.Errorf("has the scheme %q: want https://", u.Scheme)
 	case u.Host == "":
-		return "", errors.New("BaseURL has no host")
+		return "", errors.New("has no host")
 	case u.User != nil:
-		return "", errors.New("BaseURL must not carry user info")
+		return "", errors.New("must not carry user info")
 	case u.RawQuery != "" || u.Fragment != "":
-		return "", errors.New("BaseURL must not carry a query or fragment")
+		return "", errors.New("must not carry a query or fragment")
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
@@ -659,11 +668,11 @@ func retryAfter(resp *http.Response) time.Duration {
 func (c *Client) switchDataCenter(ctx context.Context, ae *APIError, switched bool) error {
 	switch {
 	case c.override != "":
-		return fault.Permanent(CodeWrongDataCenter, fmt.Errorf("gigya %s: BaseURL %s points at the wrong data center (Gigya names %q): %w", ae.Method, c.override, ae.APIDomain, ae))
+		return fault.Permanent(CodeWrongDataCenter, fmt.Errorf("gigya %s: base_url %s points at the wrong data center (Gigya names %q): %w", ae.Method, c.override, ae.APIDomain, ae))
 	case switched:
 		return fault.Permanent(CodeWrongDataCenter, fmt.Errorf("gigya %s: wrong data center again after switching: %w", ae.Method, ae))
 	case !trustedAPIDomain(ae.APIDomain):
-		return fault.Permanent(CodeWrongDataCenter, fmt.Errorf("gigya %s: not following apiDomain %q, which is not a Gigya domain; set DataCenter to it if it is right: %w", ae.Method, ae.APIDomain, ae))
+		return fault.Permanent(CodeWrongDataCenter, fmt.Errorf("gigya %s: not following apiDomain %q, which is not a Gigya domain; set data_center to it if it is right: %w", ae.Method, ae.APIDomain, ae))
 	}
 	c.mu.Lock()
 	from := c.domain

@@ -36,22 +36,22 @@ func TestNewClientValidation(t *testing.T) {
 		{"app key", Config{APIKey: "k", UserKey: "u", Secret: "s"}, "", AuthAppKey},
 		{"jwt pkcs8", Config{APIKey: "k", UserKey: "u", PrivateKeyPEM: key}, "", AuthBearerJWT},
 		{"jwt pkcs1", Config{APIKey: "k", UserKey: "u", PrivateKeyPEM: pkcs1PEM(rsaKey(t))}, "", AuthBearerJWT},
-		{"no api key", Config{Secret: "s"}, "APIKey is required", 0},
+		{"no api key", Config{Secret: "s"}, "api_key is required", 0},
 		{"no credentials", Config{APIKey: "k"}, "no credentials", 0},
-		{"user key alone", Config{APIKey: "k", UserKey: "u"}, "UserKey needs", 0},
+		{"user key alone", Config{APIKey: "k", UserKey: "u"}, "user_key needs", 0},
 		{"secret and key", Config{APIKey: "k", UserKey: "u", Secret: "s", PrivateKeyPEM: key}, "choose one auth mode", 0},
-		{"pem without kid", Config{APIKey: "k", PrivateKeyPEM: key}, "needs UserKey", 0},
+		{"pem without kid", Config{APIKey: "k", PrivateKeyPEM: key}, "needs user_key", 0},
 		{"bad pem", Config{APIKey: "k", UserKey: "u", PrivateKeyPEM: []byte("not a key")}, "no PEM block", 0},
 		{"encrypted pem", Config{APIKey: "k", UserKey: "u", PrivateKeyPEM: []byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n")}, "encrypted", 0},
 		{"unknown dc", Config{APIKey: "k", Secret: "s", DataCenter: "xx9"}, "unknown data center", 0},
-		{"http base", Config{APIKey: "k", Secret: "s", BaseURL: "http://127.0.0.1:1"}, "AllowHTTP", 0},
+		{"http base", Config{APIKey: "k", Secret: "s", BaseURL: "http://127.0.0.1:1"}, "base_url is plain http://, and Gigya refuses secrets sent over HTTP (403006): use https://, or set allow_http", 0},
 		{"http base allowed", Config{APIKey: "k", Secret: "s", BaseURL: "http://127.0.0.1:1", AllowHTTP: true}, "", AuthPartnerSecret},
 		{"https base", Config{APIKey: "k", Secret: "s", BaseURL: "https://gigya.example.test"}, "", AuthPartnerSecret},
 		{"ftp base", Config{APIKey: "k", Secret: "s", BaseURL: "ftp://x", AllowHTTP: true}, "scheme", 0},
 		{"user info", Config{APIKey: "k", Secret: "s", BaseURL: "https://a:b@x"}, "user info", 0},
 		{"query", Config{APIKey: "k", Secret: "s", BaseURL: "https://x/?a=1"}, "query", 0},
-		{"negative timeout", Config{APIKey: "k", Secret: "s", Timeout: -1}, "Timeout", 0},
-		{"negative rate", Config{APIKey: "k", Secret: "s", Rate: -1}, "Rate", 0},
+		{"negative timeout", Config{APIKey: "k", Secret: "s", Timeout: -1}, "timeout must not be negative", 0},
+		{"negative rate", Config{APIKey: "k", Secret: "s", Rate: -1}, "rate must not be negative", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -327,7 +327,7 @@ func TestInvalidDataCenterNotFollowed(t *testing.T) {
 		c, _ := newTestClient(t, testConfig(s.URL))
 		err := c.Call(context.Background(), "accounts.search", nil, nil)
 		wantFault(t, err, fault.KindPermanent, CodeWrongDataCenter)
-		if !strings.Contains(err.Error(), "BaseURL") || !strings.Contains(err.Error(), "eu1.gigya.com") {
+		if !strings.Contains(err.Error(), "base_url") || !strings.Contains(err.Error(), "eu1.gigya.com") {
 			t.Fatalf("error %q does not explain the override", err)
 		}
 		if n := len(s.requests()); n != 1 {

@@ -24,17 +24,29 @@ type uniqueField struct {
 func uniqueFields(paths []string) []uniqueField {
 	out := make([]uniqueField, len(paths))
 	for i, p := range paths {
-		out[i] = uniqueField{name: p, path: strings.Split(p, "."), code: strings.ReplaceAll(p, ".", "_") + "_conflict"}
+		out[i] = uniqueField{name: p, path: strings.Split(p, "."), code: conflictCode(p)}
 	}
 	return out
 }
 
-// fieldValue is the string at path in the JSON object data.
+// conflictCode is the dead-letter code of a conflict on the field at path:
+// email_conflict for email (Auth0) and Email.Value (LoginRadius alike),
+// phoneid_conflict for PhoneId.
+func conflictCode(path string) string {
+	path = strings.TrimSuffix(strings.ToLower(path), ".value")
+	return strings.ReplaceAll(path, ".", "_") + "_conflict"
+}
+
+// fieldValue is the string at path in the JSON object data. Where the path
+// meets an array, it reads the array's first element: LoginRadius keeps the
+// login email as the first item of Email ([{"Type": "Primary", "Value":
+// ...}]), so loader.unique names it Email.Value.
 //
 // It reads only the members on the way, skipping the others by their
 // brackets and quotes instead of decoding the user (which cost the loader a
 // third of its time per user): the same value for every valid user, the
-// last of repeated keys as a decoder takes it.
+// last of repeated keys as a decoder takes it. An array on the way is left
+// to the decoding reader.
 func fieldValue(data []byte, path []string) (string, bool) {
 	raw := data
 	for _, key := range path {
@@ -46,6 +58,9 @@ func fieldValue(data []byte, path []string) (string, bool) {
 			return "", false
 		}
 		raw = v
+	}
+	if len(raw) > 0 && raw[0] == '[' {
+		return fieldValueDecoded(data, path)
 	}
 	if len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 {
 		s := string(raw[1 : len(raw)-1])
@@ -168,6 +183,7 @@ func valueEnd(b []byte, i int) int {
 func fieldValueDecoded(data []byte, path []string) (string, bool) {
 	raw := json.RawMessage(data)
 	for _, key := range path {
+		raw = firstElement(raw)
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(raw, &obj) != nil {
 			return "", false
@@ -178,10 +194,24 @@ func fieldValueDecoded(data []byte, path []string) (string, bool) {
 		}
 	}
 	var s string
-	if json.Unmarshal(raw, &s) != nil {
+	if json.Unmarshal(firstElement(raw), &s) != nil {
 		return "", false
 	}
 	return s, strings.TrimSpace(s) != ""
+}
+
+// firstElement is raw's first element when raw is a non-empty JSON array,
+// raw itself otherwise.
+func firstElement(raw json.RawMessage) json.RawMessage {
+	trimmed := bytes.TrimLeft(raw, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '[' {
+		return raw
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(trimmed, &items) != nil || len(items) == 0 {
+		return nil
+	}
+	return items[0]
 }
 
 // claim takes, for the users of batch, the values that must be unique at
@@ -258,5 +288,40 @@ func (l *loader) release(ctx context.Context, cs []claims.Claim) {
 	}
 	if err := l.claims.Release(ctx, cs); err != nil {
 		l.log.Warn("could not release the unique values of users the target refused; another account with one of them will be reported as a conflict", "users", len(cs), "err", err)
+	}
+}
+
+// claimAtLogin takes the unique values of users migrated at login, which
+// the target holds already: a later account with the same email is then a
+// conflict, not a second user. A value another account holds is only
+// logged (the target has both users now: LoginRadius and Auth0 only run
+// their login-time migration for an email they do not hold, so this takes
+// an account loaded outside this pipeline); an unreachable register too:
+// the users are at the target whatever it says.
+func (l *loader) claimAtLogin(ctx context.Context, batch []jetstream.Msg) {
+	if l.claims == nil {
+		return
+	}
+	var all []claims.Claim
+	for _, m := range batch {
+		uid := m.Headers().Get(message.HdrUID)
+		for _, f := range l.unique {
+			if v, ok := fieldValue(m.Data(), f.path); ok && uid != "" {
+				all = append(all, claims.Claim{Field: f.name, Value: v, UID: uid, Update: true})
+			}
+		}
+	}
+	if len(all) == 0 {
+		return
+	}
+	holders, err := l.claims.Take(ctx, all)
+	if err != nil {
+		l.log.Warn("could not claim the unique values of users migrated at login", "users", len(batch), "err", err)
+		return
+	}
+	for i, h := range holders {
+		if h != "" {
+			l.log.Warn("a user migrated at login has a value another account holds at the target", "uid", all[i].UID, "field", all[i].Field, "holder", h)
+		}
 	}
 }

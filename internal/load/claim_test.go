@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,6 +103,7 @@ func TestFieldValueMatchesADecode(t *testing.T) {
 		`{"email":"esc\u0061ped@b.c"}`, `{"em\u0061il":"x@y.z"}`, `{"a":[1,{"email":"n"}],"b":"}\"{","email":"q@r.s"}`,
 		`{}`, `[]`, `"x"`, `{"app_metadata":{"login":"L","x":1},"email":"a@b.c"}`, `{"app_metadata":{"login":7}}`,
 		`{"app_metadata":"s"}`, `{"app_metadata":{"login":"L","login":"M"}}`, `{"email":"a@b.c"`, `{"email" "a"}`,
+		`{"email":["x@y.z","w@y.z"]}`, `{"email":[]}`, `{"app_metadata":[{"login":"A"},{"login":"B"}]}`, `{"app_metadata":[]}`,
 	}
 	for _, u := range users {
 		for _, path := range [][]string{{"email"}, {"app_metadata", "login"}} {
@@ -110,6 +112,72 @@ func TestFieldValueMatchesADecode(t *testing.T) {
 			if got != want || gotOK != wantOK {
 				t.Errorf("%s %v: got %q %v, want %q %v", u, path, got, gotOK, want, wantOK)
 			}
+		}
+	}
+}
+
+// A user migrated at login holds its email at the target: another account
+// with that email, loaded later, is a conflict rather than a second user.
+func TestUserMigratedAtLoginHoldsItsEmail(t *testing.T) {
+	f := setup(t, 100, func(int, []sink.Record) error { return nil })
+	f.l.claims, f.l.unique = claims.New(f.top.Claims, f.js, "auth0"), uniqueFields([]string{"email"})
+	m := nats.NewMsg("users.mapped.auth0")
+	m.Data = []byte(`{"user_id":"u1","email":"Ada@Example.com"}`)
+	m.Header.Set(message.HdrUID, "u1")
+	m.Header.Set(message.HdrMsgID, "auth0:u1:login")
+	m.Header.Set(message.HdrLoginMigrated, "auth0")
+	if _, err := f.js.PublishMsg(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	stop := f.start(t)
+	natstest.Eventually(t, 10*time.Second, f.settled(1))
+	f.publishUser(t, "u2", "ada@example.com")
+	natstest.Eventually(t, 10*time.Second, f.settled(2))
+	stop()
+	if got := f.sink.count(); len(got) != 0 {
+		t.Fatalf("stored %v, want nothing", got)
+	}
+	if tot := f.l.totals(); tot.MigratedAtLogin != 1 || tot.Conflicts != 1 {
+		t.Fatalf("totals %+v, want 1 migrated at login, 1 conflict", tot)
+	}
+}
+
+// A unique field's path may cross arrays: LoginRadius' login email is the
+// first item of Email, so loader.unique says Email.Value.
+func TestFieldValueReadsFirstArrayElement(t *testing.T) {
+	lr := []byte(`{"Uid":"u1","Email":[{"Type":"Primary","Value":"Jane@example.com"},{"Type":"Secondary","Value":"x@example.com"}],"PhoneId":"+4915112345678","Tags":["a","b"]}`)
+	for _, c := range []struct {
+		path string
+		want string
+		ok   bool
+	}{
+		{"Email.Value", "Jane@example.com", true},
+		{"Email.Type", "Primary", true},
+		{"PhoneId", "+4915112345678", true},
+		{"Tags", "a", true},
+		{"Email", "", false},
+		{"Email.Missing", "", false},
+		{"Uid.x", "", false},
+		{"Nope.Value", "", false},
+	} {
+		got, ok := fieldValue(lr, strings.Split(c.path, "."))
+		if got != c.want || ok != c.ok {
+			t.Errorf("%s: %q %v, want %q %v", c.path, got, ok, c.want, c.ok)
+		}
+	}
+	if _, ok := fieldValue([]byte(`{"Email":[]}`), []string{"Email", "Value"}); ok {
+		t.Error("an empty array has no value")
+	}
+	if got, ok := fieldValue([]byte(`{"email":"a@b.co"}`), []string{"email"}); !ok || got != "a@b.co" {
+		t.Errorf("plain field: %q %v", got, ok)
+	}
+}
+
+func TestConflictCodes(t *testing.T) {
+	for path, want := range map[string]string{"email": "email_conflict", "Email.Value": "email_conflict",
+		"PhoneId": "phoneid_conflict", "app_metadata.login": "app_metadata_login_conflict"} {
+		if got := conflictCode(path); got != want {
+			t.Errorf("conflictCode(%q) = %q, want %q", path, got, want)
 		}
 	}
 }

@@ -11,35 +11,21 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
-	"go.yaml.in/yaml/v3"
 )
 
 // Config is the loader's configuration file, shared with the other
-// binaries (their sections are accepted and ignored here).
+// binaries: their sections are checked (unknown keys, wrong types) and
+// otherwise ignored here.
 type Config struct {
 	stage.Common `yaml:",inline"`
-	Extractor    any      `yaml:"extractor"`
-	Transformer  any      `yaml:"transformer"`
-	Loader       Settings `yaml:"loader"`
+	Extractor    stage.UnreadExtractor   `yaml:"extractor"`
+	Transformer  stage.UnreadTransformer `yaml:"transformer"`
+	Loader       Settings                `yaml:"loader"`
+	Login        stage.UnreadLogin       `yaml:"login"`
 }
 
 // Settings is the loader section.
-type Settings struct {
-	Name   string `yaml:"name" doc:"loader name: its durable consumer is loader-<name> (empty: the sink type)"`
-	Target string `yaml:"target" doc:"mapping target to load: reads users.mapped.<target>"`
-	Sink   struct {
-		Type    string    `yaml:"type" doc:"sink: auth0-file, auth0-api or jsonl (or one a custom build registers)"`
-		Options yaml.Node `yaml:"options"`
-	} `yaml:"sink"`
-	Batch struct {
-		MaxRecords int           `yaml:"max_records" doc:"records per batch at most"`
-		MaxBytes   int           `yaml:"max_bytes" doc:"bytes per batch at most (a sink may lower it: auth0-file fills one file per batch)"`
-		MaxWait    time.Duration `yaml:"max_wait" doc:"how long a partial batch waits for more records"`
-	} `yaml:"batch"`
-	Rate     float64                 `yaml:"rate" doc:"users per second at most across this instance's writes, for targets with a rate limit (0: unlimited)"`
-	Unique   []string                `yaml:"unique" doc:"fields of the mapped user (dotted paths) whose value must be unique at the target, compared case-insensitively across sites and runs: the first account holds a value, a later one with the same value is dead-lettered as <field>_conflict naming the first (empty: no check)"`
-	Consumer topology.ConsumerConfig `yaml:"consumer"`
-}
+type Settings = stage.LoaderSettings
 
 // Default returns the loader's defaults.
 func Default() Config {
@@ -60,7 +46,8 @@ func Default() Config {
 	return c
 }
 
-func (s Settings) name() string {
+// loaderName is the loader's name: loader.name, or else the sink type.
+func loaderName(s Settings) string {
 	if s.Name != "" {
 		return s.Name
 	}
@@ -73,7 +60,7 @@ func (c *Config) Validate(sinks sink.Registry) error {
 	p.Merge("", c.Common.Validate())
 	l := c.Loader
 	p.Check(config.SubjectToken(l.Target), "loader.target", "must be a name without '.', '*', '>' or spaces")
-	p.Check(config.SubjectToken(l.name()), "loader.name", "must be a name without '.', '*', '>' or spaces")
+	p.Check(config.SubjectToken(loaderName(l)), "loader.name", "must be a name without '.', '*', '>' or spaces")
 	if _, ok := sinks[l.Sink.Type]; !ok {
 		p.Addf("loader.sink.type", "unknown sink %q (known: %s)", l.Sink.Type, config.Names(sinks))
 	}

@@ -44,6 +44,10 @@ type Totals struct {
 	// Conflicts counts, among DeadLettered, the users whose email (a value
 	// of loader.unique) another Gigya account holds at the target.
 	Conflicts int64 `json:"conflicts"`
+	// MigratedAtLogin counts the users acked unwritten because the login
+	// service moved them to the target at their login: its own messages,
+	// and any other version of those users (docs/login-migration.md).
+	MigratedAtLogin int64 `json:"migrated_at_login"`
 }
 
 type publisher interface {
@@ -69,7 +73,7 @@ type loader struct {
 	log        *slog.Logger
 	metrics    *metrics
 
-	consumed, loaded, deadLettered, retried, batches, superseded, conflicts atomic.Int64
+	consumed, loaded, deadLettered, retried, batches, superseded, conflicts, atLogin atomic.Int64
 
 	// tally counts the outcomes by extraction run, for the balance of each
 	// run (status); a replay's users count apart, as replay_*.
@@ -153,7 +157,7 @@ func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 	// A graceful stop still finishes the write in flight: the target may
 	// have stored part of it already, and acking is what stops repeats.
 	wctx := context.WithoutCancel(ctx)
-	batch, taken := l.claim(wctx, l.notStale(l.newestOnly(batch)))
+	batch, taken := l.claim(wctx, l.notStale(l.newestOnly(l.migratedAtLogin(wctx, batch))))
 	if len(batch) == 0 {
 		return
 	}
@@ -214,6 +218,62 @@ func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 		}
 		l.release(wctx, free)
 	}
+}
+
+// migratedAtLogin settles, unwritten, the users the login service moved to
+// the target (docs/login-migration.md): the messages it marked
+// (Etl-Login-Migrated), once their mark is in the versions register and
+// their unique values are claimed, and every version of a user the register
+// marks, which would otherwise overwrite what the user brought at login.
+// It returns the rest of the batch.
+func (l *loader) migratedAtLogin(ctx context.Context, batch []jetstream.Msg) []jetstream.Msg {
+	var marked []jetstream.Msg
+	var marks []versions.Entry
+	for _, m := range batch {
+		if key := userKey(m); key != "" && m.Headers().Get(message.HdrLoginMigrated) != "" {
+			marked = append(marked, m)
+			marks = append(marks, versions.Entry{Key: key, Version: lastUpdated(m), AtLogin: true})
+		}
+	}
+	if len(marked) > 0 {
+		if l.versions != nil {
+			// The mark must be durable before the ack: a loader restarted
+			// without it could write a bulk version over the user.
+			if err := l.versions.Wrote(ctx, marks); err != nil {
+				// The whole batch waits: another version of one of these
+				// users may be in it.
+				l.log.Warn("could not record users migrated at login; the batch will be retried", "users", len(marked), "err", err)
+				for _, m := range batch {
+					l.retry(m, numDelivered(m))
+				}
+				return nil
+			}
+		}
+		l.claimAtLogin(ctx, marked)
+	}
+	out := batch[:0:0]
+	for _, m := range batch {
+		key := userKey(m)
+		switch {
+		case key != "" && m.Headers().Get(message.HdrLoginMigrated) != "":
+		case key != "" && l.versions != nil && l.versions.AtLogin(key):
+			l.log.Debug("user migrated at login; not writing this version", "uid", m.Headers().Get(message.HdrUID))
+		case key != "" && slices.ContainsFunc(marks, func(e versions.Entry) bool { return e.Key == key }):
+			// Another version in the batch of a user marked just now (no
+			// register in tests).
+		default:
+			out = append(out, m)
+			continue
+		}
+		if err := m.Ack(); err != nil {
+			l.log.Warn("ack of a user migrated at login failed; it will be redelivered", "uid", m.Headers().Get(message.HdrUID), "err", err)
+		}
+		l.consumed.Add(1)
+		l.atLogin.Add(1)
+		l.count(m, "migrated_at_login")
+		l.metrics.records.WithLabelValues("migrated_at_login").Inc()
+	}
+	return out
 }
 
 // newestOnly keeps, of several versions of one user in a batch, the newest
@@ -501,13 +561,15 @@ func numDelivered(m jetstream.Msg) uint64 {
 
 func (l *loader) totals() Totals {
 	return Totals{Consumed: l.consumed.Load(), Loaded: l.loaded.Load(), DeadLettered: l.deadLettered.Load(),
-		Retried: l.retried.Load(), Batches: l.batches.Load(), Superseded: l.superseded.Load(), Conflicts: l.conflicts.Load()}
+		Retried: l.retried.Load(), Batches: l.batches.Load(), Superseded: l.superseded.Load(), Conflicts: l.conflicts.Load(),
+		MigratedAtLogin: l.atLogin.Load()}
 }
 
 // counts is the heartbeat form of the totals.
 func (t Totals) counts() map[string]int64 {
 	return map[string]int64{"consumed": t.Consumed, "loaded": t.Loaded, "dead_lettered": t.DeadLettered,
-		"retried": t.Retried, "batches": t.Batches, "superseded": t.Superseded, "conflicts": t.Conflicts}
+		"retried": t.Retried, "batches": t.Batches, "superseded": t.Superseded, "conflicts": t.Conflicts,
+		"migrated_at_login": t.MigratedAtLogin}
 }
 
 // progress logs the counts at an interval while users flow.
@@ -529,7 +591,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gm_loader_records_total",
-			Help: "Users handled by the loader, by result (loaded, dead_lettered, retried, superseded).",
+			Help: "Users handled by the loader, by result (loaded, dead_lettered, retried, superseded, migrated_at_login).",
 		}, []string{"result"}),
 		writeSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "gm_loader_write_seconds",

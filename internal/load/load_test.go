@@ -526,3 +526,69 @@ func TestConcurrentBatchesKeepTheOrderOfAUsersVersions(t *testing.T) {
 		t.Fatalf("u1 written in the order %v, want [u1@100 u1@200]: the target keeps the last", u1)
 	}
 }
+
+// TestUsersMigratedAtLoginAreNeverWritten: the login service's message of a
+// user is acked unwritten and marks the user; every other version of that
+// user, before it in the same batch or later, older or newer, a first
+// import or an update, is acked unwritten too; the mark outlives a restart.
+func TestUsersMigratedAtLoginAreNeverWritten(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	f := setup(t, 100, func(_ int, recs []sink.Record) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range recs {
+			got = append(got, r.MsgID)
+		}
+		return nil
+	})
+	pub := func(uid, updated string, hdr ...string) {
+		t.Helper()
+		m := nats.NewMsg("users.mapped.auth0")
+		m.Data = fmt.Appendf(nil, `{"user_id":%q,"email":"%s@example.com"}`, uid, uid)
+		m.Header.Set(message.HdrUID, uid)
+		m.Header.Set(message.HdrMsgID, "auth0:"+uid+":"+updated+strings.Join(hdr, ""))
+		m.Header.Set(message.HdrLastUpdated, updated)
+		m.Header.Set(message.HdrRun, "r1")
+		for i := 0; i+1 < len(hdr); i += 2 {
+			m.Header.Set(hdr[i], hdr[i+1])
+		}
+		if _, err := f.js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One batch: a bulk version of u1, then u1's login, and a bulk u2.
+	pub("u1", "100")
+	pub("u1", "300", message.HdrLoginMigrated, "auth0")
+	pub("u2", "100")
+	stop := f.start(t)
+	natstest.Eventually(t, 10*time.Second, f.settled(3))
+	// Later: an older and a newer bulk version of u1, an update, a replay.
+	pub("u1", "200")
+	pub("u1", "400")
+	pub("u1", "500", message.HdrUpdate, "1")
+	pub("u1", "300", message.HdrReplay, "rp", message.HdrLoginMigrated, "auth0")
+	natstest.Eventually(t, 10*time.Second, f.settled(7))
+	stop()
+	mu.Lock()
+	written := slices.Clone(got)
+	mu.Unlock()
+	if !slices.Equal(written, []string{"auth0:u2:100"}) {
+		t.Fatalf("written %v, want only u2", written)
+	}
+	if tot := f.l.totals(); tot.MigratedAtLogin != 6 || tot.Loaded != 1 || tot.Superseded != 0 {
+		t.Fatalf("totals %+v, want 6 migrated at login, 1 loaded", tot)
+	}
+	runs := f.l.tally.Runs()
+	if c := runs["r1"]; c["migrated_at_login"] != 5 || c["replay_migrated_at_login"] != 1 || c["loaded"] != 1 {
+		t.Fatalf("tally %v", runs)
+	}
+	reg, err := versions.Open(context.Background(), f.top.Versions, f.js, "test", f.l.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	if !reg.AtLogin("u1") || reg.AtLogin("u2") {
+		t.Fatalf("restarted register: u1 %t, u2 %t", reg.AtLogin("u1"), reg.AtLogin("u2"))
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/ops"
@@ -11,9 +13,11 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/versions"
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 )
@@ -48,12 +52,14 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		return err
 	}
 	cfg := Default()
-	err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func() error {
+	origins, err := stage.LoadConfig(*cfgPath, &cfg, &cfg.Common, env.Getenv, func(o *config.Origins) error {
 		if *sinkType != "" {
 			cfg.Loader.Sink.Type = *sinkType
+			o.Set("loader.sink.type", "-sink")
 		}
 		if *target != "" {
 			cfg.Loader.Target = *target
+			o.Set("loader.target", "-target")
 		}
 		return cfg.Validate(registry)
 	})
@@ -61,7 +67,7 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 		return err
 	}
 	ls := cfg.Loader
-	name := ls.name()
+	name := loaderName(ls)
 	log := cfg.Telemetry.Logger(env.Stderr).With("stage", "loader", "loader", name, "sink", ls.Sink.Type)
 
 	// The sink is built before connecting, so that its configuration errors
@@ -69,14 +75,14 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 	var sinkMetrics deferredRegistry
 	snk, err := registry[ls.Sink.Type].New(ctx, sink.Params{
 		Name: name, Target: ls.Target, Log: log, Metrics: &sinkMetrics,
-		Decode: func(v any) error { return config.DecodeNode("loader.sink.options", &ls.Sink.Options, v) },
+		Decode: func(v any) error { return config.DecodeNodeFrom(*cfgPath, "loader.sink.options", &ls.Sink.Options, v) },
 	})
 	if err != nil {
-		err = fmt.Errorf("sink %s: %w", ls.Sink.Type, err)
 		if fault.IsTransient(err) {
-			return err // the target is down or busy, not misconfigured: exit 1, start again later
+			return fmt.Errorf("sink %s: %w", ls.Sink.Type, err) // the target is down or busy, not misconfigured: exit 1, start again later
 		}
-		return stage.Usage(err)
+		// Problems with loader.sink.options.<key> point at their line.
+		return stage.Usage(fmt.Errorf("sink %s: %w", ls.Sink.Type, origins.Locate(err)))
 	}
 	l, runErr := serve(ctx, cfg, snk, sinkMetrics, log)
 	if l == nil {
@@ -95,7 +101,7 @@ func Run(ctx context.Context, env stage.Env, registry sink.Registry) error {
 // started consuming (nil before).
 func serve(ctx context.Context, cfg Config, snk sink.Sink, sinkMetrics deferredRegistry, log *slog.Logger) (_ *loader, err error) {
 	ls := cfg.Loader
-	name := ls.name()
+	name := loaderName(ls)
 	var rt *stage.Runtime
 	defer func() {
 		// The one place the sink is closed, whatever happened after it was
@@ -121,6 +127,7 @@ func serve(ctx context.Context, cfg Config, snk sink.Sink, sinkMetrics deferredR
 	if err != nil {
 		return nil, err
 	}
+	warnOtherTargets(ctx, rt.Topology.Mapped, ls.Target, log)
 	reg, err := versions.Open(ctx, rt.Topology.Versions, rt.JS, name, log)
 	if err != nil {
 		return nil, err
@@ -186,3 +193,24 @@ func (d *deferredRegistry) Register(c prometheus.Collector) error {
 func (d *deferredRegistry) MustRegister(cs ...prometheus.Collector) { *d = append(*d, cs...) }
 
 func (d *deferredRegistry) Unregister(prometheus.Collector) bool { return false }
+
+// warnOtherTargets warns when USERS_MAPPED holds users for other targets and
+// none for this loader's: a loader left at the default target while the
+// transformers map for another would otherwise wait without a word.
+func warnOtherTargets(ctx context.Context, mapped jetstream.Stream, target string, log *slog.Logger) {
+	info, err := mapped.Info(ctx, jetstream.WithSubjectFilter(topology.MappedSubjects))
+	if err != nil || info.State.Subjects[message.MappedSubject(target)] > 0 {
+		return
+	}
+	var others []string
+	for subject, n := range info.State.Subjects {
+		if n > 0 {
+			others = append(others, strings.TrimPrefix(subject, message.MappedSubject("")))
+		}
+	}
+	if len(others) > 0 {
+		slices.Sort(others)
+		log.Warn("USERS_MAPPED holds users for other targets and none for this loader's: check loader.target (or -target)",
+			"target", target, "other_targets", others)
+	}
+}

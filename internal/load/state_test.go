@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -190,7 +192,7 @@ func TestRunRecoversTheSinkBeforeItsFirstWrite(t *testing.T) {
 }
 
 // runWith runs the loader with snk as sink "rec".
-func runWith(ctx context.Context, url string, snk sink.Sink, stderr *bytes.Buffer) <-chan error {
+func runWith(ctx context.Context, url string, snk sink.Sink, stderr io.Writer) <-chan error {
 	reg := sink.Registry{"rec": {New: func(context.Context, sink.Params) (sink.Sink, error) { return snk, nil }}}
 	env := stage.Env{Args: []string{"-sink", "rec", "-target", "auth0"}, Stdout: &bytes.Buffer{}, Stderr: stderr,
 		Getenv: func(k string) string {
@@ -222,4 +224,52 @@ func TestAStopWhileRecoveringIsAStop(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("a stop during Recover must end the loader cleanly, got %v", err)
 	}
+}
+
+// A loader whose target has no users while USERS_MAPPED holds some for
+// another target says so, instead of waiting without a word.
+func TestALoaderForAnEmptyTargetNamesTheOthers(t *testing.T) {
+	srv := natstest.Start(t)
+	js := srv.JetStream()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := topology.Ensure(ctx, js, topology.Default()); err != nil {
+		t.Fatal(err)
+	}
+	m := nats.NewMsg(message.MappedSubject("loginradius"))
+	m.Data = []byte(`{"Uid":"u1"}`)
+	m.Header.Set(message.HdrUID, "u1")
+	if _, err := js.PublishMsg(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	done := runWith(ctx, srv.ClientURL(), &fakeSink{stored: map[string]int{}, write: func(int, []sink.Record) error { return nil }}, &stderr)
+	natstest.Eventually(t, 20*time.Second, func() error {
+		if !strings.Contains(stderr.String(), "other_targets=[loginradius]") {
+			return fmt.Errorf("no warning yet:\n%s", stderr.String())
+		}
+		return nil
+	})
+	cancel() // maybe while it still starts: a stop then, which exits 0
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+}
+
+// syncBuffer is a buffer a running loader writes to while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -127,7 +127,11 @@ func (e *Evaluator) one(account map[string]any, notes *[]Note) (map[string]any, 
 			if f.OnError == OnErrorOmit {
 				*notes = append(*notes, Note{Field: f.Path, Flag: f.Flag, Err: err})
 				if f.flagSegs != nil {
-					setPath(out, f.flagSegs, nil, true)
+					var flag any = true
+					if f.FlagValue != nil {
+						flag = f.FlagValue
+					}
+					setPath(out, f.flagSegs, nil, flag)
 				}
 				continue
 			}

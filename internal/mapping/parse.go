@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -54,6 +55,10 @@ type Field struct {
 	// Flag is an output path set to true when OnError "omit" dropped the
 	// field, e.g. app_metadata.password_reset_required.
 	Flag string
+	// FlagValue replaces true as the value set at Flag (flag_value: a YAML
+	// string, boolean or integer), for a target whose field there must be
+	// text, such as LoginRadius' CustomFields. nil: true.
+	FlagValue any
 }
 
 // On-error policies of a field.
@@ -320,7 +325,7 @@ func parseFields(p *problems, v *yaml.Node) []Field {
 
 // parseFieldSpec reads the long form of a field:
 //
-//	path: {expr: ..., required: true, default: ..., on_error: omit, flag: path}
+//	path: {expr: ..., required: true, default: ..., on_error: omit, flag: path, flag_value: "true"}
 func parseFieldSpec(p *problems, f *Field, v *yaml.Node) bool {
 	ok := true
 	seen := map[string]bool{}
@@ -360,14 +365,41 @@ func parseFieldSpec(p *problems, f *Field, v *yaml.Node) bool {
 				continue
 			}
 			f.Flag = val.Value
+		case "flag_value":
+			if val.Kind != yaml.ScalarNode {
+				p.add("field", f.Path, val.Line, "flag_value must be a string, a boolean or an integer")
+				ok = false
+				continue
+			}
+			switch val.ShortTag() {
+			case "!!str":
+				f.FlagValue = val.Value
+			case "!!bool":
+				f.FlagValue = val.Value == "true"
+			case "!!int":
+				n, err := strconv.ParseInt(val.Value, 0, 64)
+				if err != nil {
+					p.add("field", f.Path, val.Line, "flag_value: %v", err)
+					ok = false
+					continue
+				}
+				f.FlagValue = n
+			default:
+				p.add("field", f.Path, val.Line, "flag_value must be a string, a boolean or an integer")
+				ok = false
+			}
 		default:
-			p.add("field", f.Path, k.Line, "unknown key %q (want expr, required, default, on_error, flag)", k.Value)
+			p.add("field", f.Path, k.Line, "unknown key %q (want expr, required, default, on_error, flag, flag_value)", k.Value)
 			ok = false
 		}
 	}
 	if !seen["expr"] {
 		p.add("field", f.Path, v.Line, "expr is missing")
 		return false
+	}
+	if f.FlagValue != nil && f.Flag == "" {
+		p.add("field", f.Path, v.Line, "flag_value needs a flag (the path it is set at)")
+		ok = false
 	}
 	if f.Flag != "" && f.OnError != OnErrorOmit {
 		p.add("field", f.Path, v.Line, "flag needs on_error: omit (it marks the records whose field was dropped)")

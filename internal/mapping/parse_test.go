@@ -103,7 +103,7 @@ func TestParseErrors(t *testing.T) {
 		{"fields not a mapping", head + "fields: [a, b]\n", []string{`fields (line 3): must be a mapping`}},
 		{"null expression", head + "fields:\n  a:\n", []string{`field "a" (line 4): the expression is empty`}},
 		{"blank expression", head + "fields:\n  a: \"  \"\n", []string{`field "a" (line 4): the expression is empty`}},
-		{"mapping expression", head + "fields:\n  a: {b: c}\n", []string{`field "a" (line 4): unknown key "b" (want expr, required, default, on_error, flag)`}},
+		{"mapping expression", head + "fields:\n  a: {b: c}\n", []string{`field "a" (line 4): unknown key "b" (want expr, required, default, on_error, flag, flag_value)`}},
 		{"timestamp expression", head + "fields:\n  a: 2019-01-01\n", []string{`field "a" (line 4): the expression has YAML type !!timestamp; quote it`}},
 		{"expression too long", head + "fields:\n  a: " + strings.Repeat("x", MaxExprLen+1) + "\n",
 			[]string{`field "a" (line 4): the expression is 4097 bytes, the limit is 4096`}},

@@ -173,17 +173,50 @@ fields:
 	}
 }
 
+// flag_value sets a value other than true at the flag: LoginRadius'
+// CustomFields hold text, and a boolean flag there would break the rule
+// that every custom field is a string.
+func TestFlagValue(t *testing.T) {
+	m := mustParse(t, `
+version: 1
+target: t
+fields:
+  CustomFields: custom
+  hash:
+    expr: 'int(password.hash)'
+    on_error: omit
+    flag: CustomFields.password_reset_required
+    flag_value: "true"
+`)
+	r, err := m.NewEvaluator().Map(map[string]any{"custom": map[string]any{"terms": "true"}, "password": map[string]any{"hash": "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"CustomFields": map[string]any{"terms": "true", "password_reset_required": "true"}}
+	if !reflect.DeepEqual(r.Outputs[0], want) {
+		t.Fatalf("out = %#v", r.Outputs[0])
+	}
+	withTrue := mustParse(t, "version: 1\ntarget: t\nfields:\n  a:\n    expr: x\n    on_error: omit\n    flag: f\n")
+	withValue := mustParse(t, "version: 1\ntarget: t\nfields:\n  a:\n    expr: x\n    on_error: omit\n    flag: f\n    flag_value: 1\n")
+	withText := mustParse(t, "version: 1\ntarget: t\nfields:\n  a:\n    expr: x\n    on_error: omit\n    flag: f\n    flag_value: '1'\n")
+	if withTrue.Version() == withValue.Version() || withValue.Version() == withText.Version() {
+		t.Error("flag_value must change the mapping's version, and its type too")
+	}
+}
+
 func TestSpecParseErrors(t *testing.T) {
 	head := "version: 1\ntarget: t\n"
 	for name, tt := range map[string]struct{ doc, want string }{
-		"flag without omit":     {head + "fields:\n  a:\n    expr: x\n    flag: f\n", "flag needs on_error: omit"},
-		"flag is a field":       {head + "fields:\n  f: y\n  a:\n    expr: x\n    on_error: omit\n    flag: f\n", `flag "f" is also a field`},
-		"bad on_error":          {head + "fields:\n  a:\n    expr: x\n    on_error: ignore\n", "on_error must be fail or omit"},
-		"missing expr":          {head + "fields:\n  a:\n    required: true\n", "expr is missing"},
-		"unknown repair":        {head + "repair: [fix_everything]\nfields:\n  a: x\n", "unknown repair"},
-		"bad explode":           {head + "explode: 'a.b'\nfields:\n  a: x\n", "top-level array"},
-		"bad omit_empty":        {head + "omit_empty: maybe\nfields:\n  a: x\n", "must be true or false"},
-		"default compile error": {head + "fields:\n  a:\n    expr: x\n    default: 'lower('\n", `field "a default"`},
+		"flag without omit":       {head + "fields:\n  a:\n    expr: x\n    flag: f\n", "flag needs on_error: omit"},
+		"flag is a field":         {head + "fields:\n  f: y\n  a:\n    expr: x\n    on_error: omit\n    flag: f\n", `flag "f" is also a field`},
+		"flag_value without flag": {head + "fields:\n  a:\n    expr: x\n    on_error: omit\n    flag_value: x\n", "flag_value needs a flag"},
+		"flag_value not scalar":   {head + "fields:\n  a:\n    expr: x\n    on_error: omit\n    flag: f\n    flag_value: [1]\n", "flag_value must be"},
+		"bad on_error":            {head + "fields:\n  a:\n    expr: x\n    on_error: ignore\n", "on_error must be fail or omit"},
+		"missing expr":            {head + "fields:\n  a:\n    required: true\n", "expr is missing"},
+		"unknown repair":          {head + "repair: [fix_everything]\nfields:\n  a: x\n", "unknown repair"},
+		"bad explode":             {head + "explode: 'a.b'\nfields:\n  a: x\n", "top-level array"},
+		"bad omit_empty":          {head + "omit_empty: maybe\nfields:\n  a: x\n", "must be true or false"},
+		"default compile error":   {head + "fields:\n  a:\n    expr: x\n    default: 'lower('\n", `field "a default"`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse("t.yaml", []byte(tt.doc))

@@ -3,6 +3,7 @@ package mapping
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,7 +51,14 @@ func computeVersion(doc *document) string {
 		str(normalizeExpr(f.Expr))
 		str(normalizeExpr(f.Default))
 		str(f.OnError)
-		str(f.Flag)
+		if f.FlagValue != nil {
+			// Only when set, so that the version of a mapping without one
+			// does not change; a path has no control characters, so NUL
+			// separates the two unambiguously.
+			str(fmt.Sprintf("%s\x00%T:%v", f.Flag, f.FlagValue, f.FlagValue))
+		} else {
+			str(f.Flag)
+		}
 	}
 	str("options")
 	str(strconv.FormatBool(doc.omitEmpty))

@@ -1,9 +1,12 @@
 // Package quickstart runs the whole pipeline on one machine: it builds the
 // three binaries, starts a JetStream server (go tool nats-server, free port,
-// temporary store) unless one is given, runs extractor, transformer and
-// loader as processes, waits until every record has gone through, stops
-// everything it started, and summarises. `make run` uses it, and so do the
-// end-to-end tests under test/, which is how `make run` stays tested.
+// its store in OutDir/nats, emptied when a run starts and kept after it)
+// unless one is given, runs extractor, transformer and loader as processes,
+// waits until every record has gone through, stops everything it started,
+// and summarises, with the cause when a stage failed. [Inspect] reads the
+// kept store afterwards (its dead letters). `make run` and `make
+// deadletters` use it, and so do the end-to-end tests under test/, which is
+// how `make run` stays tested.
 package quickstart
 
 import (

@@ -10,22 +10,18 @@ import (
 )
 
 // Config is the transformer's configuration file, shared with the other
-// binaries (their sections are accepted and ignored here).
+// binaries: their sections are checked (unknown keys, wrong types) and
+// otherwise ignored here.
 type Config struct {
 	stage.Common `yaml:",inline"`
-	Extractor    any      `yaml:"extractor"`
-	Transformer  Settings `yaml:"transformer"`
-	Loader       any      `yaml:"loader"`
+	Extractor    stage.UnreadExtractor `yaml:"extractor"`
+	Transformer  Settings              `yaml:"transformer"`
+	Loader       stage.UnreadLoader    `yaml:"loader"`
+	Login        stage.UnreadLogin     `yaml:"login"`
 }
 
 // Settings is the transformer section.
-type Settings struct {
-	Mapping    string                  `yaml:"mapping" doc:"mapping YAML file (empty: the embedded configs/auth0.yaml)"`
-	Sites      []string                `yaml:"sites" doc:"sites to transform (empty: every site, gigya.accounts.>)"`
-	Workers    int                     `yaml:"workers" doc:"mapping goroutines per instance (0: GOMAXPROCS)"`
-	MaxPending int                     `yaml:"max_pending" doc:"mapped messages awaiting their PubAck per instance"`
-	Consumer   topology.ConsumerConfig `yaml:"consumer"`
-}
+type Settings = stage.TransformerSettings
 
 // Default returns the transformer's defaults.
 func Default() Config {
@@ -40,7 +36,8 @@ func Default() Config {
 	return c
 }
 
-func (s Settings) workers() int {
+// workers is the number of mapping goroutines transformer.workers asks for.
+func workers(s Settings) int {
 	if s.Workers > 0 {
 		return s.Workers
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
 	"github.com/gigya-migrate/gigya-migrate/internal/ops"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
@@ -74,7 +75,7 @@ func Run(ctx context.Context, env stage.Env) error {
 		return err
 	}
 	t := &transformer{
-		pub: rt.JS, mapping: m, consumer: cfg.Transformer.Consumer, workers: cfg.Transformer.workers(),
+		pub: rt.JS, mapping: m, consumer: cfg.Transformer.Consumer, workers: workers(cfg.Transformer),
 		log: log, metrics: newMetrics(rt.Metrics), validator: validator, maxPayload: rt.NC.MaxPayload(),
 	}
 	hb := rt.Heartbeat(ctx, "transformer", "consumer "+durable, func() map[string]int64 { return t.totals().counts(0) })
@@ -98,9 +99,10 @@ func Run(ctx context.Context, env stage.Env) error {
 // validator; every failure is a usage error.
 func loadSetup(cfgPath, mappingPath string, env stage.Env) (Config, *mapping.Mapping, validate.Validator, error) {
 	cfg := Default()
-	err := stage.LoadConfig(cfgPath, &cfg, &cfg.Common, env.Getenv, func() error {
+	_, err := stage.LoadConfig(cfgPath, &cfg, &cfg.Common, env.Getenv, func(o *config.Origins) error {
 		if mappingPath != "" {
 			cfg.Transformer.Mapping = mappingPath
+			o.Set("transformer.mapping", "-mapping")
 		}
 		return cfg.Validate()
 	})

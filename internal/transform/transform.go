@@ -37,7 +37,7 @@ import (
 type Totals struct {
 	Consumed     int64 `json:"consumed"`      // input messages handled to the end (acked)
 	Mapped       int64 `json:"mapped"`        // mapped users stored in USERS_MAPPED
-	Duplicates   int64 `json:"duplicates"`    // mapped users the server already had (redeliveries)
+	Duplicates   int64 `json:"duplicates"`    // redeliveries: mapped users or dead letters the server already had, filtered inputs delivered before
 	Filtered     int64 `json:"filtered"`      // skipped by a mapping filter
 	DeadLettered int64 `json:"dead_lettered"` // failed mappings stored in ETL_DEADLETTER
 	Retried      int64 `json:"retried"`       // inputs handed back for a later retry (transient errors)
@@ -318,6 +318,11 @@ func (t *transformer) newOutMsg(uid, lastUpdated string, i int, seq uint64, inHd
 	b = append(b, lastUpdated...)
 	b = append(b, ':')
 	b = append(b, t.mapping.Version()...)
+	if v := inHdr[message.HdrLoginMigrated]; len(v) > 0 && v[0] != "" {
+		// Not a duplicate of the same version mapped from a bulk
+		// extraction, which lacks the mark.
+		b = append(b, ":login"...)
+	}
 	if t.mapping.Explode() != "" {
 		b = append(b, '#') // one message per exploded element
 		b = strconv.AppendInt(b, int64(i), 10)
@@ -348,7 +353,7 @@ func (t *transformer) newOutMsg(uid, lastUpdated string, i int, seq uint64, inHd
 }
 
 // copiedHeaders are the input's headers a mapped user carries.
-var copiedHeaders = [...]string{message.HdrSite, message.HdrLastUpdated, message.HdrRun, message.HdrRedriven, message.HdrUpdate}
+var copiedHeaders = [...]string{message.HdrSite, message.HdrLastUpdated, message.HdrRun, message.HdrRedriven, message.HdrUpdate, message.HdrLoginMigrated}
 
 // publish starts publishing an outcome's messages.
 func (t *transformer) publish(o *outcome) {
@@ -459,6 +464,16 @@ func (t *transformer) settle(o *outcome) {
 	run := o.in.Headers().Get(message.HdrRun)
 	if o.kind == outFiltered {
 		t.ack(o.in)
+		if redelivered(o.in) {
+			// A filter stores nothing whose PubAck could tell a repeat, so the
+			// delivery count does: a record the server sent again (an ack lost
+			// or too late, another instance holding it past ack_wait) was
+			// counted by whoever had it first, and the balance counts each
+			// extracted record once.
+			t.duplicates.Add(1)
+			t.metrics.records.WithLabelValues("duplicate").Inc()
+			return
+		}
 		t.tally.Add(run, "filtered", 1)
 		t.filtered.Add(1)
 		t.filteredMu.Lock()
@@ -475,6 +490,10 @@ func (t *transformer) settle(o *outcome) {
 		t.ack(o.in)
 		t.unchanged.Add(int64(o.unchanged))
 		switch {
+		case o.kind == outDeadLetter && dups > 0:
+			// The dead-letter stream already held it: a redelivery.
+			t.duplicates.Add(dups)
+			t.metrics.records.WithLabelValues("duplicate").Add(float64(dups))
 		case o.kind == outDeadLetter:
 			t.deadLettered.Add(1)
 			t.tally.Add(run, "dead_lettered", 1)
@@ -504,6 +523,12 @@ func (t *transformer) settle(o *outcome) {
 	}
 	t.retried.Add(1)
 	t.metrics.records.WithLabelValues("retried").Inc()
+}
+
+// redelivered reports whether the server delivered m before.
+func redelivered(m jetstream.Msg) bool {
+	meta, err := m.Metadata()
+	return err == nil && meta.NumDelivered > 1
 }
 
 func (t *transformer) ack(m jetstream.Msg) {

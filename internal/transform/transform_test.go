@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,6 +208,47 @@ func TestFailedMappingIsDeadLetteredAndFilteredIsCounted(t *testing.T) {
 	f.allAcked(t)
 }
 
+// An instance holds a filtered and a failing input past ack_wait; the
+// server sends them to another instance, which handles them first; then the
+// slow one finishes its copies. Each input counts once in the totals the
+// balance adds up (filtered, dead-lettered); the repeats are duplicates.
+func TestAnInputHandledTwiceCountsOnce(t *testing.T) {
+	f := setup(t, time.Second)
+	f.publishRaw(t, "lite", `{"UID":"lite","hasLiteAccount":true}`)
+	f.publishRaw(t, "broken", `{"UID":"broken",`)
+	batch, err := f.cons.Fetch(2, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slow []jetstream.Msg
+	for m := range batch.Messages() {
+		slow = append(slow, m)
+	}
+	if len(slow) != 2 {
+		t.Fatalf("fetched %d inputs, want 2", len(slow))
+	}
+	f.runUntil(t, func() error { // the redeliveries, past the 1s ack_wait
+		if f.t.consumed.Load() != 2 {
+			return fmt.Errorf("redeliveries not handled yet: %+v", f.t.totals())
+		}
+		return nil
+	})
+	mapper := f.t.newRecordMapper()
+	for _, m := range slow {
+		o := f.t.handle(mapper, m)
+		f.t.publish(&o)
+		f.t.await(&o)
+		f.t.settle(&o)
+	}
+	tot := f.t.totals()
+	if tot.Filtered != 1 || tot.DeadLettered != 1 || tot.Duplicates != 2 || tot.Consumed != 4 {
+		t.Fatalf("totals %+v, want filtered 1, dead-lettered 1, duplicates 2 of 4 handled", tot)
+	}
+	if n := msgs(t, f.top.DeadLetter); n != 1 {
+		t.Fatalf("the dead-letter stream holds %d messages, want 1", n)
+	}
+}
+
 func TestExplodedRecordPublishesOneMessagePerElement(t *testing.T) {
 	f := setup(t, 30*time.Second)
 	m, err := mapping.Parse("x.yaml", []byte(`
@@ -270,5 +312,44 @@ func TestUpdateMarkTravels(t *testing.T) {
 	}
 	if out.Header.Get(message.HdrUpdate) != "1" {
 		t.Fatalf("mapped user headers %v: the update mark was lost", out.Header)
+	}
+}
+
+// TestLoginMarkTravels: an account the login service published keeps its
+// mark on the mapped user, under a message id of its own, so that the
+// same version mapped from a bulk extraction (without the mark) does not
+// make the duplicate window drop it.
+func TestLoginMarkTravels(t *testing.T) {
+	f := setup(t, 30*time.Second)
+	for i, login := range []bool{false, true} {
+		m := nats.NewMsg("gigya.accounts.s1")
+		m.Data = []byte(`{"UID":"u9","profile":{"email":"u9@example.com"}}`)
+		m.Header.Set(message.HdrUID, "u9")
+		m.Header.Set(message.HdrLastUpdated, "1000")
+		m.Header.Set(message.HdrMsgID, fmt.Sprintf("raw-%d", i))
+		if login {
+			m.Header.Set(message.HdrLoginMigrated, "t1")
+		}
+		if _, err := f.js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.runUntil(t, func() error {
+		if f.t.mapped.Load() != 2 {
+			return fmt.Errorf("not mapped yet: %+v", f.t.totals())
+		}
+		return nil
+	})
+	// The workers may publish the two in either order: each is found by
+	// the sequence of its raw message (Source-Seq).
+	for seq := uint64(1); seq <= 2; seq++ {
+		out, err := f.top.Mapped.GetMsg(context.Background(), seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		marked := out.Header.Get(message.HdrLoginMigrated) == "t1" && strings.HasSuffix(out.Header.Get(message.HdrMsgID), ":login")
+		if login := out.Header.Get(message.HdrSourceSeq) == "2"; marked != login {
+			t.Fatalf("mapped user headers %v: the login mark is lost or where it does not belong", out.Header)
+		}
 	}
 }

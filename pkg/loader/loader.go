@@ -36,5 +36,6 @@ func Main(registry sink.Registry) {
 }
 
 // Builtin returns a new registry holding the built-in sinks (jsonl,
-// auth0-file, auth0-api), to which a custom build may add its own.
+// auth0-file, auth0-api, loginradius-bulk, loginradius-api), to which a
+// custom build may add its own.
 func Builtin() sink.Registry { return targets.Builtin() }

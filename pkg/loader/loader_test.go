@@ -75,7 +75,7 @@ func TestACustomLoaderBinaryLoadsThroughItsOwnSink(t *testing.T) {
 	}
 	ctx := context.Background()
 	// The loader creates the streams and its consumer when it starts.
-	poll(t, 20*time.Second, func() error {
+	natstest.Eventually(t, 20*time.Second, func() error {
 		select {
 		case <-exited:
 			t.Fatalf("the loader exited: %v\n%s", waitErr, stderr.String())
@@ -93,7 +93,7 @@ func TestACustomLoaderBinaryLoadsThroughItsOwnSink(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	poll(t, 20*time.Second, func() error {
+	natstest.Eventually(t, 20*time.Second, func() error {
 		for _, uid := range []string{"u1", "u2", "u3"} {
 			if _, err := os.Stat(filepath.Join(users, uid+".json")); err != nil {
 				return err
@@ -105,7 +105,7 @@ func TestACustomLoaderBinaryLoadsThroughItsOwnSink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	poll(t, 20*time.Second, func() error {
+	natstest.Eventually(t, 20*time.Second, func() error {
 		m, err := dl.GetLastMsgForSubject(ctx, message.DeadLetterSubject(message.StageLoad, "auth0"))
 		if err != nil {
 			return err
@@ -152,20 +152,5 @@ func TestACustomLoaderDocumentsItsSinksOptions(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("loader -h lacks %q:\n%s", want, out)
 		}
-	}
-}
-
-func poll(t *testing.T, within time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %v", within, err)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -5,7 +5,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -190,6 +193,7 @@ func TestQuickstart(t *testing.T) {
 		t.Fatalf("report %+v, output %d users; want %+v", rep, len(got), exp)
 	}
 	rep.Print(&stdout, out)
+	printed := stdout.String()
 	sc := bufio.NewScanner(&stdout)
 	found := false
 	for sc.Scan() {
@@ -199,6 +203,107 @@ func TestQuickstart(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("summary not printed:\n%s", stdout.String())
+	}
+
+	// The store is kept, and the command the summary names reads its dead
+	// letters afterwards: make deadletters runs quickstart.Inspect.
+	want := fmt.Sprintf("JetStream store kept in %s/ (the next run starts a new one); dead letters: make deadletters OUT=%s BIN=%s",
+		filepath.Join(out, "nats"), out, harness.BinDir(t))
+	if !strings.Contains(printed, want) {
+		t.Fatalf("the summary does not say how to read the dead letters afterwards (%q):\n%s", want, printed)
+	}
+	if rep.Unaccounted() != 0 || !strings.Contains(printed, ": balances") || len(rep.Files) == 0 {
+		t.Fatalf("the summary does not balance, or lists no file:\n%s", printed)
+	}
+
+	// A second run in the same directory counts its own files, not the
+	// first run's too.
+	again, err := quickstart.Run(context.Background(), quickstart.Options{
+		Root: root, BinDir: harness.BinDir(t), Inputs: []string{input}, OutDir: out, Stdout: io.Discard,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range again.Files {
+		for _, g := range rep.Files {
+			if f.Name == g.Name {
+				t.Fatalf("the second run lists the first run's file %s", f.Name)
+			}
+		}
+	}
+	if len(again.Files) == 0 || again.Loaded != rep.Loaded {
+		t.Fatalf("second run: %d files, %d loaded; want its own files and %d loaded", len(again.Files), again.Loaded, rep.Loaded)
+	}
+
+	var listed bytes.Buffer
+	code, err := quickstart.Inspect(context.Background(), quickstart.Options{Root: root, BinDir: harness.BinDir(t), OutDir: out, Stdout: &listed}, []string{"deadletter", "list"})
+	if err != nil || code != 0 {
+		t.Fatalf("deadletter list on the kept store: exit %d, %v\n%s", code, err, listed.String())
+	}
+	total := exp.ExtractDL + len(exp.TransformDL)
+	if !strings.Contains(listed.String(), fmt.Sprintf("%d dead letters", total)) || !strings.Contains(listed.String(), "transform") {
+		t.Fatalf("deadletter list on the kept store shows\n%s\nwant the %d dead letters of the run", listed.String(), total)
+	}
+}
+
+// TestQuickstartMissingInput: a stage that fails at once (here the
+// extractor, on an input that does not exist) makes the quickstart fail
+// with the stage's own error, not only a log's path.
+func TestQuickstartMissingInput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: builds and runs the binaries")
+	}
+	dir := t.TempDir()
+	root, err := quickstart.ModuleRoot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.jsonl")
+	_, err = quickstart.Run(context.Background(), quickstart.Options{
+		Root: root, BinDir: harness.BinDir(t), Inputs: []string{missing}, OutDir: filepath.Join(dir, "out"), Stdout: io.Discard,
+	})
+	if want := "extractor exited with 2: input " + missing + ": no such file or directory"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want the cause: %q", err, want)
+	}
+}
+
+// TestQuickstartTruncatedInput: an export cut short goes through up to the
+// cut, and the quickstart's summary says the run failed and why.
+func TestQuickstartTruncatedInput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: builds and runs the binaries")
+	}
+	dir := t.TempDir()
+	whole, cut := filepath.Join(dir, "whole.jsonl.gz"), filepath.Join(dir, "cut.jsonl.gz")
+	harness.WriteInput(t, whole, 500)
+	b, err := os.ReadFile(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cut, b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root, err := quickstart.ModuleRoot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	rep, err := quickstart.Run(context.Background(), quickstart.Options{
+		Root: root, BinDir: harness.BinDir(t), Inputs: []string{cut}, OutDir: out, Stdout: io.Discard,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "extractor exited with 1: site sample: input " + cut + " is cut short at line"; !strings.Contains(rep.Failed, want) {
+		t.Fatalf("report says %q, want %q", rep.Failed, want)
+	}
+	if rep.Read == 0 || rep.Loaded == 0 || rep.DeadLettered["extract"] == 0 {
+		t.Fatalf("report %+v: what came before the cut must go through", rep)
+	}
+	var summary bytes.Buffer
+	rep.Print(&summary, out)
+	if !strings.Contains(summary.String(), "gigya-migrate: FAILED after") || !strings.Contains(summary.String(), "FAILED: extractor exited with 1") {
+		t.Fatalf("the summary does not say the run failed:\n%s", summary.String())
 	}
 }
 

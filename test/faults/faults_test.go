@@ -15,15 +15,24 @@ package faults
 //	                                                truncated answers) into a jsonl sink
 //	auth0                                           Management API faults (429, 500, 503,
 //	                                                jobs failed as a whole, slow jobs)
-//	latest-version/auth0-file, .../auth0-api        an account updated between two runs, no
-//	                                                fault, into the sinks' default configs
+//	loginradius                                     LoginRadius faults into loginradius-bulk
+//	                                                (429 with and without Retry-After, 500,
+//	                                                503, slow answers, answers lost after the
+//	                                                store, Failed entries for some profiles)
+//	kill-loader-loginradius                         SIGKILL of the loader 1-3 times while a
+//	                                                bulk request is in flight, restarted
+//	latest-version/auth0-file, .../auth0-api,       an account updated between two runs, no
+//	.../loginradius-bulk, .../loginradius-api       fault, into the sinks' default configs
+//	                                                (the loginradius-api sink dropping hashes)
 //
 // Every trial also updates accounts in the source between two extractor runs
 // (a second export with -update, or an incremental search) and checks that
 // the target ends with the newer version: the last line per user in jsonl,
 // the upsert files after the first imports in auth0-file, the tenant for the
-// API. An older version may be skipped (superseded) but never written after
-// a newer one.
+// APIs. An older version may be skipped (superseded) but never written after
+// a newer one; the LoginRadius simulator records every profile it stores, so
+// there an older version written after a newer one fails the trial even
+// when a later write hid it.
 //
 // GM_FAULT_TRIALS sets the trials per type (default 2: `make test`; the full
 // run uses 10), GM_FAULT_SEED the seed (default: the time). Each trial draws
@@ -55,10 +64,12 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/gigya"
 	"github.com/gigya-migrate/gigya-migrate/internal/gigya/sample"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping"
+	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/heartbeat"
 	"github.com/gigya-migrate/gigya-migrate/internal/quickstart"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/auth0sim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/lrsim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
 	"github.com/gigya-migrate/gigya-migrate/test/internal/harness"
 	"github.com/nats-io/nats.go"
@@ -154,10 +165,14 @@ func TestFaults(t *testing.T) {
 	trials("server-restart", func(ft *faultTrial) { ft.serverRestartTrial() })
 	trials("gigya", func(ft *faultTrial) { ft.gigyaTrial() })
 	trials("auth0", func(ft *faultTrial) { ft.auth0Trial(true) })
+	trials("loginradius", func(ft *faultTrial) { ft.lrFaultTrial() })
+	trials("kill-loader-loginradius", func(ft *faultTrial) { ft.lrKillTrial() })
 	t.Run("latest-version", func(t *testing.T) {
 		t.Parallel()
 		t.Run("auth0-file", func(t *testing.T) { trial(t, func(ft *faultTrial) { ft.fileUpdateTrial() }) })
 		t.Run("auth0-api", func(t *testing.T) { trial(t, func(ft *faultTrial) { ft.auth0Trial(false) }) })
+		t.Run("loginradius-bulk", func(t *testing.T) { trial(t, func(ft *faultTrial) { ft.lrUpdateTrial("loginradius-bulk") }) })
+		t.Run("loginradius-api", func(t *testing.T) { trial(t, func(ft *faultTrial) { ft.lrUpdateTrial("loginradius-api") }) })
 	})
 }
 
@@ -169,11 +184,14 @@ type faultTrial struct {
 	p     *harness.Pipeline
 	model *faultModel
 
-	sink    string // auth0-file, jsonl or auth0-api
+	target  string // the mapping's target: "" is auth0
+	sink    string // auth0-file, jsonl, auth0-api, loginradius-bulk or loginradius-api
 	out     string // the auth0-file directory or the jsonl file
 	asim    *auth0sim.Sim
-	upsert  bool   // the auth0-api sink's upsert option
-	loadCfg string // the loader's -config, if not the pipeline's GM_CONFIG
+	lsim    *lrsim.Sim
+	lr      *lrWrites // every profile the LoginRadius simulator stored
+	upsert  bool      // the auth0-api sink's upsert option
+	loadCfg string    // the loader's -config, if not the pipeline's GM_CONFIG
 
 	// The running processes, replaced when restarted.
 	ex     *quickstart.Proc
@@ -202,9 +220,13 @@ type faultVersion struct {
 
 type faultModel struct {
 	ev        *mapping.Evaluator
+	check     validate.Validator // the target's import rules, when the transformer checks them apart
 	versions  []faultVersion
 	extractDL int  // unusable input lines
 	api       bool // accounts.search: lite accounts are not extracted at all
+	// refused are the users the target refuses whatever their version,
+	// with the dead-letter code the loader must give them.
+	refused map[string]string
 }
 
 func newFaultModel(t *testing.T, api bool) *faultModel {
@@ -222,6 +244,11 @@ func (m *faultModel) add(t *testing.T, raw []byte) {
 		t.Fatalf("generated account: %v", err)
 	}
 	out, skip, err := m.ev.ApplyJSON(raw)
+	if err == nil && skip == "" && m.check != nil {
+		if res := m.check.Validate(out); !res.OK() {
+			err = fmt.Errorf("%v", res)
+		}
+	}
 	v := faultVersion{uid: key.UID, stamp: key.LastUpdated}
 	switch {
 	case skip == "lite_account" && m.api:
@@ -251,7 +278,7 @@ func (m *faultModel) count(outcome string) int {
 func (m *faultModel) latest() map[string]faultVersion {
 	out := map[string]faultVersion{}
 	for _, v := range m.versions {
-		if v.outcome != "loaded" {
+		if v.outcome != "loaded" || m.refused[v.uid] != "" {
 			continue
 		}
 		if cur, ok := out[v.uid]; !ok || stampBefore(cur.stamp, v.stamp) {
@@ -272,7 +299,7 @@ func (m *faultModel) loadedUIDs() []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, v := range m.versions {
-		if v.outcome == "loaded" && !seen[v.uid] {
+		if v.outcome == "loaded" && !seen[v.uid] && m.refused[v.uid] == "" {
 			seen[v.uid] = true
 			out = append(out, v.uid)
 		}
@@ -388,6 +415,17 @@ func (ft *faultTrial) sinkConfig(dir string) []string {
 
 func (ft *faultTrial) loaderDurable() string { return "loader-" + ft.sink }
 
+// tgt is the mapping's target, which names the transformer's consumer and
+// the subjects.
+func (ft *faultTrial) tgt() string {
+	if ft.target == "" {
+		return "auth0"
+	}
+	return ft.target
+}
+
+func (ft *faultTrial) transformerDurable() string { return "transformer-" + ft.tgt() }
+
 func (ft *faultTrial) startLoader() {
 	if ft.loadCfg != "" {
 		ft.ld = ft.p.Start("loader", "-config", ft.loadCfg)
@@ -460,7 +498,7 @@ func (ft *faultTrial) drainAndStop() {
 	done := make(chan error, 1)
 	go func() {
 		done <- quickstart.WaitDrained(ctx, ft.js,
-			quickstart.ConsumerRef{Stream: "GIGYA_ACCOUNTS", Durable: "transformer-auth0"},
+			quickstart.ConsumerRef{Stream: "GIGYA_ACCOUNTS", Durable: ft.transformerDurable()},
 			quickstart.ConsumerRef{Stream: "USERS_MAPPED", Durable: ft.loaderDurable()})
 	}()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -470,7 +508,7 @@ func (ft *faultTrial) drainAndStop() {
 		case err := <-done:
 			if err != nil {
 				ft.t.Fatalf("the pipeline did not drain within 3 minutes: %v (raw %s; mapped %s)", err,
-					ft.consumerState("GIGYA_ACCOUNTS", "transformer-auth0"), ft.consumerState("USERS_MAPPED", ft.loaderDurable()))
+					ft.consumerState("GIGYA_ACCOUNTS", ft.transformerDurable()), ft.consumerState("USERS_MAPPED", ft.loaderDurable()))
 			}
 			procs := append(slices.Clone(ft.trs), ft.ld)
 			for _, p := range procs {
@@ -549,7 +587,7 @@ func (ft *faultTrial) progress(stage string) float64 {
 	case "extractor":
 		return float64(ft.streamMsgs("GIGYA_ACCOUNTS")) / raw
 	case "transformer":
-		return float64(ft.ackFloor("GIGYA_ACCOUNTS", "transformer-auth0")) / raw
+		return float64(ft.ackFloor("GIGYA_ACCOUNTS", ft.transformerDurable())) / raw
 	default:
 		return float64(ft.ackFloor("USERS_MAPPED", ft.loaderDurable())) / mapped
 	}
@@ -846,8 +884,8 @@ func (ft *faultTrial) updateSite(sim *gigyasim.Sim) []string {
 		if len(changed) == want {
 			break
 		}
-		if !full[uids[k]] {
-			continue
+		if !full[uids[k]] || ft.model.refused[uids[k]] != "" {
+			continue // a user the target refuses keeps one version: one dead letter
 		}
 		if err := sim.Update(uids[k], func(a map[string]any) { harness.RenameAccount(a, i) }); err != nil {
 			ft.t.Fatal(err)
@@ -1127,15 +1165,33 @@ type heldUser struct {
 	user  map[string]any
 }
 
+// uid is the Gigya UID: Auth0's user_id without its prefix, LoginRadius'
+// Uid.
 func (tu heldUser) uid() string {
+	if id, ok := tu.user["Uid"].(string); ok {
+		return id
+	}
 	id, _ := tu.user["user_id"].(string)
 	return strings.TrimPrefix(id, "auth0|")
 }
 
+// stamp is the version's lastUpdated as the mapping wrote it: Auth0's
+// app_metadata.gigya_last_updated, LoginRadius' UpdatedTime.
 func (tu heldUser) stamp() string {
+	if s, ok := tu.user["UpdatedTime"].(string); ok {
+		return s
+	}
 	md, _ := tu.user["app_metadata"].(map[string]any)
 	s, _ := md["gigya_last_updated"].(string)
 	return s
+}
+
+// name is the given name, which differs between the versions of a trial.
+func (tu heldUser) name() any {
+	if n, ok := tu.user["FirstName"]; ok {
+		return n
+	}
+	return tu.user["given_name"]
 }
 
 // readJSONLSink reads a jsonl sink, in order.
@@ -1209,7 +1265,13 @@ func (ft *faultTrial) verify() {
 		wantDL["etl.deadletter.extract.e2e"] = m.extractDL
 	}
 	if n := m.count("refused"); n > 0 {
-		wantDL["etl.deadletter.transform.auth0"] = n
+		wantDL["etl.deadletter.transform."+ft.tgt()] = n
+	}
+	loadSubject := "etl.deadletter.load." + ft.tgt()
+	if n := len(m.refused); n > 0 {
+		// Each refused user has one version (none is updated), so one
+		// dead letter, however often its batch was sent.
+		wantDL[loadSubject] = n
 	}
 	if !reflect.DeepEqual(bySubject, wantDL) {
 		t.Errorf("dead letters %v, want %v; unexpected ones:\n%s", bySubject, wantDL, ft.unexpectedDeadLetters(wantDL))
@@ -1223,6 +1285,12 @@ func (ft *faultTrial) verify() {
 	// Where each version went, to explain a stale one.
 	where := map[string][]string{} // uid:stamp -> places at the target
 	loadDL := ft.loadDeadLetters()
+	codes := ft.loadDeadLetterCodes()
+	for uid, code := range m.refused {
+		if got := codes[uid]; !slices.Equal(got, []string{code}) {
+			t.Errorf("user %s, which the target refuses, has load dead letters with codes %v, want one with %s", uid, got, code)
+		}
+	}
 	why := func(uid, newest string) string {
 		var out []string
 		if w := where[uid+":"+newest]; len(w) > 0 {
@@ -1241,6 +1309,9 @@ func (ft *faultTrial) verify() {
 		}
 		if len(out) == 0 && ft.sink == "auth0-api" {
 			out = append(out, "the loader acked the newest version as loaded, and an older version was imported (upserted) after it")
+		}
+		if ft.lr != nil {
+			out = append(out, "the tenant stored the versions "+strings.Join(ft.lr.of(uid), ", ")+" in this order")
 		}
 		return ": " + strings.Join(out, "; ")
 	}
@@ -1309,11 +1380,15 @@ func (ft *faultTrial) verify() {
 		for _, u := range ft.asim.Users() {
 			held = append(held, heldUser{where: "tenant", user: viaJSON(t, u)})
 		}
+	case "loginradius-bulk", "loginradius-api":
+		for _, u := range ft.lsim.Users() {
+			held = append(held, heldUser{where: "tenant", user: viaJSON(t, u)})
+		}
 	}
 	// Each mapped version was acked by the drained loader: written or
 	// superseded by a newer version of the user (both count as loaded: the
 	// user is at the target), or dead-lettered at the load stage.
-	loaded := int(ft.streamMsgs("USERS_MAPPED")) - bySubject["etl.deadletter.load.auth0"]
+	loaded := int(ft.streamMsgs("USERS_MAPPED")) - bySubject[loadSubject]
 	seen := map[string]int{}
 	stale := 0
 	for _, u := range held {
@@ -1331,8 +1406,8 @@ func (ft *faultTrial) verify() {
 			if got := lastUpdatedMillis(t, u.stamp()); got != want.stamp {
 				stale++
 				if stale <= 5 {
-					t.Errorf("STALE VERSION: user %s at the target (%s) is version %s (given_name %v), want the newest %s (given_name %v)%s",
-						uid, u.where, got, u.user["given_name"], want.stamp, want.user["given_name"], why(uid, want.stamp))
+					t.Errorf("STALE VERSION: user %s at the target (%s) is version %s (name %v), want the newest %s (name %v)%s",
+						uid, u.where, got, u.name(), want.stamp, heldUser{user: want.user}.name(), why(uid, want.stamp))
 				}
 				continue
 			}
@@ -1341,6 +1416,10 @@ func (ft *faultTrial) verify() {
 	}
 	if stale > 5 {
 		t.Errorf("... %d users in all hold a stale version", stale)
+	}
+	rewritten := 0 // versions the LoginRadius tenant stored more than once
+	if ft.lr != nil {
+		rewritten = ft.lr.check(t, m)
 	}
 	missing := 0
 	for _, uid := range m.loadedUIDs() {
@@ -1362,7 +1441,13 @@ func (ft *faultTrial) verify() {
 	}
 	if !t.Failed() {
 		files := ""
-		if ft.sink != "auth0-api" {
+		switch ft.sink {
+		case "auth0-api":
+		case "loginradius-bulk", "loginradius-api":
+			stored := ft.lr.total() - rewritten // distinct versions the tenant stored
+			files = fmt.Sprintf(" (%d versions stored, %d superseded; %d writes at the tenant, %d of them a version stored again; %d refused users dead-lettered with their codes)",
+				stored, loaded-stored, ft.lr.total(), rewritten, len(m.refused))
+		default:
 			files = fmt.Sprintf(" (%d versions written, %d superseded)", written, loaded-written)
 		}
 		t.Logf("verified: %d versions extracted (+%d unusable lines) = %d loaded%s + %d dead-lettered + %d filtered; %d users at the target, %d with two versions; %d crashes or restarts",
@@ -1397,6 +1482,30 @@ func (ft *faultTrial) loadDeadLetters() map[string][]string {
 	return out
 }
 
+// loadDeadLetterCodes lists the codes of the load-stage dead letters by
+// UID.
+func (ft *faultTrial) loadDeadLetterCodes() map[string][]string {
+	out := map[string][]string{}
+	ctx := context.Background()
+	s, err := ft.js.Stream(ctx, "ETL_DEADLETTER")
+	if err != nil {
+		return out
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return out
+	}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil || m.Header.Get("Etl-Stage") != "load" {
+			continue
+		}
+		uid := m.Header.Get("Gigya-UID")
+		out[uid] = append(out[uid], m.Header.Get("Etl-Error-Code"))
+	}
+	return out
+}
+
 // unexpectedDeadLetters describes up to 10 dead letters on subjects not in want.
 func (ft *faultTrial) unexpectedDeadLetters(want map[string]int) string {
 	ctx := context.Background()
@@ -1424,9 +1533,16 @@ func (ft *faultTrial) unexpectedDeadLetters(want map[string]int) string {
 }
 
 // heldDiff compares what the target holds with the mapped user. A file
-// sink holds the mapped user exactly; Auth0 holds its own form of it, so
-// only the fields it keeps as imported are compared.
+// sink holds the mapped user exactly, and so does LoginRadius through the
+// bulk API (the simulator gives the request's PasswordEncryption back as
+// the profile's); Auth0 holds its own form of it, so only the fields it
+// keeps as imported are compared, and the Account API sink sends no hash.
 func heldDiff(sink string, want, got map[string]any) string {
+	if sink == "loginradius-api" {
+		want = maps.Clone(want)
+		delete(want, "PasswordHash")
+		delete(want, "PasswordEncryption")
+	}
 	if sink == "auth0-api" {
 		w, g := map[string]any{}, map[string]any{}
 		for _, f := range []string{"email", "given_name", "family_name", "name", "app_metadata", "user_metadata"} {

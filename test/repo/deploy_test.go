@@ -20,7 +20,9 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/targets"
 	"github.com/gigya-migrate/gigya-migrate/internal/targets/auth0api"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/lrsim"
 	"github.com/gigya-migrate/gigya-migrate/internal/transform"
+	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
 )
 
 // The deployment files are checked here, without Docker: compose.yaml is
@@ -46,7 +48,14 @@ func repoRoot(t *testing.T) string {
 // caller's environment so that the test sees the documented defaults.
 func loadCompose(t *testing.T, root string, profiles []string, envFiles ...string) *types.Project {
 	t.Helper()
-	opts := []cli.ProjectOptionsFn{cli.WithWorkingDirectory(root), cli.WithInterpolation(true)}
+	return loadComposeEnv(t, root, profiles, nil, envFiles...)
+}
+
+// loadComposeEnv is loadCompose with variables set in the environment
+// (KEY=value), which win over the env files as they do for docker compose.
+func loadComposeEnv(t *testing.T, root string, profiles, environ []string, envFiles ...string) *types.Project {
+	t.Helper()
+	opts := []cli.ProjectOptionsFn{cli.WithWorkingDirectory(root), cli.WithInterpolation(true), cli.WithEnv(environ)}
 	if len(envFiles) > 0 {
 		opts = append(opts, cli.WithEnvFiles(envFiles...), cli.WithDotEnv)
 	}
@@ -89,7 +98,7 @@ func TestComposeDemo(t *testing.T) {
 	df := parseDockerfile(t, filepath.Join(root, "Dockerfile"))
 	p := loadCompose(t, root, []string{"demo"})
 
-	if got, want := p.ServiceNames(), []string{"auth0-sim", "extractor", "gigya-sim", "loader", "nats", "transformer"}; !slices.Equal(sorted(got), want) {
+	if got, want := p.ServiceNames(), []string{"auth0-sim", "extractor", "gigya-sim", "loader", "loginradius-sim", "nats", "transformer"}; !slices.Equal(sorted(got), want) {
 		t.Fatalf("services with the demo profile: %v, want %v", got, want)
 	}
 	for _, name := range []string{"nats-2", "nats-3"} {
@@ -142,8 +151,13 @@ func TestComposeDemo(t *testing.T) {
 	if d := service(t, p, "extractor").DependsOn["gigya-sim"]; d.Required {
 		t.Error("extractor: the dependency on gigya-sim must be optional (required: false) outside the demo")
 	}
+	for _, sim := range []string{"auth0-sim", "loginradius-sim"} {
+		if d, ok := service(t, p, "loader").DependsOn[sim]; !ok || d.Required {
+			t.Errorf("loader: must wait for %s in the demo, optionally (required: false) outside it: %+v", sim, d)
+		}
+	}
 
-	for name, flag := range map[string]string{"gigya-sim": "-listen", "auth0-sim": "-addr"} {
+	for name, flag := range map[string]string{"gigya-sim": "-listen", "auth0-sim": "-addr", "loginradius-sim": "-addr"} {
 		s := service(t, p, name)
 		if !slices.Equal(s.Profiles, []string{"demo"}) {
 			t.Errorf("%s: profiles %v, want [demo]", name, s.Profiles)
@@ -162,6 +176,15 @@ func TestComposeDemo(t *testing.T) {
 	}
 	if u := env(service(t, p, "loader"), "AUTH0_BASE_URL"); u != "http://auth0-sim:"+strings.TrimPrefix(service(t, p, "auth0-sim").Command[1], "0.0.0.0:") {
 		t.Errorf("AUTH0_BASE_URL %q does not match auth0-sim's listen address", u)
+	}
+	lrURL := "http://loginradius-sim:" + strings.TrimPrefix(service(t, p, "loginradius-sim").Command[1], "0.0.0.0:")
+	for _, k := range []string{"LR_MIGRATION_URL", "LR_API_URL"} {
+		if u := env(service(t, p, "loader"), k); u != lrURL {
+			t.Errorf("%s %q does not match loginradius-sim's listen address %s", k, u, lrURL)
+		}
+	}
+	if l := service(t, p, "loader"); env(l, "LR_API_KEY") != lrsim.DefaultAPIKey || env(l, "LR_API_SECRET") != lrsim.DefaultAPISecret {
+		t.Error("loader: the demo env file does not hold the LoginRadius simulator's credentials")
 	}
 
 	// Without the demo profile the simulators are off and the pipeline
@@ -328,11 +351,7 @@ func checkConfig(t *testing.T, root string, s types.ServiceConfig) {
 			err = c.Validate(targets.Builtin())
 		}
 		if err == nil {
-			var o auth0api.Options
-			err = config.DecodeNode("loader.sink.options", &c.Loader.Sink.Options, &o)
-			if err == nil && (o.ClientSecret != env(s, "AUTH0_CLIENT_SECRET") || o.ClientSecret == "") {
-				t.Errorf("loader: client_secret not taken from AUTH0_CLIENT_SECRET")
-			}
+			err = checkSink(t, s, c.Loader)
 		}
 		keys = config.Describe(&c)
 	}
@@ -348,6 +367,40 @@ func checkConfig(t *testing.T, root string, s types.ServiceConfig) {
 			t.Errorf("%s: environment %s names no config key of the %s", s.Name, k, s.Name)
 		}
 	}
+}
+
+// checkSink decodes the loader's sink options strictly, as the loader
+// does, and checks that the secret comes from the env file. The
+// LoginRadius sinks are built too, which validates every option (URLs,
+// allow_http) without a network call; auth0-api resolves its connection
+// over the network when built, so its options are only decoded.
+func checkSink(t *testing.T, s types.ServiceConfig, ls load.Settings) error {
+	t.Helper()
+	decode := func(v any) error { return config.DecodeNode("loader.sink.options", &ls.Sink.Options, v) }
+	switch ls.Sink.Type {
+	case "auth0-api":
+		var o auth0api.Options
+		if err := decode(&o); err != nil {
+			return err
+		}
+		if o.ClientSecret != env(s, "AUTH0_CLIENT_SECRET") || o.ClientSecret == "" {
+			t.Errorf("loader: client_secret not taken from AUTH0_CLIENT_SECRET")
+		}
+	case "loginradius-bulk", "loginradius-api":
+		if _, err := targets.Builtin()[ls.Sink.Type].New(context.Background(), sink.Params{Name: ls.Sink.Type, Target: ls.Target, Decode: decode}); err != nil {
+			return err
+		}
+		opts := map[string]any{}
+		if err := ls.Sink.Options.Decode(&opts); err != nil {
+			return err
+		}
+		if secret, _ := opts["api_secret"].(string); secret != env(s, "LR_API_SECRET") || secret == "" || opts["api_key"] != env(s, "LR_API_KEY") {
+			t.Errorf("loader: api_key and api_secret not taken from LR_API_KEY and LR_API_SECRET")
+		}
+	default:
+		t.Errorf("loader: sink %s: compose.yaml loads through auth0-api or a LoginRadius sink", ls.Sink.Type)
+	}
+	return nil
 }
 
 // mountedSource maps a path inside the container to the mounted host file.
@@ -367,9 +420,13 @@ func mountedSource(s types.ServiceConfig, path string) string {
 func TestComposeEnvFiles(t *testing.T) {
 	root := repoRoot(t)
 	dir := filepath.Join(root, "configs", "compose")
-	cfg, err := os.ReadFile(filepath.Join(dir, "gigya-migrate.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	srcs := [][]byte{}
+	for _, name := range composeConfigs {
+		cfg, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, cfg)
 	}
 	compose, err := os.ReadFile(filepath.Join(root, "compose.yaml"))
 	if err != nil {
@@ -377,7 +434,7 @@ func TestComposeEnvFiles(t *testing.T) {
 	}
 	used := map[string]bool{"NATS_URL": true, "COMPOSE_PROFILES": true}
 	ref := regexp.MustCompile(`\$\{([A-Z0-9_]+)`)
-	for _, src := range [][]byte{cfg, compose} {
+	for _, src := range append(srcs, compose) {
 		for _, m := range ref.FindAllSubmatch(src, -1) {
 			used[string(m[1])] = true
 		}
@@ -392,7 +449,7 @@ func TestComposeEnvFiles(t *testing.T) {
 		used[config.EnvName(k.Path)] = true
 	}
 	secret := regexp.MustCompile(`SECRET|PASSWORD|TOKEN|_KEY$`)
-	for _, name := range []string{"demo.env", "cluster.env", "migration.env.example"} {
+	for _, name := range []string{"demo.env", "cluster.env", "loginradius.env", "migration.env.example"} {
 		for k, v := range readEnvFile(t, filepath.Join(dir, name)) {
 			if !used[k] {
 				t.Errorf("%s sets %s, which nothing reads", name, k)
@@ -435,4 +492,65 @@ func sorted(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return s
+}
+
+// TestComposeLoginService checks the login service of `docker compose
+// --profile login up`: the extractor's image running login-service, its
+// health check, its port, the TLS files as compose secrets at the paths the
+// login section names, and a configuration the service accepts.
+func TestComposeLoginService(t *testing.T) {
+	root := repoRoot(t)
+	df := parseDockerfile(t, filepath.Join(root, "Dockerfile"))
+	p := loadCompose(t, root, []string{"login"})
+	s := service(t, p, "login-service")
+	if !slices.Equal(s.Profiles, []string{"login"}) {
+		t.Errorf("login-service: profiles %v, want [login]: it runs only when asked for", s.Profiles)
+	}
+	if !slices.Equal(s.Entrypoint, []string{"/usr/local/bin/extractor", "login-service"}) || !df.stage("runtime").has(s.Entrypoint[0]) {
+		t.Errorf("login-service: entrypoint %v", s.Entrypoint)
+	}
+	if hc := s.HealthCheck; hc == nil || len(hc.Test) < 3 || hc.Test[1] != "/usr/local/bin/extractor" || hc.Test[2] != "healthz" {
+		t.Errorf("login-service: healthcheck %+v", hc)
+	}
+	if len(s.Ports) != 1 || s.Ports[0].Target != 8443 {
+		t.Errorf("login-service: ports %+v, want the login endpoints' 8443", s.Ports)
+	}
+	if d, ok := s.DependsOn["nats"]; !ok || d.Condition != types.ServiceConditionHealthy {
+		t.Errorf("login-service: must wait for a healthy nats: %+v", s.DependsOn)
+	}
+	var secrets []string
+	for _, sec := range s.Secrets {
+		secrets = append(secrets, "/run/secrets/"+sec.Source)
+	}
+	checkMounts(t, root, s)
+	// The configuration, with the service's environment and a client
+	// secret as an operator's env file would set it.
+	getenv := func(k string) string {
+		if k == "LOGIN_AUTH0_SECRET" {
+			return "an-operator-chosen-secret"
+		}
+		return env(s, k)
+	}
+	c := extract.DefaultLogin()
+	host := mountedSource(s, env(s, "GM_CONFIG"))
+	if err := config.Load(host, &c, getenv); err != nil {
+		t.Fatal(err)
+	}
+	c.NATS.ApplyNATSURL(getenv)
+	if err := c.Validate(); err != nil {
+		t.Errorf("login-service: %s with the service's environment: %v", host, err)
+	}
+	if !slices.Contains(secrets, c.Login.TLS.CertFile) || !slices.Contains(secrets, c.Login.TLS.KeyFile) {
+		t.Errorf("login-service: login.tls files %q, %q are not its secrets %v", c.Login.TLS.CertFile, c.Login.TLS.KeyFile, secrets)
+	}
+	tr := transform.Default()
+	if err := config.Load(host, &tr, getenv); err != nil {
+		t.Fatal(err)
+	}
+	if c.Login.Mapping != tr.Transformer.Mapping || mountedSource(s, c.Login.Mapping) == c.Login.Mapping {
+		t.Errorf("login-service: login.mapping %q is not the transformer's mounted mapping", c.Login.Mapping)
+	}
+	if c.Login.Listen != ":8443" {
+		t.Errorf("login-service: login.listen %q", c.Login.Listen)
+	}
 }

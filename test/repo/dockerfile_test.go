@@ -249,4 +249,19 @@ func TestDockerfile(t *testing.T) {
 	if slices.ContainsFunc(df.stage("demo").copies, func(c dfCopy) bool { return slices.Contains(c.srcs, "/out/extractor") }) {
 		t.Error("demo image: the simulators only; the pipeline runs from the runtime image")
 	}
+	// Every simulator command is in the demo image, the one compose's demo
+	// services run: a simulator added without it has no demo service.
+	sims, err := filepath.Glob(filepath.Join(root, "internal", "cmd", "*-sim"))
+	if err != nil || len(sims) == 0 {
+		t.Fatalf("no simulator commands in internal/cmd (%v)", err)
+	}
+	for _, dir := range sims {
+		name := filepath.Base(dir)
+		if outs["/out/demo/"+name] != "./internal/cmd/"+name {
+			t.Errorf("the build stage does not build ./internal/cmd/%s into /out/demo/", name)
+		}
+		if !df.stage("demo").has("/usr/local/bin/" + name) {
+			t.Errorf("the demo image lacks /usr/local/bin/%s", name)
+		}
+	}
 }

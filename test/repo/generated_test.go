@@ -24,11 +24,11 @@ var update = flag.Bool("update", false, "rewrite the generated sections of docs/
 // configReference renders every configuration key of the three binaries,
 // shared sections once, in the order a config file lists them.
 func configReference() string {
-	ex, tr, ld := extract.Default(), transform.Default(), load.Default()
+	ex, tr, ld, lg := extract.Default(), transform.Default(), load.Default(), extract.DefaultLogin()
 	seen := map[string]bool{}
 	var b strings.Builder
 	b.WriteString("| key | default | environment variable | meaning |\n|---|---|---|---|\n")
-	for _, keys := range [][]config.Key{config.Describe(&ex), config.Describe(&tr), config.Describe(&ld)} {
+	for _, keys := range [][]config.Key{config.Describe(&ex), config.Describe(&tr), config.Describe(&ld), config.Describe(&lg)} {
 		for _, k := range keys {
 			if seen[k.Path] {
 				continue

@@ -64,6 +64,8 @@ func layoutGroups() []*layoutGroup {
 		{name: "mapping", holds: under("internal/mapping"), mayUse: library(under("internal/mapping"))},
 		{name: "targets", holds: under("internal/targets"), mayUse: library(under("internal/targets"), under("pkg/sink"))},
 		{name: "operator commands", holds: under("internal/ops"), mayUse: library(under("internal/ops"), under("internal/gigya"))},
+		{name: "login service", holds: under("internal/login"),
+			mayUse: library(under("internal/login"), under("internal/gigya"), under("internal/mapping"), under("internal/targets"))},
 		{name: "stages", holds: isStage,
 			mayUse: func(pkg, imp string) bool {
 				return !isStage(imp) && !isTestkit(imp) && !isTool(imp) && !strings.HasPrefix(imp, "pkg/loader")

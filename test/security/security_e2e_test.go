@@ -34,6 +34,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/quickstart"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/auth0sim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/lrsim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
 	"github.com/gigya-migrate/gigya-migrate/test/internal/harness"
 	"github.com/nats-io/nats-server/v2/server"
@@ -639,4 +640,29 @@ func TestSecurityPlainHTTPRefused(t *testing.T) {
 		p := secStart(t, []string{"NATS_URL=" + srv.ClientURL(), "GM_CONFIG=" + cfg}, "loader")
 		check(t, p, func() int { return int(tokens.Requests()) })
 	})
+	for _, sinkType := range []string{"loginradius-bulk", "loginradius-api"} {
+		t.Run(sinkType+" sink", func(t *testing.T) {
+			lrSecret := "S3cr3t-loginradius-" + suffix
+			lsim, lbase := harness.StartLoginRadiusSim(t, lrsim.Options{APISecret: lrSecret})
+			all := append(all, secSecrets{"the LoginRadius secret", []string{lrSecret}})
+			cfg := filepath.Join(dir, sinkType+".yaml")
+			urls := fmt.Sprintf("api_url: %q", lbase)
+			if sinkType == "loginradius-bulk" {
+				urls = fmt.Sprintf("migration_url: %q, %s", lbase, urls)
+			}
+			os.WriteFile(cfg, fmt.Appendf(nil, "loader:\n  target: loginradius\n  sink:\n    type: %s\n    options: {%s, api_key: sim-api-key, api_secret: %q}\n",
+				sinkType, urls, lrSecret), 0o600)
+			p := secStart(t, []string{"NATS_URL=" + srv.ClientURL(), "GM_CONFIG=" + cfg}, "loader")
+			code, err := p.Wait(30 * time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := strings.ToLower(p.output())
+			if code != 2 || !strings.Contains(out, "plain http") || !strings.Contains(out, "allow_http") || lsim.Stats().Requests != 0 {
+				t.Errorf("loader exit %d, %d requests sent:\n%s", code, lsim.Stats().Requests, harness.LastBytes([]byte(p.output()), 2000))
+			}
+			secFindLeaks(t, "the loader's output", p.output(), all...)
+			t.Logf("loader exit %d: %s", code, secLastLine(p.output()))
+		})
+	}
 }

@@ -20,6 +20,7 @@
 // Output is a pure function of the seed and [Options]: the same inputs give
 // byte-identical JSON, so samples can be committed and tests can compare
 // runs. The random choices never depend on Options, which only change how
-// expensive the hashes are; a fast test sample and a production-cost sample
+// expensive the hashes are; a fast sample ([Quick], what `extractor sample`
+// writes unless asked for production costs) and a production-cost sample
 // with the same seed hold the same users and passwords.
 package sample

@@ -429,6 +429,16 @@ func TestPasswordsVerify(t *testing.T) {
 	}
 }
 
+// TestQuickPasswordsVerify: the cheap costs of `extractor sample` (the
+// default there) give hashes that verify like any other.
+func TestQuickPasswordsVerify(t *testing.T) {
+	t.Parallel()
+	verified := checkPasswords(t, generate(t, 5, 600, Quick()), Quick(), true)
+	if verified["bcrypt"] == 0 || verified["pbkdf2_sha512"] == 0 {
+		t.Fatalf("no bcrypt or pbkdf2_sha512 hash among the quick accounts: %v", verified)
+	}
+}
+
 // The defaults are what the quickstart sample is made with; check a few
 // accounts at full cost so that the defaults themselves are covered.
 func TestPasswordsVerifyDefaultCost(t *testing.T) {

@@ -321,3 +321,65 @@ func nilIfEmpty(s string) any {
 	}
 	return s
 }
+
+// emailList normalises a list of addresses with email(): v is one address
+// or an array of them (nil elements skipped), and so is exclude. It keeps
+// the first of duplicates (after normalisation) and leaves out those in
+// exclude, in order; nil when none is left. An element that is not an
+// address is an error, as in email().
+func emailList(params ...any) (any, error) {
+	const name = "email_list"
+	list, err := addresses(name, arg(params, 0))
+	if err != nil {
+		return nil, err
+	}
+	drop, err := addresses(name+": exclude", arg(params, 1))
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(list)+len(drop))
+	for _, a := range drop {
+		seen[a] = true
+	}
+	var out []any
+	for _, a := range list {
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// addresses reads email_list's arguments into normalised addresses.
+func addresses(name string, v any) ([]string, error) {
+	var items []any
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		items = []any{x}
+	case []any:
+		items = x
+	case []string:
+		for _, s := range x {
+			items = append(items, s)
+		}
+	default:
+		return nil, typeError(name, "an address or an array of addresses", v)
+	}
+	var out []string
+	for _, it := range items {
+		e, err := email(it)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}

@@ -185,11 +185,14 @@ func language(params ...any) (any, error) {
 }
 
 // country reads a country field or a locale. A value without - or _ is a
-// country field: two letters are a code ("de" → "DE"), anything else (a
-// name, an alpha-3 code) is nil; mapping authors translate names with a map
-// literal, {"Germany": "DE"}[profile.country]. A value with a separator is a
-// locale and gives its region. So country("en") is nil ("EN" is no country)
-// but country("sv") is "SV", El Salvador: pass locales with a region.
+// country field: two letters are a code ("de" → "DE"), an English name or a
+// common alias is read as its code ("Germany", "United States of America",
+// "Great Britain"); anything else (a name in another language, an alpha-3
+// code) is nil, and a mapping that must not lose it keeps the text, as
+// country_name does. A value with a separator is a name if it is one
+// ("Guinea-Bissau"), else a locale and gives its region. So country("en")
+// is nil ("EN" is no country) but country("sv") is "SV", El Salvador: pass
+// locales with a region.
 func country(params ...any) (any, error) {
 	v := arg(params, 0)
 	if v == nil {
@@ -199,22 +202,56 @@ func country(params ...any) (any, error) {
 	if !ok {
 		return nil, typeError("country", "a string", v)
 	}
-	in := s
-	s = strings.TrimSpace(s)
-	if strings.ContainsAny(s, "-_") {
-		t, ok := parseLocale(s)
-		if !ok {
-			return nil, nil
-		}
-		s = t.region
-	}
-	if c := countryCode(s); c != "" {
-		if c == in {
+	if c := countryOf(s); c != "" {
+		if c == s {
 			return v, nil // already a code: the argument as it came, not boxed again
 		}
 		return c, nil
 	}
 	return nil, nil
+}
+
+// countryOf is country's reading of s, "" for none.
+func countryOf(s string) string {
+	s = strings.TrimSpace(s)
+	if c := countryCode(s); c != "" {
+		return c
+	}
+	if len(s) > 2 {
+		if c := countryByName(s); c != "" {
+			return c
+		}
+	}
+	if strings.ContainsAny(s, "-_") {
+		t, ok := parseLocale(s)
+		if !ok {
+			return ""
+		}
+		return countryCode(t.region)
+	}
+	return ""
+}
+
+// countryName gives the English name of the country a value or locale
+// names (country's reading), or the value as written, trimmed, when it
+// names none: a target with a free-text country name keeps what Gigya had
+// rather than nothing.
+func countryName(params ...any) (any, error) {
+	v := arg(params, 0)
+	if v == nil {
+		return nil, nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return nil, typeError("country_name", "a string", v)
+	}
+	if c := countryOf(s); c != "" {
+		return countryNames[c], nil
+	}
+	if s = strings.TrimSpace(s); s == "" {
+		return nil, nil
+	}
+	return s, nil
 }
 
 func isAlpha(s string) bool {

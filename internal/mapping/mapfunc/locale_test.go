@@ -76,16 +76,53 @@ func TestCountry(t *testing.T) {
 		{src: `country("es-419")`, want: nil},
 		{src: `country("zh-Hant")`, want: nil},
 		{src: `country("de_XX")`, want: nil},
-		{src: `country("Germany")`, want: nil},
+		{src: `country("Germany")`, want: "DE"}, // English names are read as their code
+		{src: `country("united states of america")`, want: "US"},
+		{src: `country("Great Britain")`, want: "GB"},
+		{src: `country("Guinea-Bissau")`, want: "GW"}, // a name before a locale
+		{src: `country("Cote d'Ivoire")`, want: "CI"},
+		{src: `country("Bosnia & Herzegovina")`, want: "BA"},
+		{src: `country("Deutschland")`, want: nil}, // not English: country_name keeps the text
+		{src: `country("Atlantis")`, want: nil},
 		{src: `country("DEU")`, want: nil},
 		{src: `country("D")`, want: nil},
 		{src: `country("D E")`, want: nil},
 		{src: `country("C_")`, want: nil},
 		{src: `country("")`, want: nil},
 		{src: `country(nil)`, want: nil},
-		{src: `{"Germany": "DE"}["Germany"] ?? country("Germany")`, want: "DE"}, // the documented way for names
+		{src: `{"Allemagne": "DE"}["Allemagne"] ?? country("Allemagne")`, want: "DE"}, // the way for other languages
 		{src: `country(49)`, wantErr: "country: want a string, got a number"},
 	})
+}
+
+// Issue: country names (not ISO codes) were dropped silently and LoginRadius'
+// Country.Name never set. country_name gives the English name of whatever
+// country() reads, and keeps any other text as written.
+func TestCountryName(t *testing.T) {
+	runCases(t, []tc{
+		{src: `country_name("DE")`, want: "Germany"},
+		{src: `country_name("de_AT")`, want: "Austria"},
+		{src: `country_name("germany")`, want: "Germany"},
+		{src: `country_name("UK")`, want: "United Kingdom"},
+		{src: `country_name("Cote d'Ivoire")`, want: "Côte d'Ivoire"},
+		{src: `country_name(" Deutschland ")`, want: "Deutschland"},
+		{src: `country_name("")`, want: nil},
+		{src: `country_name(nil)`, want: nil},
+		{src: `country_name(1)`, wantErr: "country_name: want a string, got a number"},
+	})
+	for _, c := range strings.Fields(iso3166) {
+		name := countryNames[c]
+		if name == "" {
+			t.Errorf("%s has no name", c)
+			continue
+		}
+		if got := countryOf(name); got != c {
+			t.Errorf("the name %q of %s reads as %q", name, c, got)
+		}
+	}
+	if len(countryNames) != len(strings.Fields(iso3166)) {
+		t.Errorf("%d names for %d codes", len(countryNames), len(strings.Fields(iso3166)))
+	}
 }
 
 // The code table is the tz database's list plus XK, every code two upper-case

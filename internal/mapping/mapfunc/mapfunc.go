@@ -74,6 +74,13 @@ func helpers() []helper {
 			Result:      `"jane.doe@example.com"`,
 		}, email, []any{new(func(any) any)}},
 		{Doc{
+			Name:        "email_list",
+			Signature:   "email_list(v, exclude?) array|nil",
+			Description: "The addresses of v (one address or an array of them) as email() gives them, without duplicates and without those in exclude (same forms), in order; nil when none is left; error when one is not an address.",
+			Example:     `email_list(["A@x.com", "b@x.com", "a@X.com"], ["b@x.com"])`,
+			Result:      `["a@x.com"]`,
+		}, emailList, []any{new(func(any) any), new(func(any, any) any)}},
+		{Doc{
 			Name:        "phone_e164",
 			Signature:   "phone_e164(v, default_cc?) string|nil",
 			Description: "The number in E.164 (+ and 7 to 15 digits) from international (+49 …, 0049 …, +49 (0)151 …) or national writing; a national number needs default_cc, the country calling code (\"49\"), and loses its trunk 0 (kept for Italy, San Marino, Côte d'Ivoire; NANP's trunk 1 is dropped); error when that is impossible.",
@@ -157,10 +164,17 @@ func helpers() []helper {
 		{Doc{
 			Name:        "country",
 			Signature:   "country(v) string|nil",
-			Description: "An upper-case ISO 3166-1 alpha-2 code from a country value (two letters, any case; UK becomes GB) or from the region of a locale written with - or _ (de_DE; a bare \"sv\" is read as a country code); nil for names, alpha-3 codes, locales without a region and unassigned codes.",
+			Description: "An upper-case ISO 3166-1 alpha-2 code from a country value (two letters, any case; UK becomes GB), an English country name or common alias (Germany, United States of America, Great Britain), or the region of a locale written with - or _ (de_DE; a bare \"sv\" is read as a country code); nil for names in other languages, alpha-3 codes, locales without a region and unassigned codes.",
 			Example:     `country("de_DE")`,
 			Result:      `"DE"`,
 		}, country, []any{new(func(any) any)}},
+		{Doc{
+			Name:        "country_name",
+			Signature:   "country_name(v) string|nil",
+			Description: "The English short name of the country that country() reads from v (code, English name or alias, locale with a region); otherwise v as written, trimmed, so that a name in another language is kept rather than dropped; nil for nil or blank.",
+			Example:     `country_name("de_AT")`,
+			Result:      `"Austria"`,
+		}, countryName, []any{new(func(any) any)}},
 
 		// Objects.
 		{Doc{
@@ -185,6 +199,13 @@ func helpers() []helper {
 			Result:      `{"loyalty_id":"L-1","tier":"gold"}`,
 		}, renameKeys, []any{new(func(any, map[string]any) any)}},
 		{Doc{
+			Name:        "custom_fields",
+			Signature:   "custom_fields(obj, renames?) object|nil",
+			Description: "A copy of obj whose top-level values are all strings, for targets whose custom fields are text: strings as they are, booleans and numbers as JSON writes them, arrays and objects as compact JSON; nil values left out; keys renamed first as rename_keys does; nil when nothing is left.",
+			Example:     `custom_fields({"terms": true, "store": 101, "marketing": {"sms": false}}, {"store": "store_id"})`,
+			Result:      `{"marketing":"{\"sms\":false}","store_id":"101","terms":"true"}`,
+		}, customFields, []any{new(func(any) any), new(func(any, map[string]any) any)}},
+		{Doc{
 			Name:        "sanitize_keys",
 			Signature:   "sanitize_keys(v) any",
 			Description: "A copy with . and $ replaced by _ in every object key at every depth, as Auth0 metadata requires; error when two keys of one object end up equal.",
@@ -201,12 +222,26 @@ func helpers() []helper {
 			Result:      `{"algorithm":"pbkdf2","hash":{"encoding":"utf8","value":"$pbkdf2-sha512$i=10000,l=20$YWJjc29tZXRoaW5n$89v2METlSkX2LKWSQGHCdE4iUkE"}}`,
 		}, auth0PasswordHash, []any{new(func(any) any)}},
 		{Doc{
-			Name:        "loginradius_password",
-			Signature:   "loginradius_password(password) object|nil",
-			Description: "LoginRadius bulk-migration fields {PasswordHash, PasswordEncryption} for Gigya's password object, nil when there is none; only PBKDF2-SHA1 is documented well enough to convert, everything else is error unsupported_password_hash.",
-			Example:     `loginradius_password(nil)`,
-			Result:      `null`,
-		}, loginRadiusPassword, []any{new(func(any) any)}},
+			Name:        "loginradius_password_hash",
+			Signature:   "loginradius_password_hash(password, options?) string|nil",
+			Description: "LoginRadius' PasswordHash for Gigya's password object (pbkdf2*, salted or plain md5/sha1/sha256/sha512, bcrypt, md5_crypt; a per-user salt after \":\"), nil when the account has no password; error unsupported_password_hash for what LoginRadius cannot verify (custom, iterated digests, unusable templates), so pair it with on_error: omit and a flag. options (types, hash_encoding, salt_encoding, salt_attach_types, pbkdf2_form) change the unconfirmed choices; pass the same to loginradius_password_encryption.",
+			Example:     `loginradius_password_hash({"hash": "X03MO1qnZdYdgyfeuILPmQ==", "hashSettings": {"algorithm": "md5", "salt": "s4lt", "format": "$salt$password"}})`,
+			Result:      `"X03MO1qnZdYdgyfeuILPmQ==:s4lt"`,
+		}, loginRadiusPasswordHash, []any{new(func(any) any), new(func(any, map[string]any) any)}},
+		{Doc{
+			Name:        "loginradius_password_encryption",
+			Signature:   "loginradius_password_encryption(password, options?) object|nil",
+			Description: "The PasswordEncryption object (Type, IsPerPasswordSalt, SaltAttachType, NumberOfIteration, ...) of the bulk request that must carry the user's PasswordHash; nil wherever loginradius_password_hash gives nil or fails. The loginradius-bulk sink lifts it out of the profile and groups users by it.",
+			Example:     `loginradius_password_encryption({"hash": "X03MO1qnZdYdgyfeuILPmQ==", "hashSettings": {"algorithm": "md5", "salt": "s4lt", "format": "$salt$password"}})`,
+			Result:      `{"IsPerPasswordSalt":true,"PasswordHashEncodingType":"Base64","SaltAttachType":"Prepend","Type":"MD5"}`,
+		}, loginRadiusPasswordEncryption, []any{new(func(any) any), new(func(any, map[string]any) any)}},
+		{Doc{
+			Name:        "unverifiable_password",
+			Signature:   "unverifiable_password(password, target, options?) bool",
+			Description: "True when the account has a password object that target (\"auth0\" or \"loginradius\") cannot verify, the ones its password helper refuses (unsupported_password_hash, invalid_password_hash); false without a password or with one the target verifies. options are loginradius_password_hash's, for the loginradius target. As a filter it leaves those users out of the bulk load, for login-time migration to move with their password (docs/login-migration.md).",
+			Example:     `unverifiable_password({"hash": "$1$abcdefgh$FErPkDeIHv781e9EexumS.", "hashSettings": {"algorithm": "md5_crypt"}}, "auth0")`,
+			Result:      `true`,
+		}, unverifiablePassword, []any{new(func(any, string) bool), new(func(any, string, map[string]any) bool)}},
 	}
 }
 

@@ -1,9 +1,11 @@
 package mapfunc
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -268,4 +270,69 @@ func safeKey(k string) string {
 		}
 	}
 	return string(b)
+}
+
+// customFields makes every top-level value of obj a string, for targets
+// whose custom fields are strings (LoginRadius' SDKs type CustomFields as a
+// map of strings): text as it is, true/false and numbers as JSON writes
+// them, arrays and objects as compact JSON (keys sorted), so nothing is
+// lost and a non-scalar value cannot reject the user. nil values are left
+// out. renames, like rename_keys', renames keys first.
+func customFields(params ...any) (any, error) {
+	const name = "custom_fields"
+	obj, err := object(name, arg(params, 0))
+	if err != nil {
+		return nil, err
+	}
+	if renames := arg(params, 1); renames != nil {
+		r, err := renameKeys(obj, renames)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		obj, _ = r.(map[string]any)
+	}
+	if obj == nil {
+		return nil, nil
+	}
+	out := make(map[string]any, len(obj))
+	for _, k := range sortedKeys(obj) {
+		s, ok, err := fieldText(obj[k])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", name, quote(k), err)
+		}
+		if ok {
+			out[k] = s
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// fieldText renders one custom field value as text; ok is false for nil.
+func fieldText(v any) (string, bool, error) {
+	switch x := v.(type) {
+	case nil:
+		return "", false, nil
+	case string:
+		return x, true, nil
+	case bool:
+		return strconv.FormatBool(x), true, nil
+	case json.Number:
+		return x.String(), true, nil
+	case float64:
+		if n, ok := floatToInt(x); ok {
+			return strconv.FormatInt(n, 10), true, nil
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64), true, nil
+	}
+	if n, ok := intValue(v); ok {
+		return strconv.FormatInt(n, 10), true, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", false, fmt.Errorf("not representable as JSON text: %v", err)
+	}
+	return string(b), true, nil
 }

@@ -31,46 +31,54 @@
 // "Vector" means checked against a published example; "docs" means derived
 // from the documentation of both sides and proven only by our own
 // round-trip tests (Gigya-style hash → Auth0 object → package auth0verify,
-// which is written from Auth0's documentation alone).
+// which is written from Auth0's documentation alone; Gigya-style hash →
+// LoginRadius PasswordHash and PasswordEncryption → package lrverify,
+// written from LoginRadius' hashing page alone).
 //
-//	Gigya algorithm / format          Auth0 custom_password_hash                            LoginRadius
-//	pbkdf2_sha512 (native)            pbkdf2, "$pbkdf2-sha512$i=<rounds>,l=<len>$<B64>$<B64>"   unsupported: no documented field
-//	                                  hash.encoding utf8, no salt object. Vector: Auth0        selects HMAC-SHA512
+//	Gigya algorithm / format          Auth0 custom_password_hash
+//	pbkdf2_sha512 (native)            pbkdf2, "$pbkdf2-sha512$i=<rounds>,l=<len>$<B64>$<B64>"
+//	                                  hash.encoding utf8, no salt object. Vector: Auth0
 //	                                  community Gigya example, byte for byte.
-//	pbkdf2_sha256                     same with "pbkdf2-sha256" (docs)                      unsupported: as above (SHA-256)
-//	pbkdf2 (HMAC-SHA1)                same with "pbkdf2-sha1" (docs)                        PasswordHash "Rfc2898DeriveBytes$<rounds>$<b64 salt>$<b64 key>",
-//	                                                                                        PasswordEncryption {Type PBKDF2, IsPerPasswordSalt true,
-//	                                                                                        NumberOfIteration, SaltKeyLength, SubKeyLength}
-//	                                                                                        (field names documented; hash grammar from one example, UNCONFIRMED)
-//	md5 sha1 sha256 sha512, no salt   <alg>, hash base64 (docs)                             md5, sha512: unsupported (not listed by LoginRadius);
-//	                                                                                        sha1, sha256: unsupported (Type value undocumented)
-//	  format "$salt$password"         + salt {value <salt>, utf8, prefix} (docs)            unsupported (SaltAttachType values undocumented)
-//	  format "$password$salt"         + salt {value <salt>, utf8, suffix} (docs)            unsupported
-//	  "wikipedia$salt$password"       salt "wikipedia<salt>", prefix (docs)                 unsupported
-//	  "$password$saltXYZ"             salt "<salt>XYZ", suffix (docs)                       unsupported
-//	  "X$password" / "$passwordXYZ"   salt "X" prefix / "XYZ" suffix (docs)                 unsupported
-//	  text on both sides of           unsupported: Auth0 has one salt position              unsupported
+//	pbkdf2_sha256                     same with "pbkdf2-sha256" (docs)
+//	pbkdf2 (HMAC-SHA1)                same with "pbkdf2-sha1" (docs)
+//	md5 sha1 sha256 sha512, no salt   <alg>, hash base64 (docs)
+//	  format "$salt$password"         + salt {value <salt>, utf8, prefix} (docs)
+//	  format "$password$salt"         + salt {value <salt>, utf8, suffix} (docs)
+//	  "wikipedia$salt$password"       salt "wikipedia<salt>", prefix (docs)
+//	  "$password$saltXYZ"             salt "<salt>XYZ", suffix (docs)
+//	  "X$password" / "$passwordXYZ"   salt "X" prefix / "XYZ" suffix (docs)
+//	  text on both sides of           unsupported: Auth0 has one salt position
 //	  $password, $password missing
 //	  or repeated
-//	  salt but no format              unsupported: Gigya documents no position              unsupported
-//	  salt but format without $salt   unsupported: role of the salt undocumented            unsupported
-//	  rounds > 1                      unsupported: iterated digest, Auth0 hashes once       unsupported
-//	  hash not 16/20/32/64 bytes      unsupported (e.g. hex text where base64 belongs)      unsupported
-//	bcrypt $2a$ $2b$ $2y$ MCF         bcrypt, hash utf8 = the MCF string. Vector: Auth0's   unsupported: Type value undocumented
+//	  salt but no format              unsupported: Gigya documents no position
+//	  salt but format without $salt   unsupported: role of the salt undocumented
+//	  rounds > 1                      unsupported: iterated digest, Auth0 hashes once
+//	  hash not 16/20/32/64 bytes      unsupported (e.g. hex text where base64 belongs)
+//	bcrypt $2a$ $2b$ $2y$ MCF         bcrypt, hash utf8 = the MCF string. Vector: Auth0's
 //	(also as compoundHash, or with    "hello" example verifies in auth0verify; Gigya side
 //	no algorithm but an MCF hash)     docs. rounds ignored (the MCF has the cost).
-//	  with a format template          + salt object, prefix or suffix (docs; Auth0 counts   unsupported
+//	  with a format template          + salt object, prefix or suffix (docs; Auth0 counts
 //	                                  it toward bcrypt's 72 bytes, as bcrypt itself does)
-//	  $2$ or $2x$                     unsupported: Auth0 rejects these variants             unsupported
-//	  bare hash + salt + rounds       unsupported: Gigya's encoding of that form is         unsupported
+//	  $2$ or $2x$                     unsupported: Auth0 rejects these variants
+//	  bare hash + salt + rounds       unsupported: Gigya's encoding of that form is
 //	                                  undocumented
-//	md5_crypt                         unsupported: no md5-crypt import ({CRYPT} excluded)   unsupported
-//	custom                            unsupported: hashed by the customer's remote service  unsupported
-//	sha1_hashbytes, sha512Hexa,       unsupported: semantics undocumented by SAP            unsupported
+//	md5_crypt                         unsupported: no md5-crypt import ({CRYPT} excluded)
+//	custom                            unsupported: hashed by the customer's remote service
+//	sha1_hashbytes, sha512Hexa,       unsupported: semantics undocumented by SAP
 //	md5_double_salted
-//	drupal, symphony2, sap_abap       unsupported: iterated/proprietary schemes             unsupported
-//	anything with binaryFormat        unsupported: binaryFormat grammar undocumented        unsupported
-//	unknown or missing algorithm      unsupported                                           unsupported
+//	drupal, symphony2, sap_abap       unsupported: iterated/proprietary schemes
+//	anything with binaryFormat        unsupported: binaryFormat grammar undocumented
+//	unknown or missing algorithm      unsupported
+//
+// LoginRadius (see [LoginRadius] and docs/apis/loginradius.md): every family
+// above that Auth0 takes converts as well, into PasswordHash "<hash>" or
+// "<hash>:<per-user salt>" and a PasswordEncryption {Type, IsPerPasswordSalt,
+// SaltAttachType None/Prepend/Append, ...}: pbkdf2* (the salt after ":"),
+// digests plain or with a one-sided template (the template's text after
+// ":", Prepend or Append), bcrypt (the MCF string), and also md5_crypt (the
+// "$1$" string, LoginRadius' Crypt_MD5). The same families are refused.
+// The Type names and encodings LoginRadius does not confirm come from
+// [LoginRadiusOptions].
 //
 // The password itself is always UTF-8 (Auth0's default password.encoding,
 // and what Gigya hashes), so the converters never set password.encoding.

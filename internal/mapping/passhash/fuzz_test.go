@@ -8,6 +8,7 @@ import (
 
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/passhash"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/passhash/auth0verify"
+	"github.com/gigya-migrate/gigya-migrate/internal/mapping/passhash/lrverify"
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 )
 
@@ -40,8 +41,23 @@ func FuzzAuth0(f *testing.F) {
 				t.Fatalf("auth0verify rejects the converter's output: %v\ninput %+v\n%s", err, g, js)
 			}
 		}
-		if _, err := passhash.LoginRadius(g); err != nil {
+		if lr, err := passhash.LoginRadius(g, passhash.DefaultLoginRadiusOptions()); err != nil {
 			checkRefusal(t, err)
+		} else {
+			enc, err := json.Marshal(lr.Encryption)
+			if err != nil {
+				t.Fatalf("marshal %#v: %v", lr.Encryption, err)
+			}
+			// Any password: the output must be well-formed for LoginRadius'
+			// rules, whatever it verifies (PBKDF2 is only parsed beyond a
+			// few rounds, to keep the fuzzer fast).
+			check := func() error { _, err := lrverify.Verify(enc, lr.Hash, "x"); return err }
+			if n, _ := lr.Encryption["NumberOfIteration"].(int); n > 1000 {
+				check = func() error { _, err := lrverify.Parse(enc); return err }
+			}
+			if err := check(); err != nil {
+				t.Fatalf("lrverify rejects the converter's output: %v\ninput %+v\n%s %s", err, g, enc, lr.Hash)
+			}
 		}
 	})
 }

@@ -2,14 +2,8 @@ package passhash_test
 
 import (
 	"bytes"
-	"crypto/pbkdf2"
-	"crypto/sha1"
-	"encoding/base64"
-	"fmt"
 	"maps"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/segmentio/encoding/json"
@@ -17,6 +11,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/gigya/sample"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/passhash"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/passhash/auth0verify"
+	"github.com/gigya-migrate/gigya-migrate/internal/mapping/passhash/lrverify"
 )
 
 // TestSampleAccounts runs the converter over generated Gigya accounts, which
@@ -27,7 +22,7 @@ func TestSampleAccounts(t *testing.T) {
 	t.Parallel()
 	const n = 2000
 	gen := sample.New(20240128, sample.Options{PBKDF2Rounds: 50, BcryptCost: 4})
-	type count struct{ verified, refused, lrConverted, lrRefused int }
+	type count struct{ verified, refused, lrConverted, lrVerified, lrRefused int }
 	counts := map[string]*count{}
 	noPassword := 0
 	for i := 0; i < n; i++ {
@@ -79,23 +74,29 @@ func TestSampleAccounts(t *testing.T) {
 			c.refused++
 		}
 
-		lr, err := passhash.LoginRadius(g)
+		lr, err := passhash.LoginRadius(g, passhash.DefaultLoginRadiusOptions())
 		if err != nil {
 			checkUnsupported(t, err, acc.Algorithm, passhash.TargetLoginRadius)
 			c.lrRefused++
 			continue
 		}
-		if !acc.Verifiable {
-			t.Fatalf("%s: LoginRadius converted an unverifiable %s hash", acc.UID, key)
-		}
-		checkLoginRadiusPBKDF2(t, lr, acc.Password)
 		c.lrConverted++
+		if !acc.Verifiable {
+			// md5_crypt: converted (LoginRadius' Crypt_MD5), but the
+			// sample's hash is of no known password: check the shape.
+			if acc.Algorithm != "md5_crypt" || lr.Hash != g.Hash {
+				t.Fatalf("%s: LoginRadius converted an unverifiable %s hash to %q", acc.UID, key, lr.Hash)
+			}
+			continue
+		}
+		checkLoginRadius(t, lr, acc.Password)
+		c.lrVerified++
 	}
 
 	var total count
 	for _, k := range slices.Sorted(maps.Keys(counts)) {
 		c := counts[k]
-		t.Logf("%-30s auth0 verified %4d refused %3d | loginradius converted %4d refused %4d", k, c.verified, c.refused, c.lrConverted, c.lrRefused)
+		t.Logf("%-30s auth0 verified %4d refused %3d | loginradius converted %4d verified %4d refused %4d", k, c.verified, c.refused, c.lrConverted, c.lrVerified, c.lrRefused)
 		total.verified += c.verified
 		total.refused += c.refused
 	}
@@ -110,6 +111,16 @@ func TestSampleAccounts(t *testing.T) {
 	for _, k := range []string{"md5_crypt", "custom"} {
 		if counts[k] == nil || counts[k].refused == 0 {
 			t.Errorf("no refused %s account in the sample", k)
+		}
+	}
+	// LoginRadius takes every verifiable family and md5_crypt; only the
+	// remote "custom" hash is refused.
+	for k, c := range counts {
+		switch {
+		case k == "custom" && c.lrConverted != 0:
+			t.Errorf("LoginRadius converted %d custom hashes", c.lrConverted)
+		case k != "custom" && c.lrRefused != 0:
+			t.Errorf("LoginRadius refused %d %s hashes", c.lrRefused, k)
 		}
 	}
 }
@@ -129,33 +140,19 @@ func decodeAccount(t *testing.T, js []byte, useNumber bool) map[string]any {
 	return account
 }
 
-// checkLoginRadiusPBKDF2 recomputes PBKDF2-HMAC-SHA1 from the fields of
-// LoginRadius' output. LoginRadius publishes no verifier semantics (see
-// LoginRadius' doc comment), so this checks our own reading of the
-// Rfc2898DeriveBytes example for self-consistency, not LoginRadius itself.
-func checkLoginRadiusPBKDF2(t *testing.T, lr map[string]any, password string) {
+// checkLoginRadius verifies the password through LoginRadius' documented
+// semantics (package lrverify, written from LoginRadius' hashing page, not
+// from the converter), and that a wrong password fails.
+func checkLoginRadius(t *testing.T, lr passhash.LoginRadiusPassword, password string) {
 	t.Helper()
-	enc, ok := lr[passhash.LRPasswordEncryption].(map[string]any)
-	hashStr, ok2 := lr[passhash.LRPasswordHash].(string)
-	if !ok || !ok2 || len(lr) != 2 {
-		t.Fatalf("LoginRadius output shape: %#v", lr)
+	enc, err := json.Marshal(lr.Encryption)
+	if err != nil {
+		t.Fatal(err)
 	}
-	parts := strings.Split(hashStr, "$")
-	if len(parts) != 4 || parts[0] != "Rfc2898DeriveBytes" {
-		t.Fatalf("PasswordHash %q", hashStr)
+	if ok, err := lrverify.Verify(enc, lr.Hash, password); err != nil || !ok {
+		t.Fatalf("LoginRadius password does not verify: ok=%v err=%v\n%s %s", ok, err, enc, lr.Hash)
 	}
-	iter, err := strconv.Atoi(parts[1])
-	salt, err2 := base64.StdEncoding.DecodeString(parts[2])
-	key, err3 := base64.StdEncoding.DecodeString(parts[3])
-	if err != nil || err2 != nil || err3 != nil {
-		t.Fatalf("PasswordHash %q: %v %v %v", hashStr, err, err2, err3)
-	}
-	want := map[string]any{"Type": "PBKDF2", "IsPerPasswordSalt": true, "NumberOfIteration": iter, "SaltKeyLength": len(salt), "SubKeyLength": len(key)}
-	if fmt.Sprint(enc) != fmt.Sprint(want) {
-		t.Fatalf("PasswordEncryption %#v, want %#v", enc, want)
-	}
-	got, err := pbkdf2.Key(sha1.New, password, salt, iter, len(key))
-	if err != nil || !bytes.Equal(got, key) {
-		t.Fatalf("PasswordHash does not recompute from the password (err %v)", err)
+	if ok, err := lrverify.Verify(enc, lr.Hash, password+"1"); err != nil || ok {
+		t.Fatalf("LoginRadius: wrong password verifies: ok=%v err=%v", ok, err)
 	}
 }

@@ -146,29 +146,37 @@
 //
 // # LoginRadius rules
 //
-// docs/apis/loginradius.md ("Profile fields") confirms little about the
-// profile shape, so the LoginRadius validator checks only that
-// ([NewLoginRadius] lists what it left out). Sources are headings of that
-// document:
+// The LoginRadius validator checks a profile of the bulk migration API
+// against LoginRadius' profile model and error list; sources are headings of
+// docs/apis/loginradius.md:
 //
-//	Rule id         Sev  What                                                       Source
-//	type            V    Email an array of objects; FirstName, LastName, Username,  Profile fields (Go SDK test structs,
-//	                     PhoneID, PasswordHash, Uid strings; EmailVerified,         Node SDK README, BatchUpload example)
-//	                     PhoneIDVerified booleans
-//	required        V    each Email item has Type and Value                         Profile fields ({Type, Value} shape)
-//	format_email    V    each Email Value is an address (as for Auth0)              Profile fields
-//	invalid_utf8    V    every string and key is valid UTF-8                        ours
-//	json_value      V    no NaN, infinity, channel, function, cycle                 ours
-//	max_size        V    the user is at most 10 MiB of JSON                         Request size (10 MB per request)
-//	pascal_case     W    top-level names start with an upper-case letter            Profile fields (all documented names are
-//	                                                                                PascalCase; handling of others
-//	                                                                                UNCONFIRMED)
+//	Rule id              Sev  What                                                     Source
+//	type                 V    strings: Uid, UserName, Username, FirstName, LastName,   Profile (Go SDK profile struct and
+//	                          PhoneId, PasswordHash, Password, State, City, Gender,    sample, Account Create example)
+//	                          BirthDate, the dates, ...; booleans: EmailVerified,
+//	                          PhoneIdVerified, IsActive; objects: Country {Code, Name},
+//	                          PasswordEncryption; arrays of objects: Email,
+//	                          UnverifiedEmail, Identities, Addresses, PhoneNumbers;
+//	                          Password a string (a plaintext password, never a hash)
+//	required             V    a login: an Email address, a PhoneId or a social         Profile (our reading: LoginRadius
+//	                          identity; each Email item has Type and Value; each       logs a user in by one of these)
+//	                          identity Provider and ID; PasswordEncryption.Type
+//	format_email         V    each Email / UnverifiedEmail Value is an address         Profile
+//	email_type           V    at most one Primary address in Email                     Profile (Primary, Secondary)
+//	email_twice          V    no address both in Email and UnverifiedEmail             Profile (the guide's mapping table)
+//	uid_format           V    Uid 1-50 letters, digits, '_', '-'                       Errors (error 1200)
+//	custom_field_type    V    every CustomFields value is a string                     Profile (the SDKs' CustomFields)
+//	password_encryption  V    PasswordHash with PasswordEncryption and not one alone;  PasswordEncryption, Hashing algorithms
+//	                          with IsPerPasswordSalt the hash has ":<salt>"            ([hash]:RS)
+//	invalid_utf8         V    every string and key is valid UTF-8                      ours
+//	json_value           V    no NaN, infinity, channel, function, cycle               ours
+//	max_size             V    the user is at most 10 MiB of JSON                       Request size (10 MB per request)
+//	e164                 W    PhoneId in E.164                                         UNCONFIRMED format
+//	pascal_case          W    top-level names start with an upper-case letter          Profile (handling of other names
+//	                                                                                   UNCONFIRMED)
 //
-// Left out as UNCONFIRMED: which fields are required, the Email Type enum,
-// unknown top-level names (there are many profile fields and CustomFields),
-// PhoneID format, the PasswordHash grammar (it depends on the request's
-// PasswordEncryption), the shape of Password in a migration profile (a
-// plaintext string in Account Create; our mapping sends an object for the
-// loader), length limits.
+// Left out as UNCONFIRMED: the Email Type values beyond Primary and
+// Secondary, unknown top-level names (the profile model has many fields),
+// length limits, whether CustomFields must be declared in the tenant first.
 // [Options] do not apply to LoginRadius.
 package validate

@@ -18,7 +18,7 @@ func TestBalancesAccountForEveryExtractedAccount(t *testing.T) {
 		{Stage: "transformer", Instance: "h-1", Target: "auth0", Runs: map[string]map[string]int64{
 			"r1": {"filtered": 7, "dead_lettered": 3, "mapped": 90}}},
 		{Stage: "loader", Instance: "h-2", Target: "auth0", Runs: map[string]map[string]int64{
-			"r1": {"loaded": 50, "dead_lettered": 4, "conflicts": 1, "superseded": 2, "replay_loaded": 9}}},
+			"r1": {"loaded": 50, "dead_lettered": 4, "conflicts": 1, "superseded": 2, "migrated_at_login": 6, "replay_loaded": 9, "replay_migrated_at_login": 1}}},
 	}
 	beats := []heartbeat.Beat{
 		// The stopped loader's heartbeat, not deleted: its tally wins.
@@ -37,7 +37,7 @@ func TestBalancesAccountForEveryExtractedAccount(t *testing.T) {
 	}
 	r1 := got[1]
 	want := Balance{Run: "r1", Target: "auth0", Extracted: 102, ExtractDeadLettered: 2, Filtered: 7, TransformDeadLettered: 3,
-		Loaded: 82, LoadDeadLettered: 4, Conflicts: 1, Superseded: 2, Replayed: 9, InFlight: 102 - 2 - 7 - 3 - 82 - 4 - 2}
+		Loaded: 82, LoadDeadLettered: 4, Conflicts: 1, Superseded: 2, MigratedAtLogin: 6, Replayed: 10, InFlight: 102 - 2 - 7 - 3 - 82 - 4 - 2 - 6}
 	if r1 != want {
 		t.Fatalf("r1:\n got %+v\nwant %+v", r1, want)
 	}

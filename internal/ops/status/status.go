@@ -66,13 +66,18 @@ type Snapshot struct {
 // Balance accounts for the accounts of one extraction run at one target:
 //
 //	extracted = extract dead letters + filtered + transform dead letters
-//	          + loaded + load dead letters + superseded + in flight
+//	          + loaded + load dead letters + superseded + migrated at login
+//	          + in flight
 //
 // from the extractor's run records and the counts by run that the
 // transformers and loaders keep (running, dead or stopped). Once the
 // consumers are drained, in flight is 0; anything else is an account the
 // books lost. A replay's users count apart (Replayed), since they are
-// accounts of the run sent a second time.
+// accounts of the run sent a second time. Migrated at login counts the
+// accounts the loaders did not write because the login service moved those
+// users to the target (docs/login-migration.md): in the login service's
+// own runs, every user it migrated; in a bulk run, the users who logged in
+// first.
 type Balance struct {
 	Run                   string `json:"run"`
 	Target                string `json:"target"`
@@ -84,6 +89,7 @@ type Balance struct {
 	LoadDeadLettered      int64  `json:"load_dead_lettered"` // Conflicts among them
 	Conflicts             int64  `json:"conflicts"`
 	Superseded            int64  `json:"superseded"`
+	MigratedAtLogin       int64  `json:"migrated_at_login"`
 	InFlight              int64  `json:"in_flight"`
 	Replayed              int64  `json:"replayed,omitempty"` // replayed users the loaders settled
 }
@@ -320,7 +326,8 @@ func balances(runs []RunRecord, beats, tallies []heartbeat.Beat) []Balance {
 			// or messages from outside the extractor: nothing to balance.
 			continue
 		}
-		b.InFlight = b.Extracted - b.ExtractDeadLettered - b.Filtered - b.TransformDeadLettered - b.Loaded - b.LoadDeadLettered - b.Superseded
+		b.InFlight = b.Extracted - b.ExtractDeadLettered - b.Filtered - b.TransformDeadLettered - b.Loaded - b.LoadDeadLettered -
+			b.Superseded - b.MigratedAtLogin
 		out = append(out, *b)
 	}
 	slices.SortFunc(out, func(a, b Balance) int {
@@ -341,7 +348,8 @@ func addCounts(get func(run, target string) *Balance, b heartbeat.Beat) {
 			bal.LoadDeadLettered += c["dead_lettered"]
 			bal.Conflicts += c["conflicts"]
 			bal.Superseded += c["superseded"]
-			bal.Replayed += c["replay_loaded"] + c["replay_dead_lettered"] + c["replay_superseded"]
+			bal.MigratedAtLogin += c["migrated_at_login"]
+			bal.Replayed += c["replay_loaded"] + c["replay_dead_lettered"] + c["replay_superseded"] + c["replay_migrated_at_login"]
 		}
 	}
 }

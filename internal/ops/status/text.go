@@ -313,22 +313,22 @@ func shorten(s string, n int) string {
 // writeBalances writes the balance of the newest runs: extracted on the
 // left, every way an account can end on the right.
 func writeBalances(b *strings.Builder, s Snapshot, runs int) {
-	b.WriteString("BALANCE (extracted = dead-lettered + filtered + loaded + superseded + in flight, by run and target)\n")
+	b.WriteString("BALANCE (extracted = dead-lettered + filtered + loaded + superseded + migrated at login + in flight, by run and target)\n")
 	if len(s.Balances) == 0 {
 		b.WriteString("  none yet (a run is balanced once its extraction ended and a transformer and a loader counted it)\n")
 		return
 	}
 	t := table(b)
-	fmt.Fprintln(t, "RUN\tTARGET\tEXTRACTED\tDEAD-LETTERED (extract/transform/load)\tFILTERED\tLOADED\tSUPERSEDED\tIN FLIGHT\tEMAIL CONFLICTS\tREPLAYED")
+	fmt.Fprintln(t, "RUN\tTARGET\tEXTRACTED\tDEAD-LETTERED (extract/transform/load)\tFILTERED\tLOADED\tSUPERSEDED\tAT LOGIN\tIN FLIGHT\tEMAIL CONFLICTS\tREPLAYED")
 	for i, bal := range s.Balances {
 		if i == runs {
 			fmt.Fprintf(t, "... %d older\n", len(s.Balances)-runs)
 			break
 		}
 		dl := bal.ExtractDeadLettered + bal.TransformDeadLettered + bal.LoadDeadLettered
-		fmt.Fprintf(t, "%s\t%s\t%d\t%d (%d/%d/%d)\t%d\t%d\t%d\t%d\t%d\t%d\n", bal.Run, bal.Target, bal.Extracted, dl,
+		fmt.Fprintf(t, "%s\t%s\t%d\t%d (%d/%d/%d)\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", bal.Run, bal.Target, bal.Extracted, dl,
 			bal.ExtractDeadLettered, bal.TransformDeadLettered, bal.LoadDeadLettered, bal.Filtered, bal.Loaded, bal.Superseded,
-			bal.InFlight, bal.Conflicts, bal.Replayed)
+			bal.MigratedAtLogin, bal.InFlight, bal.Conflicts, bal.Replayed)
 	}
 	_ = t.Flush()
 }

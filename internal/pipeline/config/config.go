@@ -5,10 +5,15 @@
 // its string values), then environment variables named after each key's path
 // (see [EnvName]), and finally the caller validates. Unknown keys are errors,
 // so a typo never silently falls back to a default.
+//
+// Every error is about a key and says so: a [KeyError] names the key's
+// dotted path, the file and line (or the variable, or the flag) that set
+// it, and what to write instead, in the words of the file rather than of
+// the Go types it is decoded into. [Read] returns the [Origins] that let the
+// caller's validation errors point at the same places.
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -28,68 +33,83 @@ const EnvPrefix = "GM_"
 // environment onto cfg, which must be a pointer to a struct already holding
 // the defaults. getenv is usually os.Getenv; tests pass their own.
 func Load(path string, cfg any, getenv func(string) string) error {
+	_, err := Read(path, cfg, getenv)
+	return err
+}
+
+// Read is [Load], and also returns where each key got its value, for
+// [Origins.Locate] to point the problems validation finds at the line,
+// variable or flag to change. Every error, of the file or of a variable, is
+// a [KeyError] (several are joined): all of them are reported at once.
+func Read(path string, cfg any, getenv func(string) string) (*Origins, error) {
+	o := newOrigins(path)
+	var fileErr error
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return fmt.Errorf("read config: %w", err)
+			return o, fmt.Errorf("read config: %w", err)
 		}
-		if err := Decode(path, data, cfg, getenv); err != nil {
-			return err
-		}
+		fileErr = decodeFile(path, data, cfg, getenv, o)
 	}
-	return ApplyEnv(cfg, getenv)
+	// The variables are applied even after a bad file, so that their
+	// problems are reported in the same run.
+	return o, errors.Join(fileErr, applyEnv(cfg, getenv, o))
 }
 
 // Decode overlays YAML data onto cfg, expanding ${VAR} and ${VAR:-default}
-// references in string values with getenv. name labels error messages.
+// references in string values with getenv. name is the file name errors
+// start with.
 func Decode(name string, data []byte, cfg any, getenv func(string) string) error {
+	return decodeFile(name, data, cfg, getenv, nil)
+}
+
+func decodeFile(name string, data []byte, cfg any, getenv func(string) string, o *Origins) error {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("config %s: %w", name, err)
+		return syntaxError(name, data, err)
 	}
-	if len(doc.Content) == 0 {
+	root := resolve(&doc)
+	if root == nil {
 		return nil // empty file: defaults only
 	}
-	if err := expandNode(&doc, getenv); err != nil {
-		return fmt.Errorf("config %s: %w", name, err)
+	d := &decoder{file: name, origins: o}
+	expandNode(root, "", getenv, d)
+	if isNull(root) {
+		return errors.Join(d.errs...) // a file of comments only
 	}
-	// Re-encode the expanded tree and decode strictly: yaml.Node.Decode has no
-	// KnownFields switch, the Decoder has.
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	if err := enc.Encode(&doc); err != nil {
-		return fmt.Errorf("config %s: %w", name, err)
-	}
-	dec := yaml.NewDecoder(&buf)
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
-		return fmt.Errorf("config %s: %w", name, err)
-	}
-	return nil
+	d.decode("", root, reflect.ValueOf(cfg).Elem())
+	return errors.Join(d.errs...)
 }
 
 // DecodeNode decodes a free-form section (sink options) strictly into v,
-// which holds the defaults. A zero node leaves v unchanged.
+// which holds the defaults; path is the section's key, which the errors
+// name the keys under. A zero node leaves v unchanged.
 func DecodeNode(path string, n *yaml.Node, v any) error {
+	return DecodeNodeFrom("", path, n, v)
+}
+
+// DecodeNodeFrom is [DecodeNode] for a node read from file, which its errors
+// name with the line.
+func DecodeNodeFrom(file, path string, n *yaml.Node, v any) error {
 	if n == nil || n.Kind == 0 {
 		return nil
 	}
-	b, err := yaml.Marshal(n)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	d := &decoder{file: file}
+	d.decode(path, n, reflect.ValueOf(v).Elem())
+	return errors.Join(d.errs...)
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
 
-func expandNode(n *yaml.Node, getenv func(string) string) error {
-	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
+// expandNode fills the ${VAR} references of every scalar under n, the value
+// of key. A reference to an unset variable is recorded in d and leaves a
+// null, so the key keeps its default instead of causing a second error.
+func expandNode(n *yaml.Node, key string, getenv func(string) string, d *decoder) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if !strings.Contains(n.Value, "${") {
+			return
+		}
 		var missing []string
 		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
 			m := envRef.FindStringSubmatch(ref)
@@ -103,20 +123,26 @@ func expandNode(n *yaml.Node, getenv func(string) string) error {
 			return ""
 		})
 		if len(missing) > 0 {
-			return fmt.Errorf("line %d: environment variable %s is not set (use ${%s:-default} for an optional value)", n.Line, missing[0], missing[0])
+			d.fail(n, key, "environment variable %s is not set (use ${%s:-default} for an optional value)", missing[0], missing[0])
+			n.Tag, n.Value, n.Style = "!!null", "", 0
+			return
 		}
 		// A plain (unquoted) reference resolves like the literal would have
 		// (${PORT} can fill an int); a quoted one stays a string.
 		if n.Style == 0 {
 			n.Tag = ""
 		}
-	}
-	for _, c := range n.Content {
-		if err := expandNode(c, getenv); err != nil {
-			return err
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			expandNode(k, key, getenv, d)
+			expandNode(v, joinKey(key, k.Value), getenv, d)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			expandNode(c, key+"["+strconv.Itoa(i)+"]", getenv, d)
 		}
 	}
-	return nil
 }
 
 // EnvName is the environment variable that overrides the key at path, for
@@ -126,8 +152,13 @@ func EnvName(path string) string {
 }
 
 // ApplyEnv sets every scalar key of cfg whose environment variable is set.
-// Lists are comma-separated.
+// Lists are comma-separated. Each error is a [KeyError] naming the key and
+// the variable.
 func ApplyEnv(cfg any, getenv func(string) string) error {
+	return applyEnv(cfg, getenv, nil)
+}
+
+func applyEnv(cfg any, getenv func(string) string, o *Origins) error {
 	var errs []error
 	walk(reflect.ValueOf(cfg).Elem(), "", func(path string, v reflect.Value, _ reflect.StructField) {
 		if strings.Contains(path, "[]") {
@@ -138,8 +169,10 @@ func ApplyEnv(cfg any, getenv func(string) string) error {
 			return
 		}
 		if err := setScalar(v, raw); err != nil {
-			errs = append(errs, fmt.Errorf("%s (from %s): %w", path, EnvName(path), err))
+			errs = append(errs, &KeyError{Key: path, From: EnvName(path), Err: err})
+			return
 		}
+		o.Set(path, EnvName(path))
 	})
 	return errors.Join(errs...)
 }
@@ -213,6 +246,8 @@ func isScalar(t reflect.Type) bool {
 	return false
 }
 
+// setScalar parses raw, a value of the environment, into v. Its errors say
+// what to write, as the file's do.
 func setScalar(v reflect.Value, raw string) error {
 	if v.Kind() == reflect.Slice {
 		parts := strings.Split(raw, ",")
@@ -228,40 +263,40 @@ func setScalar(v reflect.Value, raw string) error {
 		return nil
 	}
 	if v.Type() == durationType {
-		d, err := time.ParseDuration(raw)
+		d, err := parseDuration(raw, false)
 		if err != nil {
 			return err
 		}
 		v.SetInt(int64(d))
 		return nil
 	}
+	var err error
 	switch v.Kind() {
 	case reflect.String:
 		v.SetString(raw)
 	case reflect.Bool:
-		b, err := strconv.ParseBool(raw)
-		if err != nil {
-			return err
+		var b bool
+		if b, err = strconv.ParseBool(raw); err == nil {
+			v.SetBool(b)
 		}
-		v.SetBool(b)
 	case reflect.Int, reflect.Int32, reflect.Int64:
-		n, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil {
-			return err
+		var n int64
+		if n, err = strconv.ParseInt(raw, 10, v.Type().Bits()); err == nil {
+			v.SetInt(n)
 		}
-		v.SetInt(n)
 	case reflect.Uint, reflect.Uint64:
-		n, err := strconv.ParseUint(raw, 10, 64)
-		if err != nil {
-			return err
+		var n uint64
+		if n, err = strconv.ParseUint(raw, 10, v.Type().Bits()); err == nil {
+			v.SetUint(n)
 		}
-		v.SetUint(n)
 	case reflect.Float64:
-		n, err := strconv.ParseFloat(raw, 64)
-		if err != nil {
-			return err
+		var n float64
+		if n, err = strconv.ParseFloat(raw, 64); err == nil {
+			v.SetFloat(n)
 		}
-		v.SetFloat(n)
+	}
+	if err != nil {
+		return fmt.Errorf("want %s, got %q", want(v.Type()), raw)
 	}
 	return nil
 }

@@ -50,6 +50,12 @@ const (
 	// HdrReplay names the replay (transformer replay) that produced a mapped
 	// user; loaders apply such users as updates (upsert).
 	HdrReplay = "Etl-Replay"
+	// HdrLoginMigrated marks an account the login service moved to the
+	// target at the user's login (docs/login-migration.md); the value is the
+	// target. The target holds the user already: loaders record the user as
+	// migrated at login and write neither this message nor any later
+	// version of the user (a bulk run, an update, a replay).
+	HdrLoginMigrated = "Etl-Login-Migrated"
 )
 
 // Stages, as they appear in dead-letter subjects and the Etl-Stage header.
@@ -75,6 +81,13 @@ func DeadLetterSubject(stage, target string) string {
 // redelivering the publish, within the duplicate window stores it once.
 func RawMsgID(site, uid, lastUpdated string) string {
 	return site + ":" + uid + ":" + lastUpdated
+}
+
+// LoginMsgID identifies the raw account the login service publishes for a
+// user it migrated: its own id, so that the duplicate window never drops it
+// as a copy of the same version extracted in bulk (without its mark).
+func LoginMsgID(site, uid, lastUpdated string) string {
+	return "login:" + RawMsgID(site, uid, lastUpdated)
 }
 
 // MappedMsgID identifies one version of one account mapped by one mapping

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -126,33 +127,57 @@ func (c Common) Validate() error {
 }
 
 // LoadConfig fills cfg (holding its defaults, with a Common section) from
-// the file at path, the environment and NATS_URL, then validates it with
-// validate. Every failure is a [UsageError].
-func LoadConfig(path string, cfg any, common *Common, getenv func(string) string, validate func() error) error {
-	if err := config.Load(path, cfg, getenv); err != nil {
-		return Usage(err)
+// the file at path, the environment and NATS_URL, then calls validate,
+// which applies the flags that override a key and validates. validate
+// records each flag it applies with [config.Origins.Set] (extractor.site
+// from -site), so that a problem with a key names where its value came
+// from: the file and line, the environment variable, or the flag. Every
+// failure is a [UsageError] listing every problem. The origins returned
+// locate the problems found later in the same way (a sink's options).
+func LoadConfig(path string, cfg any, common *Common, getenv func(string) string, validate func(*config.Origins) error) (*config.Origins, error) {
+	o, err := config.Read(path, cfg, getenv)
+	if err != nil {
+		return o, Usage(&invalidConfig{err})
 	}
-	common.NATS.ApplyNATSURL(getenv)
-	if err := validate(); err != nil {
-		return Usage(fmt.Errorf("invalid configuration:\n%w", err))
+	if getenv("NATS_URL") != "" {
+		common.NATS.ApplyNATSURL(getenv)
+		o.Set("nats.urls", "NATS_URL")
 	}
-	return nil
+	if err := validate(o); err != nil {
+		return o, Usage(&invalidConfig{o.Locate(err)})
+	}
+	return o, nil
 }
 
+// invalidConfig lists the problems of a configuration, one per line.
+type invalidConfig struct{ err error }
+
+func (e *invalidConfig) Error() string {
+	lines := strings.Split(e.err.Error(), "\n")
+	if len(lines) == 1 {
+		return "invalid configuration: " + lines[0]
+	}
+	return "invalid configuration:\n  " + strings.Join(lines, "\n  ")
+}
+
+func (e *invalidConfig) Unwrap() error { return e.err }
+
 // OpsConfig is the configuration file as an operator command (status,
-// deadletter) reads it: the shared sections, with the stages' own accepted
-// unread, so that one file serves every binary and command.
+// deadletter) reads it: the shared sections, with the stages' own checked
+// (unknown keys, wrong types) and otherwise ignored, so that one file
+// serves every binary and command.
 type OpsConfig struct {
 	Common      `yaml:",inline"`
-	Extractor   any `yaml:"extractor"`
-	Transformer any `yaml:"transformer"`
-	Loader      any `yaml:"loader"`
+	Extractor   UnreadExtractor   `yaml:"extractor"`
+	Transformer UnreadTransformer `yaml:"transformer"`
+	Loader      UnreadLoader      `yaml:"loader"`
+	Login       UnreadLogin       `yaml:"login"`
 }
 
 // LoadOpsConfig loads an operator command's configuration (see [LoadConfig]).
 func LoadOpsConfig(path string, getenv func(string) string) (OpsConfig, error) {
 	cfg := OpsConfig{Common: DefaultCommon()}
-	err := LoadConfig(path, &cfg, &cfg.Common, getenv, cfg.Common.Validate)
+	_, err := LoadConfig(path, &cfg, &cfg.Common, getenv, func(*config.Origins) error { return cfg.Common.Validate() })
 	return cfg, err
 }
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +100,53 @@ func TestRetryWaitsOutTransientErrorsOnly(t *testing.T) {
 	})
 	if err == nil || calls != 1 {
 		t.Fatalf("cancelled: err %v after %d calls; want an error after 1", err, calls)
+	}
+}
+
+// TestLoadConfigNamesKeysAndOrigins: a configuration problem names the key
+// and where its value came from, in every section of the shared file.
+func TestLoadConfigNamesKeysAndOrigins(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) string {
+		path := filepath.Join(dir, "c.yaml")
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	noEnv := func(string) string { return "" }
+	tests := []struct {
+		name, file string
+		env        map[string]string
+		want       string
+	}{
+		{"shared section", "nats:\n  url: x\n", nil, "c.yaml:2: nats.url: unknown key; did you mean nats.urls?"},
+		{"the extractor's section", "extractor:\n  gigya:\n    sites:\n      - name: a\n        apikey: k\n", nil,
+			"c.yaml:5: extractor.gigya.sites[0].apikey: unknown key; did you mean extractor.gigya.sites[0].api_key?"},
+		{"the transformer's section", "transformer:\n  consumer:\n    ack_wait: 30\n", nil,
+			"c.yaml:3: transformer.consumer.ack_wait: 30 has no unit"},
+		{"the loader's section", "loader:\n  batch:\n    max_records: lots\n", nil,
+			`c.yaml:3: loader.batch.max_records: want a whole number, got "lots"`},
+		{"validation names the line", "version: 1\nbackpressure:\n  high_water: -5\n", nil, "c.yaml:3: backpressure.high_water:"},
+		{"validation names the variable", "", map[string]string{"GM_BACKPRESSURE_HIGH_WATER": "-5"}, "backpressure.high_water (from GM_BACKPRESSURE_HIGH_WATER):"},
+		{"validation names NATS_URL", "nats:\n  urls: [nats://a]\n", map[string]string{"NATS_URL": ","}, "nats.urls[0] (from NATS_URL): must not be empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv := noEnv
+			if tt.env != nil {
+				getenv = func(k string) string { return tt.env[k] }
+			}
+			_, err := LoadOpsConfig(write(tt.file), getenv)
+			var usage *UsageError
+			if !errors.As(err, &usage) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error\n%v\nwant a usage error containing\n%s", err, tt.want)
+			}
+			for _, bad := range []string{"natsconn", "struct", "yaml:\"", "!!", "time.Duration"} {
+				if strings.Contains(err.Error(), bad) {
+					t.Errorf("error shows Go's names (%q): %v", bad, err)
+				}
+			}
+		})
 	}
 }

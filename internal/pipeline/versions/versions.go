@@ -10,6 +10,13 @@
 // nor a write per user. The register lives in a KV bucket, so a restarted
 // loader and the other instances of the same loader see it; each instance
 // keeps it in memory through a watch, and checks cost a map lookup.
+//
+// The register also marks the users migrated at login (the login service
+// moved them to the target with the password they typed,
+// docs/login-migration.md): no version of such a user is ever written
+// again, whatever its timestamp. The mark has a key of its own,
+// <loader>.login.<base64url key>, so that no version recorded later (by an
+// instance that has not seen the mark yet) can overwrite it.
 package versions
 
 import (
@@ -30,7 +37,14 @@ import (
 type Entry struct {
 	Key     string // the user: its UID, plus "#i" for the i-th output of an exploded record
 	Version int64  // Gigya lastUpdatedTimestamp (ms since the epoch)
+	// AtLogin records that the user was migrated at login: the target
+	// holds it, and no later version may be written over it.
+	AtLogin bool
 }
+
+// loginToken starts the key of a user migrated at login, after the loader's
+// prefix.
+const loginToken = "login."
 
 // publisher is the part of JetStream the register writes with.
 type publisher interface {
@@ -47,6 +61,7 @@ type Register struct {
 
 	mu     sync.RWMutex
 	newest map[uint64]int64 // maphash of the key: 16 bytes a user, whatever the UID's length
+	login  map[uint64]bool  // the users migrated at login
 
 	stop func()
 	done chan struct{}
@@ -58,7 +73,7 @@ type Register struct {
 func Open(ctx context.Context, kv jetstream.KeyValue, pub publisher, loader string, log *slog.Logger) (*Register, error) {
 	r := &Register{
 		bucket: kv.Bucket(), prefix: loader + ".", pub: pub, log: log, seed: maphash.MakeSeed(),
-		newest: make(map[uint64]int64), done: make(chan struct{}),
+		newest: make(map[uint64]int64), login: make(map[uint64]bool), done: make(chan struct{}),
 	}
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	w, err := kv.Watch(wctx, r.prefix+">", jetstream.IgnoreDeletes())
@@ -91,27 +106,43 @@ func (r *Register) follow(w jetstream.KeyWatcher, loaded chan<- struct{}) {
 			close(loaded)
 			continue
 		}
-		key, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(e.Key(), r.prefix))
+		encoded, atLogin := strings.CutPrefix(strings.TrimPrefix(e.Key(), r.prefix), loginToken)
+		key, err := base64.RawURLEncoding.DecodeString(encoded)
 		v, perr := strconv.ParseInt(string(e.Value()), 10, 64)
 		if err != nil || perr != nil {
 			r.log.Warn("ignoring a malformed entry of the version register", "bucket", r.bucket, "key", e.Key())
 			continue
 		}
-		r.set(string(key), v)
+		r.set(string(key), v, atLogin)
 	}
 }
 
-// set raises the user's newest version to v; it reports false if a newer
-// one is known.
-func (r *Register) set(key string, v int64) bool {
+// set raises the user's newest version to v, and marks it migrated at
+// login when atLogin; it reports false if there is nothing to record: a
+// newer version is known, or (for a version that is not a login's) the user
+// is marked already, which no later version undoes.
+func (r *Register) set(key string, v int64, atLogin bool) bool {
 	h := maphash.String(r.seed, key)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if v < r.newest[h] {
+	if atLogin {
+		r.login[h] = true
+		r.newest[h] = max(r.newest[h], v)
+		return true
+	}
+	if v < r.newest[h] || r.login[h] {
 		return false
 	}
 	r.newest[h] = v
 	return true
+}
+
+// AtLogin reports whether the user key was migrated at login: then no
+// version of it may be written.
+func (r *Register) AtLogin(key string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.login[maphash.String(r.seed, key)]
 }
 
 // Stale reports whether a newer version than version of the user key was
@@ -143,11 +174,15 @@ func (r *Register) Wrote(ctx context.Context, entries []Entry) error {
 		// An older version than one known (another instance wrote a newer
 		// one meanwhile) is not recorded: the bucket keeps the last put,
 		// and a restart must not learn the older one.
-		if e.Version <= 0 || !r.set(e.Key, e.Version) {
+		if (e.Version <= 0 && !e.AtLogin) || !r.set(e.Key, e.Version, e.AtLogin) {
 			continue
 		}
-		m := nats.NewMsg("$KV." + r.bucket + "." + r.prefix + base64.RawURLEncoding.EncodeToString([]byte(e.Key)))
-		m.Data = strconv.AppendInt(nil, e.Version, 10)
+		key := r.prefix + base64.RawURLEncoding.EncodeToString([]byte(e.Key))
+		if e.AtLogin {
+			key = r.prefix + loginToken + base64.RawURLEncoding.EncodeToString([]byte(e.Key))
+		}
+		m := nats.NewMsg("$KV." + r.bucket + "." + key)
+		m.Data = strconv.AppendInt(nil, max(e.Version, 0), 10)
 		f, err := r.pub.PublishMsgAsync(m)
 		if err != nil {
 			return fmt.Errorf("record version of %s in KV bucket %s: %w", e.Key, r.bucket, err)

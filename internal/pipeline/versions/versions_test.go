@@ -32,7 +32,7 @@ func TestRegisterIsSharedAndSurvivesRestarts(t *testing.T) {
 
 	a, b, other := open("auth0"), open("auth0"), open("loginradius")
 	// UIDs that are not valid KV keys as they are: dots, spaces, unicode.
-	entries := []Entry{{"u.1", 200}, {"ü 2#1", 300}, {"u3", 0}}
+	entries := []Entry{{Key: "u.1", Version: 200}, {Key: "ü 2#1", Version: 300}, {Key: "u3", Version: 0}}
 	if err := a.Wrote(ctx, entries); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestRegisterIsSharedAndSurvivesRestarts(t *testing.T) {
 	})
 	// An older version recorded later (a race between instances) does not
 	// lower the newest.
-	if err := b.Wrote(ctx, []Entry{{"u.1", 150}}); err != nil {
+	if err := b.Wrote(ctx, []Entry{{Key: "u.1", Version: 150}}); err != nil {
 		t.Fatal(err)
 	}
 	if !a.Stale("u.1", 199) || !b.Stale("u.1", 199) {
@@ -91,5 +91,56 @@ func TestOpenFailsOnACancelledContext(t *testing.T) {
 	cancel()
 	if _, err := Open(ctx, kv, js, "auth0", slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
 		t.Fatal("Open with a cancelled context succeeded")
+	}
+}
+
+// TestLoginMarkIsStickyAndSurvivesRestarts: a user migrated at login is
+// marked, whatever versions come later, in this instance, in another and
+// after a restart; its mark is never overwritten in the bucket.
+func TestLoginMarkIsStickyAndSurvivesRestarts(t *testing.T) {
+	ctx := context.Background()
+	js := natstest.Start(t).JetStream()
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "etl_versions"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	open := func() *Register {
+		t.Helper()
+		r, err := Open(ctx, kv, js, "auth0", log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(r.Close)
+		return r
+	}
+	a, b := open(), open()
+	if err := a.Wrote(ctx, []Entry{{Key: "u1", Version: 100}, {Key: "u2", Version: 500, AtLogin: true}, {Key: "u3", AtLogin: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if a.AtLogin("u1") || !a.AtLogin("u2") || !a.AtLogin("u3") {
+		t.Fatal("the writer's own view of the login marks is wrong")
+	}
+	// A newer bulk version recorded later (a race) neither clears the mark
+	// here nor in the bucket.
+	if err := b.Wrote(ctx, []Entry{{Key: "u2", Version: 900}}); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 5*time.Second, func() error {
+		if !b.AtLogin("u2") || !b.AtLogin("u3") || b.AtLogin("u1") {
+			return fmt.Errorf("instance b: u2 %t, u3 %t, u1 %t", b.AtLogin("u2"), b.AtLogin("u3"), b.AtLogin("u1"))
+		}
+		return nil
+	})
+	if e, err := kv.Get(ctx, "auth0.login.dTI"); err != nil || string(e.Value()) != "500" {
+		t.Fatalf("u2's mark in the bucket: %v %v", e, err)
+	}
+	// A user marked after a bulk version was recorded.
+	if err := a.Wrote(ctx, []Entry{{Key: "u1", Version: 50, AtLogin: true}}); err != nil {
+		t.Fatal(err)
+	}
+	c := open()
+	if !c.AtLogin("u1") || !c.AtLogin("u2") || !c.AtLogin("u3") || c.AtLogin("u4") {
+		t.Fatalf("the restarted register lost a login mark (%d users)", c.Len())
 	}
 }

@@ -136,28 +136,28 @@ func NewClient(cfg Config) (*Client, error) {
 	if base == "" {
 		d := strings.TrimSpace(cfg.Domain)
 		if d == "" {
-			return nil, fault.Permanentf("config", "auth0: Domain or BaseURL is required")
+			return nil, fault.Permanentf("config", "auth0: domain or base_url is required")
 		}
 		if strings.Contains(d, "://") {
-			return nil, fault.Permanentf("config", "auth0: Domain %q must be a host name without a scheme", d)
+			return nil, fault.Permanentf("config", "auth0: domain %q must be a host name without a scheme", d)
 		}
 		base = "https://" + strings.TrimRight(d, "/")
 	}
 	u, err := url.Parse(base)
 	if err != nil || u.Host == "" {
-		return nil, fault.Permanentf("config", "auth0: invalid base URL %q", base)
+		return nil, fault.Permanentf("config", "auth0: base_url %q is not a URL", base)
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !cfg.AllowHTTP {
-			return nil, fault.Permanentf("config", "auth0: plain http base URL %q needs AllowHTTP", base)
+			return nil, fault.Permanentf("config", "auth0: base_url %q is plain http://: set allow_http only for a local simulator", base)
 		}
 	default:
-		return nil, fault.Permanentf("config", "auth0: unsupported scheme in base URL %q", base)
+		return nil, fault.Permanentf("config", "auth0: base_url %q: want an https:// URL", base)
 	}
 	if cfg.ClientID == "" || cfg.ClientSecret == "" {
-		return nil, fault.Permanentf("config", "auth0: ClientID and ClientSecret are required")
+		return nil, fault.Permanentf("config", "auth0: client_id and client_secret are required")
 	}
 	if cfg.Audience == "" {
 		if cfg.Domain != "" {

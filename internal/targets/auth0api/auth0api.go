@@ -36,12 +36,14 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/targets/auth0"
 	"github.com/gigya-migrate/gigya-migrate/internal/targets/auth0file"
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
@@ -65,6 +67,32 @@ type Options struct {
 	DuplicateIsLoaded   bool          `yaml:"duplicate_is_loaded" doc:"count DUPLICATED_USER of a job without upsert as loaded when the user Auth0 holds is this one (same user_id, looked up by email; a crash between a job and its acks redelivers users Auth0 has); a user of another account with that email is dead-lettered as duplicate_user_other either way"`
 	JobRetries          int           `yaml:"job_retries" doc:"resubmissions of a job that failed as a whole before its users are dead-lettered"`
 	PollInterval        time.Duration `yaml:"poll_interval" doc:"first pause between two job status checks, growing to 30s"`
+}
+
+// optionsKey is where the loader's configuration holds the options, which
+// the problems name so that they can be found in the file.
+const optionsKey = "loader.sink.options"
+
+// validate reports every problem of the options, each naming its key.
+func validate(o Options) error {
+	var p config.Problems
+	if o.BaseURL == "" {
+		p.Check(o.Domain != "", "domain", "is required (the tenant's domain, e.g. example.eu.auth0.com)")
+	} else if u, err := url.Parse(o.BaseURL); err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
+		p.Addf("base_url", "must be an https:// URL")
+	} else if u.Scheme == "http" && !o.AllowHTTP {
+		// Checked here, not only by the client, so that the refusal names
+		// the keys to change.
+		p.Addf("base_url", "is plain http://, and the client secret and every user would cross the network in clear: use https://, or set %s.allow_http: true only for a local simulator", optionsKey)
+	}
+	p.Check(o.ClientID != "", "client_id", "is required (an M2M application with create:users, read:users, read:connections)")
+	p.Check(o.ClientSecret != "", "client_secret", "is required (the M2M application's secret; use ${VAR})")
+	p.Check(o.Connection != "", "connection", "is required (the database connection's name or con_ id)")
+	p.Check(o.MaxFileBytes >= 1024 && o.MaxFileBytes <= auth0file.AuthZeroLimit, "max_file_bytes", fmt.Sprintf("must be between 1024 and %d", auth0file.AuthZeroLimit))
+	p.Check(o.ConcurrentJobs >= 1, "concurrent_jobs", "must be at least 1")
+	var q config.Problems
+	q.Merge(optionsKey, p.Err())
+	return q.Err()
 }
 
 // DefaultOptions are the options a config does not set.
@@ -99,24 +127,8 @@ func New(ctx context.Context, p sink.Params) (sink.Sink, error) {
 	if err := p.Decode(&o); err != nil {
 		return nil, err
 	}
-	var problems []string
-	if o.Domain == "" && o.BaseURL == "" {
-		problems = append(problems, "domain is required")
-	}
-	if o.ClientID == "" || o.ClientSecret == "" {
-		problems = append(problems, "client_id and client_secret are required (an M2M application with create:users, read:users, read:connections)")
-	}
-	if o.Connection == "" {
-		problems = append(problems, "connection is required (the database connection's name or con_ id)")
-	}
-	if o.MaxFileBytes < 1024 || o.MaxFileBytes > auth0file.AuthZeroLimit {
-		problems = append(problems, fmt.Sprintf("max_file_bytes must be between 1024 and %d", auth0file.AuthZeroLimit))
-	}
-	if o.ConcurrentJobs < 1 {
-		problems = append(problems, "concurrent_jobs must be at least 1")
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("loader.sink.options: %s", strings.Join(problems, "; "))
+	if err := validate(o); err != nil {
+		return nil, err
 	}
 	log := p.Log
 	if log == nil {

@@ -164,6 +164,28 @@ func TestOptionsValidated(t *testing.T) {
 	if err == nil {
 		t.Fatal("a sink without domain, credentials and connection must not start")
 	}
+	for _, key := range []string{"loader.sink.options.domain", "loader.sink.options.client_id", "loader.sink.options.connection"} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("error %v does not name %s", err, key)
+		}
+	}
+}
+
+// TestPlainHTTPRefusedNamingTheKeys: an http:// base_url without
+// allow_http names the keys to change, as the file spells them.
+func TestPlainHTTPRefusedNamingTheKeys(t *testing.T) {
+	_, err := New(context.Background(), sink.Params{Decode: func(v any) error {
+		o := v.(*Options)
+		o.BaseURL, o.ClientID, o.ClientSecret, o.Connection = "http://127.0.0.1:9", "a", "b", "c"
+		return nil
+	}})
+	if err == nil || !strings.Contains(err.Error(), "loader.sink.options.base_url: is plain http://") ||
+		!strings.Contains(err.Error(), "set loader.sink.options.allow_http: true only for a local simulator") {
+		t.Fatalf("want the refusal to name base_url and allow_http, got %v", err)
+	}
+	if strings.Contains(err.Error(), "BaseURL") || strings.Contains(err.Error(), "AllowHTTP") {
+		t.Fatalf("the error names Go fields: %v", err)
+	}
 }
 
 // Rate limiting (429 with the x-ratelimit headers) and server errors are

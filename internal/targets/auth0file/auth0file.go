@@ -276,6 +276,11 @@ func (s *fileSink) writeFile(data []byte, upsert bool, ids []uint64) error {
 	if err := s.j.Remember(ids); err != nil {
 		s.log.Warn("auth0-file: could not rewrite the journal; it keeps growing until a rewrite succeeds", "err", err)
 	}
+	// One line a file: how full the files run is what tells whether the
+	// batches fill them (a file is an import job, of which a tenant runs
+	// two at a time).
+	s.log.Info("import file written", "file", name, "users", len(ids), "bytes", len(data),
+		"fill", fmt.Sprintf("%.1f%%", 100*float64(len(data))/float64(s.opts.MaxFileBytes)))
 	return nil
 }
 

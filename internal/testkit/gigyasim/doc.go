@@ -57,7 +57,8 @@
 //     point-in-time snapshot, like an Elasticsearch scroll: it keeps
 //     returning the accounts (and versions) that matched when the query ran,
 //     even after Put, Update or Delete.
-//   - Encrypted fields ("Query language"): profile.email only takes = and !=.
+//   - Encrypted fields ("Query language"): profile.email and loginIDs.emails
+//     only take = and !=.
 //   - Rate limit ("Rate limits"): SearchRate / LoginRate calls per second per
 //     apiKey (token bucket, burst max(1, rate)); beyond it errorCode 403048
 //     "Api rate limit exceeded", statusCode 403, statusReason Forbidden,
@@ -105,6 +106,8 @@
 // "double-quoted string" or true/false. WHERE fields: lastUpdatedTimestamp,
 // createdTimestamp (numbers); UID (string, all operators, byte order);
 // profile.email (string, = and != only, case-insensitive);
+// loginIDs.emails (the verified login emails, an array: = when one of
+// them is the value, != when none is; case-insensitive);
 // hasLiteAccount, hasFullAccount, isActive, isRegistered, isVerified
 // (booleans, = and != only). A condition on a field the account lacks
 // (isActive on a lite account) is false whatever the operator, like SQL
@@ -153,7 +156,10 @@
 //     hasFullAccount=true and hasLiteAccount=false.
 //   - accounts.login on an unknown loginID answers 403042, not 403047 ("Login
 //     answers").
-//   - Hashes the simulator cannot check (md5_crypt, custom, sha512Hexa and
+//   - md5_crypt is checked as crypt(3)'s "$1$" scheme (the generated
+//     sample's md5_crypt strings are random, so they never match; tests
+//     store accounts made with MD5Crypt to log one in).
+//   - Hashes the simulator cannot check (custom, sha512Hexa and
 //     the other import-only algorithms, a salt without a format template,
 //     digest rounds above 1) fail like a wrong password: 403042, and count
 //     towards the lockout.

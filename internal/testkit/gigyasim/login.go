@@ -138,7 +138,7 @@ func (s *Sim) login(w http.ResponseWriter, c *call, form url.Values) {
 		return
 	}
 	if v != pwMatch {
-		// Unknown plaintext (md5_crypt, custom) and accounts without a
+		// Unknown plaintext (the sample's md5_crypt strings, custom) and accounts without a
 		// password fail like a wrong password.
 		ls.failures++
 		if s.opts.LockoutAfter > 0 && ls.failures >= s.opts.LockoutAfter {

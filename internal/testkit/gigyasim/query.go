@@ -182,6 +182,7 @@ var whereFields = map[string]fieldKind{
 	"createdTimestamp":     kNumber,
 	"UID":                  kString,
 	"profile.email":        kEmail,
+	"loginIDs.emails":      kEmail,
 	"hasLiteAccount":       kBool,
 	"hasFullAccount":       kBool,
 	"isActive":             kBool,
@@ -490,6 +491,10 @@ func (c cond) match(r *record) bool {
 		return cmpOp(r.uid, c.str, c.op)
 	case "profile.email":
 		return r.email != "" && cmpOp(r.email, c.str, c.op)
+	case "loginIDs.emails":
+		// An array: = holds when one of the emails is the value, != when
+		// none is (and there is at least one).
+		return len(r.verifiedLogins) > 0 && slices.Contains(r.verifiedLogins, c.str) == (c.op == "=")
 	case "hasLiteAccount":
 		return boolMatch(r.hasLite, c)
 	case "hasFullAccount":

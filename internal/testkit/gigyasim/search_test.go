@@ -222,6 +222,18 @@ func TestWhereAndOrderBy(t *testing.T) {
 			t.Fatalf("profile.email = returned %v", uidsOf(byEmail.rows))
 		}
 	}
+	if ids, _ := acct["loginIDs"].(map[string]any); ids != nil {
+		if emails, _ := ids["emails"].([]any); len(emails) > 0 {
+			login := walk(t, s, base, fmt.Sprintf(`SELECT UID FROM accounts WHERE loginIDs.emails = "%s"`, strings.ToUpper(emails[0].(string))))
+			if !slices.Contains(uidsOf(login.rows), uid) {
+				t.Fatalf("loginIDs.emails = returned %v, want %s among them", uidsOf(login.rows), uid)
+			}
+			others := walk(t, s, base, fmt.Sprintf(`SELECT UID FROM accounts WHERE loginIDs.emails != "%s"`, emails[0]))
+			if slices.Contains(uidsOf(others.rows), uid) {
+				t.Fatalf("loginIDs.emails != returned %s", uid)
+			}
+		}
+	}
 	inactive := walk(t, s, base, "SELECT UID, isActive FROM accounts WHERE isActive != true")
 	active := walk(t, s, base, "SELECT UID FROM accounts WHERE isActive = true")
 	if len(inactive.rows)+len(active.rows) != len(sorted) || len(inactive.rows) == 0 {

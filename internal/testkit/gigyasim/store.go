@@ -45,9 +45,11 @@ type record struct {
 	email string
 	// loginEmails are loginIDs.emails and loginIDs.unverifiedEmails, lowercased.
 	loginEmails []string
-	isActive    tri
-	isRegist    tri
-	isVerified  tri
+	// verifiedLogins are loginIDs.emails alone, lowercased (WHERE loginIDs.emails).
+	verifiedLogins []string
+	isActive       tri
+	isRegist       tri
+	isVerified     tri
 	// hasLite is hasLiteAccount == true. hasFull is hasFullAccount when
 	// present, otherwise "not a lite account": generated full accounts do not
 	// carry the flag (see doc.go).
@@ -115,6 +117,11 @@ func parseRecord(raw []byte) (*record, error) {
 		r.email = strings.ToLower(strings.TrimSpace(p.Profile.Email))
 	}
 	if p.LoginIDs != nil {
+		for _, e := range p.LoginIDs.Emails {
+			if e = strings.ToLower(strings.TrimSpace(e)); e != "" && !slices.Contains(r.verifiedLogins, e) {
+				r.verifiedLogins = append(r.verifiedLogins, e)
+			}
+		}
 		for _, e := range slices.Concat(p.LoginIDs.Emails, p.LoginIDs.UnverifiedEmails) {
 			if e = strings.ToLower(strings.TrimSpace(e)); e != "" && !slices.Contains(r.loginEmails, e) {
 				r.loginEmails = append(r.loginEmails, e)

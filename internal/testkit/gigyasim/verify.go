@@ -33,7 +33,7 @@ type verdict int
 const (
 	pwMismatch verdict = iota
 	pwMatch
-	// pwUnsupported: the hash cannot be checked here (md5_crypt, custom,
+	// pwUnsupported: the hash cannot be checked here (custom,
 	// algorithms or layouts the simulator does not know); login treats it
 	// as a wrong password.
 	pwUnsupported
@@ -53,6 +53,7 @@ const (
 //     $salt replaced (the salt in clear text). A salt without a format is
 //     refused: how Gigya combines them is not documented.
 //   - bcrypt: the MCF string in hash.
+//   - md5_crypt: the "$1$<salt>$<hash>" string in hash (see md5crypt.go).
 //
 // Everything else is pwUnsupported.
 func verifyPassword(raw []byte, plain string) verdict {
@@ -125,6 +126,8 @@ func verifyPassword(raw []byte, plain string) verdict {
 		}
 		h.Write([]byte(input))
 		return equalVerdict(h.Sum(nil), want)
+	case "md5_crypt":
+		return verifyMD5Crypt(pw.Hash, plain)
 	case "bcrypt":
 		err := bcrypt.CompareHashAndPassword([]byte(pw.Hash), []byte(plain))
 		switch err {

@@ -56,7 +56,9 @@ func TestVerifyPasswordLayouts(t *testing.T) {
 		{"bcrypt", "pässwörd", pwJSON(string(bc), "bcrypt", 16, "", ""), pwMatch},
 		{"bcrypt wrong", "passwörd", pwJSON(string(bc), "bcrypt", 16, "", ""), pwMismatch},
 		{"bcrypt garbage", "x", pwJSON("$2a$nope", "bcrypt", 16, "", ""), pwUnsupported},
-		{"md5_crypt", "x", pwJSON("$1$abcdefgh$0123456789012345678901", "md5_crypt", 0, "", ""), pwUnsupported},
+		{"md5_crypt", "Tr0ub4dor&3", pwJSON("$1$abcdefgh$FErPkDeIHv781e9EexumS.", "md5_crypt", 0, "", ""), pwMatch},
+		{"md5_crypt wrong", "x", pwJSON("$1$abcdefgh$0123456789012345678901", "md5_crypt", 0, "", ""), pwMismatch},
+		{"md5_crypt not MCF", "x", pwJSON("abcdefgh", "md5_crypt", 0, "", ""), pwUnsupported},
 		{"custom", "x", pwJSON("AAAA", "custom", 0, "AAAA", ""), pwUnsupported},
 		{"sha512Hexa", "x", pwJSON("abcd", "sha512Hexa", 1, "", ""), pwUnsupported},
 		{"no password", "x", []byte(`{"UID":"u"}`), pwNone},
@@ -77,5 +79,25 @@ func TestProjectPaths(t *testing.T) {
 	want := `{"UID":"u1","big":12345678901234567,"identities":[{"email":"a@b","provider":"site"},{"provider":"facebook"}],"profile":{"firstName":"A"}}`
 	if string(got) != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestMD5CryptVectors checks MD5Crypt against strings made by an
+// independent implementation (openssl passwd -1 -salt <salt> <password>).
+func TestMD5CryptVectors(t *testing.T) {
+	for _, v := range []struct{ password, salt, want string }{
+		{"password", "saltsalt", "$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/"},
+		{"Tr0ub4dor&3", "abcdefgh", "$1$abcdefgh$FErPkDeIHv781e9EexumS."},
+		{"pässwörd", "x", "$1$x$JCGkBY00FL7KZ2Wf1VmLX."},
+		{"", "12345678", "$1$12345678$xek.CpjQUVgdf/P2N9KQf/"},
+		{"a fairly long password of more than sixteen bytes", "a.b/c", "$1$a.b/c$Reyck6zcIhZctqod/0TJv1"},
+		{"password", "saltsaltEXTRA", "$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/"}, // crypt(3) keeps 8 salt characters
+	} {
+		if got := MD5Crypt(v.password, v.salt); got != v.want {
+			t.Errorf("MD5Crypt(%q, %q) = %s, want %s", v.password, v.salt, got, v.want)
+		}
+		if v.salt != "saltsaltEXTRA" && verifyMD5Crypt(v.want, v.password) != pwMatch {
+			t.Errorf("verifyMD5Crypt(%s, %q) does not match", v.want, v.password)
+		}
 	}
 }

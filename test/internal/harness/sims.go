@@ -14,6 +14,7 @@ import (
 
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/auth0sim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/lrsim"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
 )
@@ -146,4 +147,14 @@ func JobsRecorded(js jetstream.JetStream, asim *auth0sim.Sim, loader string) boo
 		}
 	}
 	return true
+}
+
+// StartLoginRadiusSim serves a simulated LoginRadius tenant until the test
+// ends, and returns its base URL (both the migration and the API host).
+func StartLoginRadiusSim(t *testing.T, opts lrsim.Options) (*lrsim.Sim, string) {
+	t.Helper()
+	sim := lrsim.New(opts)
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	return sim, srv.URL
 }
