@@ -278,28 +278,34 @@ func BenchmarkTransformerScaling(b *testing.B) {
 
 // resetTransformerRun makes GIGYA_ACCOUNTS new to the transformers again:
 // the durable consumer is deleted (the instances create it again at
-// start-up), and USERS_MAPPED is recreated empty with the same config. Purging it would not do: a
-// purge keeps the stream's duplicate window, so the same mapped users
-// published again within it would be dropped as duplicates.
+// start-up), and USERS_MAPPED and ETL_DEADLETTER are recreated empty with
+// the same config. Purging them would not do: a purge keeps the stream's
+// duplicate window, so the same mapped users published again within it
+// would be dropped as duplicates.
 func resetTransformerRun(b *testing.B, js jetstream.JetStream) {
 	b.Helper()
 	ctx := context.Background()
 	if err := js.DeleteConsumer(ctx, "GIGYA_ACCOUNTS", "transformer-auth0"); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		b.Fatal(err)
 	}
-	s, err := js.Stream(ctx, "USERS_MAPPED")
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return // the first run: the transformers create it
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := s.CachedInfo().Config
-	if err := js.DeleteStream(ctx, cfg.Name); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := js.CreateStream(ctx, cfg); err != nil {
-		b.Fatal(err)
+	// The dead letters too: a dead letter another run left within the
+	// duplicate window would be acknowledged as a duplicate, and the run
+	// would count it as one instead of as a dead letter.
+	for _, name := range []string{"USERS_MAPPED", "ETL_DEADLETTER"} {
+		s, err := js.Stream(ctx, name)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			continue // the first run: the transformers create it
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg := s.CachedInfo().Config
+		if err := js.DeleteStream(ctx, cfg.Name); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := js.CreateStream(ctx, cfg); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
