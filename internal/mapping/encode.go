@@ -107,10 +107,9 @@ func (enc *encoder) object(b []byte, m map[string]any, depth int) ([]byte, bool)
 // smallKeys holds the keys of a small map on the stack.
 type smallKeys [8]string
 
-// small is object for maps of up to eight members (the objects mapping
-// expressions build): keys sorted by insertion on the stack.
-func (enc *encoder) small(b []byte, m map[string]any, depth int) ([]byte, bool) {
-	var keys smallKeys
+// sort puts the keys of m, at most eight, in order by insertion and
+// returns how many there are.
+func (keys *smallKeys) sort(m map[string]any) int {
 	n := 0
 	for k := range m {
 		i := n
@@ -121,6 +120,14 @@ func (enc *encoder) small(b []byte, m map[string]any, depth int) ([]byte, bool) 
 		keys[i] = k
 		n++
 	}
+	return n
+}
+
+// small is object for maps of up to eight members (the objects mapping
+// expressions build): keys sorted by insertion on the stack.
+func (enc *encoder) small(b []byte, m map[string]any, depth int) ([]byte, bool) {
+	var keys smallKeys
+	n := keys.sort(m)
 	b = append(b, '{')
 	for i, k := range keys[:n] {
 		if i > 0 {
@@ -182,17 +189,7 @@ func (enc *encoder) measured(b []byte, v any, depth int, f *facts) ([]byte, int,
 		var keys smallKeys
 		var sorted []string
 		if len(x) <= len(keys) {
-			n := 0
-			for k := range x {
-				i := n
-				for i > 0 && keys[i-1] > k {
-					keys[i] = keys[i-1]
-					i--
-				}
-				keys[i] = k
-				n++
-			}
-			sorted = keys[:n]
+			sorted = keys[:keys.sort(x)]
 		} else {
 			sorted = make([]string, 0, len(x))
 			for k := range x {

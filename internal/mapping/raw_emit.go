@@ -121,14 +121,7 @@ func (w *rawWriter) object(dst []byte, i int32) ([]byte, int, bool, bool) {
 			continue
 		}
 		if w.measure {
-			ks, valid := validate.StringSize(key)
-			if !valid {
-				w.clean = false
-			}
-			if strings.IndexByte(key, '.') >= 0 || strings.IndexByte(key, '$') >= 0 {
-				w.meta = true
-			}
-			size += ks + vs
+			size += w.keySize(key) + vs
 		}
 		n++
 	}
@@ -180,14 +173,7 @@ func (w *rawWriter) objectEscaped(dst []byte, i int32) ([]byte, int, bool, bool)
 			continue
 		}
 		if w.measure {
-			ks, valid := validate.StringSize(key)
-			if !valid {
-				w.clean = false
-			}
-			if strings.IndexByte(key, '.') >= 0 || strings.IndexByte(key, '$') >= 0 {
-				w.meta = true
-			}
-			size += ks + vs
+			size += w.keySize(key) + vs
 		}
 		n++
 	}
@@ -329,4 +315,17 @@ func plainASCII(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// keySize measures an object key as the validator's walks do, noting what
+// they would report about it.
+func (w *rawWriter) keySize(key string) int {
+	ks, valid := validate.StringSize(key)
+	if !valid {
+		w.clean = false
+	}
+	if strings.IndexByte(key, '.') >= 0 || strings.IndexByte(key, '$') >= 0 {
+		w.meta = true
+	}
+	return ks
 }
