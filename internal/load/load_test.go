@@ -592,3 +592,69 @@ func TestUsersMigratedAtLoginAreNeverWritten(t *testing.T) {
 		t.Fatalf("restarted register: u1 %t, u2 %t", reg.AtLogin("u1"), reg.AtLogin("u2"))
 	}
 }
+
+// A loader started before the transformers, with a target they do not map
+// for, says so once users for the other target arrive; a loader whose
+// target has users stays quiet.
+func TestALoaderWaitingForAnotherTargetsUsersSaysSo(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	js := natstest.Start(t).JetStream()
+	top, err := topology.Ensure(ctx, js, topology.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch := func(target string) (*syncBuffer, chan struct{}) {
+		var logs syncBuffer
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			watchOtherTargets(ctx, top.Mapped, target, 20*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
+		}()
+		return &logs, done
+	}
+	// The users arrive only after the watcher looked twice and found none.
+	looks := make(chan struct{}, 64)
+	sub, err := js.Conn().Subscribe("$JS.API.STREAM.INFO.USERS_MAPPED", func(*nats.Msg) { looks <- struct{}{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	wrong, wrongDone := watch("auth0")
+	for range 2 {
+		select {
+		case <-looks:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the watcher does not look at USERS_MAPPED")
+		}
+	}
+	if got := wrong.String(); got != "" {
+		t.Fatalf("warned before any user was mapped: %q", got)
+	}
+	if _, err := js.Publish(ctx, message.MappedSubject("loginradius"), []byte(`{"Uid":"u1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		select {
+		case <-wrongDone:
+			return nil
+		default:
+			return errors.New("still watching")
+		}
+	})
+	if got := wrong.String(); !strings.Contains(got, "check loader.target") || !strings.Contains(got, "other_targets=[loginradius]") {
+		t.Fatalf("log %q, want the warning naming loginradius", got)
+	}
+	right, rightDone := watch("loginradius")
+	natstest.Eventually(t, 10*time.Second, func() error {
+		select {
+		case <-rightDone:
+			return nil
+		default:
+			return errors.New("still watching")
+		}
+	})
+	if got := right.String(); got != "" {
+		t.Fatalf("a loader with users for its target logged %q", got)
+	}
+}

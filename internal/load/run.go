@@ -127,7 +127,9 @@ func serve(ctx context.Context, cfg Config, snk sink.Sink, sinkMetrics deferredR
 	if err != nil {
 		return nil, err
 	}
-	warnOtherTargets(ctx, rt.Topology.Mapped, ls.Target, log)
+	rt.Go(ctx, func(ctx context.Context) {
+		watchOtherTargets(ctx, rt.Topology.Mapped, ls.Target, otherTargetsEvery, log)
+	})
 	reg, err := versions.Open(ctx, rt.Topology.Versions, rt.JS, name, log)
 	if err != nil {
 		return nil, err
@@ -194,23 +196,41 @@ func (d *deferredRegistry) MustRegister(cs ...prometheus.Collector) { *d = appen
 
 func (d *deferredRegistry) Unregister(prometheus.Collector) bool { return false }
 
-// warnOtherTargets warns when USERS_MAPPED holds users for other targets and
-// none for this loader's: a loader left at the default target while the
-// transformers map for another would otherwise wait without a word.
-func warnOtherTargets(ctx context.Context, mapped jetstream.Stream, target string, log *slog.Logger) {
-	info, err := mapped.Info(ctx, jetstream.WithSubjectFilter(topology.MappedSubjects))
-	if err != nil || info.State.Subjects[message.MappedSubject(target)] > 0 {
-		return
-	}
-	var others []string
-	for subject, n := range info.State.Subjects {
-		if n > 0 {
-			others = append(others, strings.TrimPrefix(subject, message.MappedSubject("")))
+// otherTargetsEvery is how often a loader that has nothing to load looks
+// for users mapped for another target.
+const otherTargetsEvery = 10 * time.Second
+
+// watchOtherTargets warns, once, when USERS_MAPPED holds users for other
+// targets and none for this loader's: a loader left at the default target
+// while the transformers map for another would otherwise wait without a
+// word. It looks at start and then every interval, as the transformers may
+// start mapping after the loader started, until this target has users.
+func watchOtherTargets(ctx context.Context, mapped jetstream.Stream, target string, every time.Duration, log *slog.Logger) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		info, err := mapped.Info(ctx, jetstream.WithSubjectFilter(topology.MappedSubjects))
+		if err == nil {
+			if info.State.Subjects[message.MappedSubject(target)] > 0 {
+				return
+			}
+			var others []string
+			for subject, n := range info.State.Subjects {
+				if n > 0 {
+					others = append(others, strings.TrimPrefix(subject, message.MappedSubject("")))
+				}
+			}
+			if len(others) > 0 {
+				slices.Sort(others)
+				log.Warn("USERS_MAPPED holds users for other targets and none for this loader's: check loader.target (or -target)",
+					"target", target, "other_targets", others)
+				return
+			}
 		}
-	}
-	if len(others) > 0 {
-		slices.Sort(others)
-		log.Warn("USERS_MAPPED holds users for other targets and none for this loader's: check loader.target (or -target)",
-			"target", target, "other_targets", others)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
 	}
 }
