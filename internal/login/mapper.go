@@ -76,7 +76,7 @@ func (mp *mapper) mapAccount(account []byte) (map[string]any, error) {
 	defer mp.pool.Put(e)
 	r, err := e.ev.MapJSON(account)
 	if err != nil {
-		return nil, fault.Permanent(mappingCode(err), err)
+		return nil, fault.Permanent(mapping.ErrorCode(err), err)
 	}
 	if r.Skip != "" {
 		return nil, fault.Permanent("filtered", fmt.Errorf("%w: %s", errFiltered, r.Skip))
@@ -88,18 +88,4 @@ func (mp *mapper) mapAccount(account []byte) (map[string]any, error) {
 		}
 	}
 	return user, nil
-}
-
-// mappingCode names a mapping failure as the transformer does.
-func mappingCode(err error) string {
-	var fe *fault.Error
-	switch {
-	case errors.As(err, &fe):
-		return fe.Code
-	case errors.Is(err, mapping.ErrDecode):
-		return "invalid_json"
-	case errors.Is(err, mapping.ErrRequired):
-		return "required_missing"
-	}
-	return "mapping_failed"
 }
