@@ -202,6 +202,15 @@ func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 	default:
 		kind, code := fault.Classify(err)
 		l.log.Warn("sink write failed", "records", len(batch), "kind", kind, "code", code, "err", err)
+		if kind != fault.KindPermanent {
+			// The target may have stored the batch before the failure: an
+			// answer lost on its way back looks like a network error. Until
+			// a retry settles these users, an older version of one of them
+			// (a first delivery being retried) must not be written after
+			// this one, so the register counts it as written; the retry of
+			// this version itself is not older, and goes through.
+			l.recordVersions(wctx, batch, nil)
+		}
 		var free []claims.Claim
 		for i, m := range batch {
 			delivered := numDelivered(m)
@@ -358,8 +367,8 @@ func (l *loader) supersede(m jetstream.Msg) {
 }
 
 // recordVersions registers the updates and replays of batch that the sink
-// stored (stored(i); nil: all), before they are acked: once acked, an older
-// version may come and must find them. A failure to record is logged, not
+// stored, or may have stored (stored(i); nil: all), before they are acked:
+// once acked, an older version may come and must find them. A failure to record is logged, not
 // fatal: this instance still knows them, and the write is done.
 func (l *loader) recordVersions(ctx context.Context, batch []jetstream.Msg, stored func(int) bool) {
 	if l.versions == nil {

@@ -437,6 +437,88 @@ func TestOlderVersionAfterANewerOneWasWrittenIsSuperseded(t *testing.T) {
 	}
 }
 
+// A write whose answer is lost may have stored the batch: an older version
+// of one of its users, retried after it, must not be written over it. The
+// sequence the LoginRadius fault trials found: the bulk version fails (not
+// stored), the update's write stores it but fails on the way back, then the
+// bulk version's retry comes before the update's.
+func TestAnOlderVersionIsNotWrittenAfterAWriteThatMayHaveStoredANewer(t *testing.T) {
+	started1, release1, release2 := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	var stored []string
+	f := setup(t, 100, func(call int, recs []sink.Record) error {
+		switch call {
+		case 1: // u1@100, the bulk version: refused before storing
+			close(started1)
+			<-release1
+			return fault.Transient("server_error", errors.New("500"))
+		case 2: // u1@200, the update: stored, then the answer is lost
+			<-release2
+			mu.Lock()
+			stored = append(stored, recs[0].MsgID)
+			mu.Unlock()
+			return fault.Transient("unavailable", errors.New("EOF"))
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range recs {
+			stored = append(stored, r.MsgID)
+		}
+		return nil
+	})
+	pub := func(updated string, hdr ...string) {
+		t.Helper()
+		m := nats.NewMsg("users.mapped.auth0")
+		m.Data = fmt.Appendf(nil, `{"user_id":"u1","updated":%s}`, updated)
+		m.Header.Set(message.HdrUID, "u1")
+		m.Header.Set(message.HdrMsgID, "auth0:u1:"+updated)
+		m.Header.Set(message.HdrLastUpdated, updated)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			m.Header.Set(hdr[i], hdr[i+1])
+		}
+		if _, err := f.js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	consumer := func(ok func(*jetstream.ConsumerInfo) bool, what string) func() error {
+		return func() error {
+			info, err := f.cons.Info(context.Background())
+			if err != nil {
+				return err
+			}
+			if !ok(info) {
+				return fmt.Errorf("%s: %d ack pending, %d redelivered", what, info.NumAckPending, info.NumRedelivered)
+			}
+			return nil
+		}
+	}
+	pub("100")
+	stop := f.start(t)
+	select {
+	case <-started1:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bulk version is not written")
+	}
+	pub("200", message.HdrUpdate, "1")
+	// The update reaches the loader while the bulk version's write runs.
+	natstest.Eventually(t, 10*time.Second, consumer(func(i *jetstream.ConsumerInfo) bool { return i.NumAckPending == 2 }, "both versions delivered"))
+	close(release1)
+	// The bulk version comes back while the update's write runs.
+	natstest.Eventually(t, 10*time.Second, consumer(func(i *jetstream.ConsumerInfo) bool { return i.NumRedelivered >= 1 }, "the bulk version redelivered"))
+	close(release2)
+	natstest.Eventually(t, 10*time.Second, f.settled(2))
+	stop()
+	mu.Lock()
+	got := slices.Clone(stored)
+	mu.Unlock()
+	if want := []string{"auth0:u1:200", "auth0:u1:200"}; !slices.Equal(got, want) {
+		t.Fatalf("the target stored %v, want %v (the update, then its retry; never the older version after it)", got, want)
+	}
+	if tot := f.l.totals(); tot.Superseded != 1 || tot.Loaded != 1 {
+		t.Fatalf("totals %+v, want 1 superseded, 1 loaded", tot)
+	}
+}
+
 // orderSink lets two writes run at once; the first blocks until released,
 // and the users are recorded in the order the writes finish.
 type orderSink struct {
