@@ -32,7 +32,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -74,17 +73,8 @@ const optionsKey = "loader.sink.options"
 // validate reports every problem of the options, each naming its key.
 func validate(o Options) error {
 	var p config.Problems
-	p.Check(o.APIKey != "", "api_key", "is required (the tenant's API key, from the LoginRadius Admin Console)")
-	p.Check(o.APISecret != "", "api_secret", "is required (the tenant's API secret; use ${VAR})")
-	if o.APIURL != "" {
-		u, err := url.Parse(o.APIURL)
-		switch {
-		case err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http":
-			p.Addf("api_url", "must be an https:// URL")
-		case u.Scheme == "http" && !o.AllowHTTP:
-			p.Addf("api_url", "is plain http://, and the API secret and every user would cross the network in clear: use https://, or set %s.allow_http: true only for a local simulator", optionsKey)
-		}
-	}
+	loginradius.CheckCredentials(&p, o.APIKey, o.APISecret)
+	loginradius.CheckURL(&p, optionsKey, "api_url", o.APIURL, o.AllowHTTP)
 	p.Check(o.PasswordHash == PasswordHashReject || o.PasswordHash == PasswordHashDrop, "password_hash", "must be reject or drop")
 	p.Check(o.Rate >= 0, "rate", "must not be negative (0: unlimited)")
 	p.Check(o.Workers >= 1, "workers", "must be at least 1")
@@ -120,26 +110,14 @@ func New(ctx context.Context, p sink.Params) (sink.Sink, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	maxRetries := o.MaxRetries
-	if maxRetries == 0 {
-		maxRetries = -1
-	}
-	timeout := o.Timeout
-	if timeout <= 0 {
-		timeout = loginradius.DefaultTimeout
-	}
-	inflight := loginradius.NewInFlight(timeout, log)
-	client, err := loginradius.NewClient(loginradius.Config{APIKey: o.APIKey, APISecret: o.APISecret, APIURL: o.APIURL,
-		AllowHTTP: o.AllowHTTP, Timeout: timeout, MaxRetries: maxRetries, Rate: o.Rate, Burst: o.Burst, Logger: log, InFlight: inflight})
+	client, inflight, err := loginradius.SinkClient(loginradius.Config{APIKey: o.APIKey, APISecret: o.APISecret, APIURL: o.APIURL,
+		AllowHTTP: o.AllowHTTP, Timeout: o.Timeout, MaxRetries: o.MaxRetries, Rate: o.Rate, Burst: o.Burst, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	s := &apiSink{opts: o, client: client, inflight: inflight, log: log}
 	if p.Metrics != nil {
-		s.profiles = prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gm_loginradius_profiles_total",
-			Help: "Profiles LoginRadius answered for, by result (inserted, updated, failed; the loginradius-api sink: created, updated, failed).",
-		}, []string{"result"})
+		s.profiles = loginradius.NewProfilesCounter()
 		if err := p.Metrics.Register(s.profiles); err != nil {
 			return nil, fmt.Errorf("loginradius-api metrics: %w", err)
 		}

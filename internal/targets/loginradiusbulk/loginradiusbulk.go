@@ -42,7 +42,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -80,10 +79,9 @@ const optionsKey = "loader.sink.options"
 // validate reports every problem of the options, each naming its key.
 func validate(o Options) error {
 	var p config.Problems
-	p.Check(o.APIKey != "", "api_key", "is required (the tenant's API key, from the LoginRadius Admin Console)")
-	p.Check(o.APISecret != "", "api_secret", "is required (the tenant's API secret; use ${VAR})")
-	checkURL(&p, "migration_url", o.MigrationURL, o.AllowHTTP)
-	checkURL(&p, "api_url", o.APIURL, o.AllowHTTP)
+	loginradius.CheckCredentials(&p, o.APIKey, o.APISecret)
+	loginradius.CheckURL(&p, optionsKey, "migration_url", o.MigrationURL, o.AllowHTTP)
+	loginradius.CheckURL(&p, optionsKey, "api_url", o.APIURL, o.AllowHTTP)
 	p.Check(o.MaxRequestBytes >= 1024, "max_request_bytes", "must be at least 1024 (LoginRadius takes 10 MB per request)")
 	p.Check(o.MaxProfiles >= 0, "max_profiles", "must not be negative (0: no limit)")
 	p.Check(o.EncryptionField != "", "encryption_field", "is required (the profile member with the request's PasswordEncryption)")
@@ -92,20 +90,6 @@ func validate(o Options) error {
 	var q config.Problems
 	q.Merge(optionsKey, p.Err())
 	return q.Err()
-}
-
-// checkURL checks an optional URL option, naming allow_http for plain http.
-func checkURL(p *config.Problems, key, raw string, allowHTTP bool) {
-	if raw == "" {
-		return
-	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http":
-		p.Addf(key, "must be an https:// URL")
-	case u.Scheme == "http" && !allowHTTP:
-		p.Addf(key, "is plain http://, and the API secret and every user would cross the network in clear: use https://, or set %s.allow_http: true only for a local simulator", optionsKey)
-	}
 }
 
 // DefaultOptions are the options a config does not set.
@@ -144,27 +128,15 @@ func New(ctx context.Context, p sink.Params) (sink.Sink, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	maxRetries := o.MaxRetries
-	if maxRetries == 0 {
-		maxRetries = -1 // the client's 0 means its default
-	}
-	timeout := o.Timeout
-	if timeout <= 0 {
-		timeout = loginradius.DefaultTimeout
-	}
-	inflight := loginradius.NewInFlight(timeout, log)
-	client, err := loginradius.NewClient(loginradius.Config{APIKey: o.APIKey, APISecret: o.APISecret,
-		MigrationURL: o.MigrationURL, APIURL: o.APIURL, AllowHTTP: o.AllowHTTP, Timeout: timeout,
-		MaxRetries: maxRetries, Rate: o.Rate, Burst: o.Burst, Logger: log, InFlight: inflight})
+	client, inflight, err := loginradius.SinkClient(loginradius.Config{APIKey: o.APIKey, APISecret: o.APISecret,
+		MigrationURL: o.MigrationURL, APIURL: o.APIURL, AllowHTTP: o.AllowHTTP, Timeout: o.Timeout,
+		MaxRetries: o.MaxRetries, Rate: o.Rate, Burst: o.Burst, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	s := &bulkSink{opts: o, client: client, inflight: inflight, log: log}
 	if p.Metrics != nil {
-		s.profiles = prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gm_loginradius_profiles_total",
-			Help: "Profiles LoginRadius answered for, by result (inserted, updated, failed; the loginradius-api sink: created, updated, failed).",
-		}, []string{"result"})
+		s.profiles = loginradius.NewProfilesCounter()
 		s.bytes = prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "gm_loginradius_request_bytes",
 			Help:    "Size of the bulk upsert requests sent, in bytes (LoginRadius takes 10 MB per request).",
