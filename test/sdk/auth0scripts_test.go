@@ -8,17 +8,9 @@ package sdk
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"log/slog"
-	"math/big"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +27,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/test/internal/harness"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -65,37 +58,6 @@ type scriptEnv struct {
 	m      *mapping.Mapping
 }
 
-// tlsFiles writes a CA and a certificate for 127.0.0.1 it signed.
-func tlsFiles(t *testing.T) (caFile, certFile, keyFile string) {
-	t.Helper()
-	dir := t.TempDir()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ = x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "login service"}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	caFile, certFile, keyFile = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	for file, block := range map[string]*pem.Block{caFile: {Type: "CERTIFICATE", Bytes: caDER}, certFile: {Type: "CERTIFICATE", Bytes: der},
-		keyFile: {Type: "EC PRIVATE KEY", Bytes: kb}} {
-		if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return caFile, certFile, keyFile
-}
-
 // startLoginService starts a Gigya site, JetStream and the login service
 // with the mapping src, over TLS.
 func startLoginService(t *testing.T, src []byte, tweak func(*login.Settings)) *scriptEnv {
@@ -121,7 +83,7 @@ func startLoginService(t *testing.T, src []byte, tweak func(*login.Settings)) *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	caFile, certFile, keyFile := tlsFiles(t)
+	caFile, certFile, keyFile := harness.TLSFiles(t, t.TempDir())
 	st := login.DefaultSettings()
 	st.Listen = "127.0.0.1:0"
 	st.TLS.CertFile, st.TLS.KeyFile = certFile, keyFile

@@ -3,17 +3,10 @@ package security
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -57,7 +50,7 @@ func TestSecurityLoginServiceKeepsPasswordsSecret(t *testing.T) {
 
 	users := secLoginUsers(t, gsim, configs.Auth0Mapping, 16)
 
-	caFile, certFile, keyFile := secTLSFiles(t, dir)
+	caFile, certFile, keyFile := harness.TLSFiles(t, dir)
 	strict := filepath.Join(dir, "strict.yaml")
 	os.WriteFile(strict, append(append([]byte{}, configs.Auth0Mapping...), "\nrequired: [nickname]\n"...), 0o644)
 	cfg := filepath.Join(dir, "pipeline.yaml")
@@ -240,36 +233,6 @@ func secLoginCaller(t *testing.T, svc *secProc, caFile, clientSecret string, ans
 }
 
 var secListening = regexp.MustCompile(`login service listening.* addr=(\S+)`)
-
-// secTLSFiles writes a CA and a certificate for 127.0.0.1 it signed.
-func secTLSFiles(t *testing.T, dir string) (caFile, certFile, keyFile string) {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "security test CA"}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ = x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "login service"}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	caFile, certFile, keyFile = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	for file, block := range map[string]*pem.Block{caFile: {Type: "CERTIFICATE", Bytes: caDER}, certFile: {Type: "CERTIFICATE", Bytes: der},
-		keyFile: {Type: "EC PRIVATE KEY", Bytes: kb}} {
-		if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return caFile, certFile, keyFile
-}
 
 func secCertPool(t *testing.T, caFile string) *x509.CertPool {
 	t.Helper()

@@ -68,7 +68,7 @@ func TestSecurityLoginServiceLoginRadiusKeepsPasswordsSecret(t *testing.T) {
 	}
 	apiUsers := append(append([]secUser{}, long...), short...)
 
-	caFile, certFile, keyFile := secTLSFiles(t, dir)
+	caFile, certFile, keyFile := harness.TLSFiles(t, dir)
 	loginMapping := filepath.Join(dir, "loginradius.yaml")
 	strict := filepath.Join(dir, "strict.yaml")
 	os.WriteFile(loginMapping, lrMapping, 0o644)
