@@ -33,23 +33,10 @@ func (s *Service) auth0Login(ctx context.Context, c *call, body []byte) (int, an
 	if strings.TrimSpace(in.Identifier) == "" || in.Password == "" {
 		return 0, nil, fail(outBadRequest, "identifier and password are required")
 	}
-	acc, f := s.verify(ctx, c, in.Identifier, in.Password)
+	user, f := s.migrate(ctx, c, in.Identifier, in.Password)
 	if f != nil {
 		return 0, nil, f
 	}
-	user, f := s.mapped(acc)
-	if f != nil {
-		return 0, nil, f
-	}
-	// Recorded before Auth0 hears of the user: an answer it never gets
-	// leaves a record of a user it does not hold, which the user's next
-	// login repairs; a user it holds without a record could be overwritten
-	// by the bulk load.
-	if err := s.publish(ctx, acc); err != nil {
-		s.log.Warn("a user verified at login is not migrated: the record could not be published", "uid", uidOf(acc), "err", err)
-		return 0, nil, fail(outUnavailable, "the migration could not be recorded")
-	}
-	s.log.Info("user migrated at login", "uid", uidOf(acc), "client", c.client)
 	return http.StatusOK, result{outMigrated, profileAnswer{without(user, s.auth0Omit)}}, nil
 }
 

@@ -57,19 +57,10 @@ func (s *Service) lrLookup(ctx context.Context, c *call, body []byte) (int, any,
 		strings.TrimSpace(identifier) == "" || password == "" {
 		return 0, nil, fail(outBadRequest, look.IdentifierField+" and "+look.PasswordField+" are required strings")
 	}
-	acc, f := s.verify(ctx, c, identifier, password)
+	user, f := s.migrate(ctx, c, identifier, password)
 	if f != nil {
 		return 0, nil, f
 	}
-	user, f := s.mapped(acc)
-	if f != nil {
-		return 0, nil, f
-	}
-	if err := s.publish(ctx, acc); err != nil {
-		s.log.Warn("a user verified at login is not migrated: the record could not be published", "uid", uidOf(acc), "err", err)
-		return 0, nil, fail(outUnavailable, "the migration could not be recorded")
-	}
-	s.log.Info("user migrated at login", "uid", uidOf(acc), "client", c.client)
 	profile := without(user, s.lrOmit)
 	if look.ProfileField == "" {
 		return http.StatusOK, result{outMigrated, profile}, nil

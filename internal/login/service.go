@@ -477,6 +477,30 @@ func (s *Service) gigyaFailure(ctx context.Context, err error) *failure {
 	return fail(outGigyaError, code)
 }
 
+// migrate is a login that the target takes as it comes (Auth0's login
+// script, LoginRadius' lookup node): the password checked at Gigya, the
+// account mapped, and the migration recorded on the raw stream. It returns
+// the mapped user. The record is published before the target hears of the
+// user: an answer it never gets leaves a record of a user it does not
+// hold, which the user's next login repairs; a user it holds without a
+// record could be overwritten by the bulk load.
+func (s *Service) migrate(ctx context.Context, c *call, identifier, password string) (map[string]any, *failure) {
+	acc, f := s.verify(ctx, c, identifier, password)
+	if f != nil {
+		return nil, f
+	}
+	user, f := s.mapped(acc)
+	if f != nil {
+		return nil, f
+	}
+	if err := s.publish(ctx, acc); err != nil {
+		s.log.Warn("a user verified at login is not migrated: the record could not be published", "uid", uidOf(acc), "err", err)
+		return nil, fail(outUnavailable, "the migration could not be recorded")
+	}
+	s.log.Info("user migrated at login", "uid", uidOf(acc), "client", c.client)
+	return user, nil
+}
+
 // mapped maps an account, or says why it cannot be migrated (code and
 // field only: the error's text may quote the account's values).
 func (s *Service) mapped(acc json.RawMessage) (map[string]any, *failure) {
