@@ -1,9 +1,11 @@
 package mapping
 
 import (
+	"encoding/binary"
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
 	"github.com/segmentio/encoding/json"
@@ -30,7 +32,7 @@ func (enc *encoder) value(b []byte, v any, depth int) ([]byte, bool) {
 	case nil:
 		return append(b, "null"...), true
 	case string:
-		return json.AppendEscape(b, x, json.EscapeHTML), true
+		return appendString(b, x), true
 	case bool:
 		if x {
 			return append(b, "true"...), true
@@ -64,6 +66,19 @@ func (enc *encoder) value(b []byte, v any, depth int) ([]byte, bool) {
 		return append(b, ']'), true
 	case *rawSlot:
 		return append(b, x.json()...), true
+	case *fixedObj:
+		b = append(b, '{')
+		for n, i := range x.keys.order {
+			if n > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, x.keys.json[i]...)
+			var ok bool
+			if b, ok = enc.value(b, x.vals[i], depth+1); !ok {
+				return b, false
+			}
+		}
+		return append(b, '}'), true
 	case *objSlot:
 		return x.st.write(b, x.node, depth)
 	}
@@ -92,8 +107,7 @@ func (enc *encoder) object(b []byte, m map[string]any, depth int) ([]byte, bool)
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = json.AppendEscape(b, k, json.EscapeHTML)
-		b = append(b, ':')
+		b = append(appendString(b, k), ':')
 		var ok bool
 		if b, ok = enc.value(b, m[k], depth+1); !ok {
 			clear(keys)
@@ -133,8 +147,7 @@ func (enc *encoder) small(b []byte, m map[string]any, depth int) ([]byte, bool) 
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = json.AppendEscape(b, k, json.EscapeHTML)
-		b = append(b, ':')
+		b = append(appendString(b, k), ':')
 		var ok bool
 		if b, ok = enc.value(b, m[k], depth+1); !ok {
 			return b, false
@@ -162,11 +175,11 @@ func (enc *encoder) measured(b []byte, v any, depth int, f *facts) ([]byte, int,
 	case nil:
 		return append(b, "null"...), 4, true
 	case string:
-		n, valid := validate.StringSize(x)
+		b, n, valid := appendMeasured(b, x)
 		if !valid {
 			f.clean = false
 		}
-		return json.AppendEscape(b, x, json.EscapeHTML), n, true
+		return b, n, true
 	case bool:
 		if x {
 			return append(b, "true"...), 4, true
@@ -203,14 +216,15 @@ func (enc *encoder) measured(b []byte, v any, depth int, f *facts) ([]byte, int,
 			if i > 0 {
 				b = append(b, ',')
 			}
-			n, valid := validate.StringSize(k)
+			var n int
+			var valid bool
+			b, n, valid = appendMeasured(b, k)
 			if !valid {
 				f.clean = false
 			}
 			if strings.IndexByte(k, '.') >= 0 || strings.IndexByte(k, '$') >= 0 {
 				f.meta = true
 			}
-			b = json.AppendEscape(b, k, json.EscapeHTML)
 			b = append(b, ':')
 			var vs int
 			var ok bool
@@ -218,6 +232,31 @@ func (enc *encoder) measured(b []byte, v any, depth int, f *facts) ([]byte, int,
 				return b, 0, false
 			}
 			size += n + vs
+		}
+		return append(b, '}'), size, true
+	case *fixedObj:
+		if len(x.vals) == 0 {
+			return append(b, "{}"...), 2, true
+		}
+		size := 2 + 2*len(x.vals) - 1
+		b = append(b, '{')
+		for n, i := range x.keys.order {
+			if n > 0 {
+				b = append(b, ',')
+			}
+			if !x.keys.valid[i] {
+				f.clean = false
+			}
+			if x.keys.dotted[i] {
+				f.meta = true
+			}
+			b = append(b, x.keys.json[i]...)
+			var vs int
+			var ok bool
+			if b, vs, ok = enc.measured(b, x.vals[i], depth+1, f); !ok {
+				return b, 0, false
+			}
+			size += x.keys.size[i] + vs
 		}
 		return append(b, '}'), size, true
 	case []any:
@@ -246,4 +285,63 @@ func (enc *encoder) measured(b []byte, v any, depth int, f *facts) ([]byte, int,
 	f.clean = false
 	out, ok := enc.value(b, v, depth)
 	return out, 0, ok
+}
+
+// appendString appends s as a JSON string the way the encoder writes it.
+// Most strings of an account are plain ASCII, which the encoder writes as
+// they are: those are copied without the library's escaping pass.
+func appendString(b []byte, s string) []byte {
+	if plainString(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return json.AppendEscape(b, s, json.EscapeHTML)
+}
+
+// appendMeasured is appendString that also returns the string's size as
+// the validators' walks measure it (validate.StringSize) and whether it is
+// valid UTF-8, in the same pass for a plain string.
+func appendMeasured(b []byte, s string) ([]byte, int, bool) {
+	if plainString(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"'), len(s) + 2, true
+	}
+	n, valid := validate.StringSize(s)
+	return json.AppendEscape(b, s, json.EscapeHTML), n, valid
+}
+
+// plainString reports whether the encoder writes s as it is between
+// quotes: ASCII from the space up, without '"', '\\' or the characters it
+// escapes for HTML (<, >, &). Eight bytes at a time.
+func plainString(s string) bool {
+	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if !plain8(binary.LittleEndian.Uint64(b[i:])) {
+			return false
+		}
+	}
+	switch {
+	case i == len(b):
+		return true
+	case len(b) >= 8: // the last eight bytes, overlapping checked ones
+		return plain8(binary.LittleEndian.Uint64(b[len(b)-8:]))
+	}
+	// Fewer than eight bytes: loaded under a filler that is plain.
+	n := uint64(0x6161616161616161) << (8 * len(b))
+	for k := len(b) - 1; k >= 0; k-- {
+		n |= uint64(b[k]) << (8 * k)
+	}
+	return plain8(n)
+}
+
+// plain8 is plainString for the eight bytes of n.
+func plain8(n uint64) bool {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	q, bs := n^(lsb*'"'), n^(lsb*'\\')
+	lt, gt, amp := n^(lsb*'<'), n^(lsb*'>'), n^(lsb*'&')
+	ctl := n - lsb*0x20
+	return (n|((q-lsb)&^q)|((bs-lsb)&^bs)|((lt-lsb)&^lt)|((gt-lsb)&^gt)|((amp-lsb)&^amp)|(ctl&^n))&msb == 0
 }

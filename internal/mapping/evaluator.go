@@ -230,6 +230,8 @@ func omitEmpty(v any) any {
 			return nil
 		}
 		return out
+	case *fixedObj:
+		return omitEmpty(x.toMap())
 	case []any:
 		var out []any
 		for i, child := range x {

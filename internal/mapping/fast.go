@@ -70,6 +70,44 @@ type fenv struct {
 	// each (see boxes).
 	strings boxes[string]
 	ints    boxes[int64]
+	fixed   fixedBlocks // the objects of fixed literals (fixed.go)
+	// views are the objects handed to helpers as passhash.Objects (see
+	// objView); viewFailed is set when one could not give a value.
+	views      boxes[objView]
+	viewFailed bool
+}
+
+// objView is an object of the record as a passhash.Object: helpers that
+// only read a few members of it (the password converters) get it instead
+// of a map decoded for them.
+type objView struct {
+	e    *fenv
+	node int32
+}
+
+// view returns the object node i as an objView.
+func (e *fenv) view(i int32) any { return e.views.box(objView{e: e, node: i}) }
+
+// Member returns the value of key as decode builds it, an object as an
+// objView.
+func (o objView) Member(key string) any {
+	e := o.e
+	j := e.get(o.node, key, keySigString(key))
+	if j < 0 {
+		return nil
+	}
+	if e.isObject(j) {
+		return e.view(j)
+	}
+	v, ok := e.value(j)
+	if ok {
+		var g any
+		if g, ok = e.goValue(v); ok {
+			return g
+		}
+	}
+	e.viewFailed = true
+	return nil
 }
 
 // reset prepares the environment for a record.
@@ -241,6 +279,11 @@ type fcompiler struct {
 	keyIndex map[string]int // account key -> index in fenv.tops
 	funcs    map[string]func(params ...any) (any, error)
 	src      file.Source // the source of the program being compiled, for errors
+	// outRoot is the root of a field's expression being compiled (nil for
+	// filters and defaults): a map() there may build fixedObjs, and then
+	// usedFixed is set.
+	outRoot   ast.Node
+	usedFixed bool
 }
 
 // compile returns the closure of n, or false when n uses something the
@@ -574,9 +617,18 @@ func (c *fcompiler) mapBuiltin(x *ast.BuiltinNode) (fnode, bool) {
 	if !ok {
 		return nil, false
 	}
-	body, ok := c.compile(pred.Node)
-	if !ok {
-		return nil, false
+	var apply func(e *fenv, item fval) (any, bool)
+	if ast.Node(x) == c.outRoot {
+		if apply, ok = c.fixedLiteral(pred.Node); ok {
+			c.usedFixed = true
+		}
+	}
+	if apply == nil {
+		body, ok := c.compile(pred.Node)
+		if !ok {
+			return nil, false
+		}
+		apply = func(e *fenv, item fval) (any, bool) { return e.apply(body, item) }
 	}
 	return func(e *fenv) (fval, bool) {
 		a, ok := arr(e)
@@ -600,7 +652,7 @@ func (c *fcompiler) mapBuiltin(x *ast.BuiltinNode) (fnode, bool) {
 				if !ok {
 					return fval{}, false
 				}
-				v, ok := e.apply(body, item)
+				v, ok := apply(e, item)
 				if !ok {
 					return fval{}, false
 				}
@@ -614,7 +666,7 @@ func (c *fcompiler) mapBuiltin(x *ast.BuiltinNode) (fnode, bool) {
 		}
 		out := make([]any, 0, len(s))
 		for _, it := range s {
-			v, ok := e.apply(body, fval{v: it})
+			v, ok := apply(e, fval{v: it})
 			if !ok {
 				return fval{}, false
 			}
@@ -655,23 +707,30 @@ func (c *fcompiler) call(x *ast.CallNode) (fnode, bool) {
 		}
 	}
 	loc, src := x.Location(), c.src
+	views := mapfunc.TakesObjectView(id.Value)
 	return func(e *fenv) (fval, bool) {
 		base := len(e.args)
-		for _, a := range args {
+		for i, a := range args {
 			v, ok := a(e)
 			if !ok {
 				e.args = e.args[:base]
 				return fval{}, false
 			}
-			g, ok := e.goValue(v)
-			if !ok {
+			var g any
+			if i == 0 && views && v.isRaw && e.isObject(v.node) {
+				g = e.view(v.node)
+			} else if g, ok = e.goValue(v); !ok {
 				e.args = e.args[:base]
 				return fval{}, false
 			}
 			e.args = append(e.args, g)
 		}
+		e.viewFailed = false
 		out, err := fn(e.args[base:]...)
 		e.args = e.args[:base] // (the stale entries are overwritten by the next calls)
+		if e.viewFailed {
+			return fval{}, false // a value a view could not give: the machine's case
+		}
 		if err != nil {
 			// The machine stops at the first failing call and returns its
 			// error as a *file.Error at the call, wrapping the helper's:
@@ -826,7 +885,9 @@ func (c *fcompiler) mapLiteral(x *ast.MapNode) (fnode, bool) {
 			return nil, false
 		}
 		k, ok := pair.Key.(*ast.StringNode)
-		if !ok {
+		if !ok || slices.Contains(keys[:i], k.Value) {
+			// A repeated key: expr's machine keeps the first value,
+			// which is its business.
 			return nil, false
 		}
 		keys[i] = k.Value

@@ -45,6 +45,7 @@ type fprog struct {
 type fieldPlan struct {
 	f        *field
 	expr     fprog
+	fixed    bool   // expr's value may hold fixedObjs (fixed.go)
 	def      *fprog // nil when the field has no default
 	slot     int
 	flagSlot int // -1 when the field has no flag
@@ -97,7 +98,10 @@ func buildPlan(m *Mapping) *plan {
 	}
 	for i := range m.fields {
 		f := &m.fields[i]
+		c.outRoot = f.prog.Node()
 		fp := fieldPlan{f: f, expr: p.program(c, f.prog), slot: leaf(f.Path), flagSlot: -1}
+		c.outRoot = nil
+		fp.fixed, c.usedFixed = c.usedFixed, false
 		if f.def != nil {
 			d := p.program(c, f.def)
 			fp.def = &d

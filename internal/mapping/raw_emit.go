@@ -107,10 +107,10 @@ func (w *rawWriter) object(dst []byte, i int32) ([]byte, int, bool, bool) {
 			dst = append(dst, ',')
 		}
 		key := keyOf(ms[m])
-		dst = json.AppendEscape(dst, key, json.EscapeHTML)
+		var ks, vs int
+		var kValid, empty, ok bool
+		dst, ks, kValid = appendMeasured(dst, key)
 		dst = append(dst, ':')
-		var vs int
-		var empty, ok bool
 		dst, vs, empty, ok = w.write(dst, ms[m].node)
 		if !ok {
 			w.stack = w.stack[:base]
@@ -121,7 +121,7 @@ func (w *rawWriter) object(dst []byte, i int32) ([]byte, int, bool, bool) {
 			continue
 		}
 		if w.measure {
-			size += w.keySize(key) + vs
+			size += w.keySize(key, ks, kValid) + vs
 		}
 		n++
 	}
@@ -160,10 +160,10 @@ func (w *rawWriter) objectEscaped(dst []byte, i int32) ([]byte, int, bool, bool)
 			dst = append(dst, ',')
 		}
 		key := ms[m].key
-		dst = json.AppendEscape(dst, key, json.EscapeHTML)
+		var ks, vs int
+		var kValid, empty, ok bool
+		dst, ks, kValid = appendMeasured(dst, key)
 		dst = append(dst, ':')
-		var vs int
-		var empty, ok bool
 		dst, vs, empty, ok = w.write(dst, ms[m].node)
 		if !ok {
 			return dst, 0, false, false
@@ -173,7 +173,7 @@ func (w *rawWriter) objectEscaped(dst []byte, i int32) ([]byte, int, bool, bool)
 			continue
 		}
 		if w.measure {
-			size += w.keySize(key) + vs
+			size += w.keySize(key, ks, kValid) + vs
 		}
 		n++
 	}
@@ -317,10 +317,9 @@ func plainASCII(b []byte) bool {
 	return true
 }
 
-// keySize measures an object key as the validator's walks do, noting what
-// they would report about it.
-func (w *rawWriter) keySize(key string) int {
-	ks, valid := validate.StringSize(key)
+// keySize notes what the validator's walks would report about an object
+// key written with appendMeasured, and returns its size ks.
+func (w *rawWriter) keySize(key string, ks int, valid bool) int {
 	if !valid {
 		w.clean = false
 	}

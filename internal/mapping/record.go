@@ -247,7 +247,7 @@ func (st *recState) mapRecord(data []byte) (r Record, err error, ok bool) {
 			}
 			return Record{}, st.fail(&FieldError{Field: f.Path, Expr: f.Expr, Err: err}), true
 		}
-		val, ok := st.settle(fp.slot, v)
+		val, ok := st.settle(fp.slot, v, fp.fixed)
 		if !ok {
 			return Record{}, nil, false
 		}
@@ -256,7 +256,7 @@ func (st *recState) mapRecord(data []byte) (r Record, err error, ok bool) {
 			if err != nil {
 				return Record{}, st.fail(&FieldError{Field: f.Path, Expr: f.Default, Err: err}), true
 			}
-			if val, ok = st.settle(fp.slot, dv); !ok {
+			if val, ok = st.settle(fp.slot, dv, false); !ok {
 				return Record{}, nil, false
 			}
 		}
@@ -311,7 +311,7 @@ func (st *recState) reset(data []byte) {
 	clear(st.slots)
 	for i := range st.raws {
 		r := &st.raws[i]
-		r.val, r.decoded = nil, false
+		r.val, r.decoded, r.fixed = nil, false, false
 	}
 	st.scratch = st.scratch[:0]
 	st.notes = st.notes[:0]
@@ -465,7 +465,9 @@ func (st *recState) machineEnv(fp *fprog) map[string]any {
 // settle turns a field's value into what its slot holds: omit_empty
 // applied, a raw value written as JSON into a raw slot. nil means nothing
 // (nil or empty); ok is false when a raw value cannot be written exactly.
-func (st *recState) settle(slot int, v fval) (any, bool) {
+//
+// fixed says v may hold fixedObjs: the validators see them as maps.
+func (st *recState) settle(slot int, v fval, fixed bool) (any, bool) {
 	if !v.isRaw {
 		x := v.v
 		if st.ev.m.omitEmpty {
@@ -488,7 +490,7 @@ func (st *recState) settle(slot int, v fval) (any, bool) {
 		st.scratch = out
 		r := &st.raws[slot]
 		r.src, r.off, r.end, r.size, r.clean, r.meta = -1, off, len(out), size, f.clean, f.meta
-		r.val, r.decoded = x, true
+		r.val, r.decoded, r.fixed = x, true, fixed
 		return r, true
 	}
 	st.w.clean, st.w.meta = true, false
@@ -504,7 +506,7 @@ func (st *recState) settle(slot int, v fval) (any, bool) {
 	st.scratch = out
 	r := &st.raws[slot]
 	r.src, r.off, r.end, r.size, r.clean, r.meta = v.node, off, len(out), size, st.w.clean, st.w.meta
-	r.val, r.decoded = nil, false
+	r.val, r.decoded, r.fixed = nil, false, false
 	return r, true
 }
 
@@ -683,6 +685,7 @@ type rawSlot struct {
 	clean, meta bool
 	val         any
 	decoded     bool
+	fixed       bool // val may hold fixedObjs, which Value turns into maps
 }
 
 func (r *rawSlot) json() []byte { return r.st.scratch[r.off:r.end] }
@@ -693,6 +696,9 @@ func (r *rawSlot) RawFacts() (size int, clean, metaKeys bool) { return r.size, r
 // Value implements validate.RawValue: the value as the map engine holds
 // it, decoded from the record and with omit_empty applied.
 func (r *rawSlot) Value() any {
+	if r.fixed {
+		r.val, r.fixed = materialize(r.val), false
+	}
 	if !r.decoded {
 		v, _ := decodeSpan(r.st.env.data, r.st.env.tape[r.src].span())
 		if r.st.ev.m.omitEmpty {
@@ -747,6 +753,16 @@ func needsPrune(v any) bool {
 			return true
 		}
 		for _, c := range x {
+			if needsPrune(c) {
+				return true
+			}
+		}
+		return false
+	case *fixedObj:
+		if len(x.vals) == 0 {
+			return true
+		}
+		for _, c := range x.vals {
 			if needsPrune(c) {
 				return true
 			}

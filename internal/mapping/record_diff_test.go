@@ -35,6 +35,7 @@ var mutations = []struct {
 	{"profile null", appendMembers(`"profile":null`)},
 	{"identities not an array", appendMembers(`"identities":{"provider":"x"}`)},
 	{"identities odd elements", appendMembers(`"identities":[1,"x",null,{"provider":"facebook","isLoginIdentity":"true","photoURL":"p1","country":" "},{"provider":"google","isLoginIdentity":true,"country":"fr","photoURL":""}]`)},
+	{"identities invalid utf8 and empties", appendMembers("\"identities\":[{\"provider\":\"a\xff\",\"providerUID\":\"\",\"isLoginIdentity\":true},{\"provider\":\"<b>\"},{}]")},
 	{"identities repeated keys", appendMembers(`"identities":[{"provider":"a","provider":"b","isLoginIdentity":true,"isLoginIdentity":false,"country":"de"}]`)},
 	{"emails odd", appendMembers(`"emails":{"verified":["A@B.CO",null],"unverified":"x"}`)},
 	{"emails bad address", appendMembers(`"emails":{"verified":["not an address"]}`)},
@@ -42,6 +43,12 @@ var mutations = []struct {
 	{"phones", appendMembers(`"profile":{"email":"a@b.co","phones":[{"type":"home","number":"030 1234567"},{"type":"Mobile","number":"0151 1234567"}]},"phoneNumber":"+49 151 1234567"`)},
 	{"password md5 crypt", appendMembers(`"password":{"hash":"$1$abc$def","hashSettings":{"algorithm":"md5_crypt"}}`)},
 	{"password odd", appendMembers(`"password":{"hash":5,"hashSettings":"x"}`)},
+	{"password settings odd", appendMembers(`"password":{"hash":"c2FsdA==","hashSettings":{"algorithm":["pbkdf2"],"rounds":"1e3","salt":{"a":1}}}`)},
+	{"password rounds forms", appendMembers(`"password":{"hash":"c2FsdA==","compoundHash":null,"hashSettings":{"algorithm":" PBKDF2_SHA256 ","rounds":1e3,"salt":"c2FsdA\u003d\u003d"}}`)},
+	{"password rounds out of range", appendMembers(`"password":{"hash":"c2FsdA==","hashSettings":{"algorithm":"pbkdf2","rounds":123456789012345678901234567890,"salt":"c2FsdA=="}}`)},
+	{"password repeated keys", appendMembers(`"password":{"hash":"x","hash":"c2FsdA==","hashSettings":{"algorithm":"sha1"},"hashSettings":{"algorithm":"md5"}}`)},
+	{"password not an object", appendMembers(`"password":"secret"`)},
+	{"password null settings", appendMembers(`"password":{"hash":"c2FsdA==","hashSettings":null}`)},
 	{"booleans as strings", appendMembers(`"isVerified":"true","isActive":"no","isRegistered":1,"hasLiteAccount":"yes","hasFullAccount":"yes"`)},
 	{"filter fails", appendMembers(`"hasLiteAccount":"maybe"`)},
 	{"lite", appendMembers(`"hasLiteAccount":true,"hasFullAccount":false`)},
@@ -208,6 +215,28 @@ fields:
   app_metadata.profile: profile
   user_metadata: preferences
   picture: identities.photoURL
+`,
+	"fixed literals": `
+version: 1
+target: auth0
+repair: [sanitize_metadata_keys]
+fields:
+  user_id: UID
+  email: email(coalesce(profile.email, loginIDs.emails[0]))
+  app_metadata.ids: 'map(identities ?? [], ({"p.x": #.provider, uid: #.providerUID, n: 1, f: 1.5, none: nil, nested: {a: #.provider}, all: #}))'
+  app_metadata.dup: 'map(identities ?? [], ({a: #.provider, a: #.providerUID}))'
+  app_metadata.empty: 'map(identities ?? [], ({}))'
+  user_metadata.phones: 'map(profile.phones ?? [], ({n: #.number, t: #.type}))'
+`,
+	"fixed literals kept empty": `
+version: 1
+target: auth0
+omit_empty: false
+fields:
+  user_id: UID
+  email: email(coalesce(profile.email, loginIDs.emails[0]))
+  app_metadata.ids: 'map(identities ?? [], ({provider: #.provider, uid: #.providerUID, none: nil}))'
+  app_metadata.empty: 'map(identities ?? [], ({}))'
 `,
 	"auth0 unsanitized": `
 version: 1

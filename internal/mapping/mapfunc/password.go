@@ -73,3 +73,18 @@ func loginRadiusOptionsOnly(params []any) (passhash.LoginRadiusOptions, error) {
 	}
 	return passhash.ParseLoginRadiusOptions(obj)
 }
+
+// takesObjectView lists the helpers whose first argument, when an object,
+// may be a passhash.Object instead of a map: they only hand it to
+// passhash.FromAccount. The mapping engine then passes its view of the raw
+// record rather than decoding the password object for every user.
+var takesObjectView = map[string]bool{
+	"auth0_password_hash":             true,
+	"loginradius_password_hash":       true,
+	"loginradius_password_encryption": true,
+	"unverifiable_password":           true,
+}
+
+// TakesObjectView reports whether the helper name accepts a
+// passhash.Object as its first argument wherever it accepts an object.
+func TakesObjectView(name string) bool { return takesObjectView[name] }

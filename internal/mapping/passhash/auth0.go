@@ -3,9 +3,10 @@ package passhash
 import (
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Auth0 converts g to the value of the custom_password_hash field of an Auth0
@@ -51,8 +52,15 @@ func auth0PBKDF2(g Gigya, alg, digest string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	phc := fmt.Sprintf("$pbkdf2-%s$i=%d,l=%d$%s$%s", digest, g.Rounds, len(key),
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+	// Appended into one buffer: this runs for every user of a migration.
+	b64 := base64.RawStdEncoding
+	b := make([]byte, 0, len("$pbkdf2-$i=,l=$$")+len(digest)+40+b64.EncodedLen(len(salt))+b64.EncodedLen(len(key)))
+	b = append(append(b, "$pbkdf2-"...), digest...)
+	b = strconv.AppendInt(append(b, "$i="...), int64(g.Rounds), 10)
+	b = strconv.AppendInt(append(b, ",l="...), int64(len(key)), 10)
+	b = b64.AppendEncode(append(b, '$'), salt)
+	b = b64.AppendEncode(append(b, '$'), key)
+	phc := unsafe.String(unsafe.SliceData(b), len(b)) // b is not changed again
 	// Auth0: for pbkdf2 "hash.encoding must be utf8" and a salt object is
 	// not allowed (the salt lives inside the PHC string).
 	return map[string]any{

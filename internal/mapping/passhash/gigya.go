@@ -73,8 +73,8 @@ type Gigya struct {
 }
 
 // FromAccount reads the "password" value of a decoded Gigya account: a
-// map[string]any as produced by JSON decoding, whose numbers may be int,
-// int64, float64, json.Number or numeric strings.
+// map[string]any as produced by JSON decoding (or an [Object]), whose
+// numbers may be int, int64, float64, json.Number or numeric strings.
 //
 // ok is false, with a nil error, when the account has no password: password
 // is nil or missing, or it has neither hash nor compoundHash (Gigya returns
@@ -85,7 +85,7 @@ func FromAccount(password any) (g Gigya, ok bool, err error) {
 	if password == nil {
 		return Gigya{}, false, nil
 	}
-	obj, isObj := password.(map[string]any)
+	obj, isObj := objectOf(password)
 	if !isObj {
 		return Gigya{}, false, malformed("password is %s, want an object", typeName(password))
 	}
@@ -98,13 +98,14 @@ func FromAccount(password any) (g Gigya, ok bool, err error) {
 	if g.Hash == "" && g.CompoundHash == "" {
 		return Gigya{}, false, nil
 	}
-	var settings map[string]any
-	switch hs := obj["hashSettings"].(type) {
-	case nil:
-	case map[string]any:
-		settings = hs
+	var settings Object
+	switch hs := obj.Member("hashSettings"); {
+	case hs == nil:
 	default:
-		return Gigya{}, false, malformed("password.hashSettings is %s, want an object", typeName(hs))
+		var ok bool
+		if settings, ok = objectOf(hs); !ok {
+			return Gigya{}, false, malformed("password.hashSettings is %s, want an object", typeName(hs))
+		}
 	}
 	alg, err := optString(settings, "algorithm", "hashSettings.algorithm")
 	if err != nil {
@@ -126,9 +127,38 @@ func FromAccount(password any) (g Gigya, ok bool, err error) {
 	return g, true, nil
 }
 
+// Object is an object of an account read member by member: FromAccount
+// takes one instead of a map, so that the mapping engine can hand over its
+// view of the raw record without building the password object.
+type Object interface {
+	// Member returns the value of key as a decoder builds it (string,
+	// float64 or int64, bool, []any, nil when absent or null), an object
+	// as an Object or a map[string]any.
+	Member(key string) any
+}
+
+// mapObject is a decoded object as an Object.
+type mapObject map[string]any
+
+func (m mapObject) Member(key string) any { return m[key] }
+
+// objectOf returns v as an Object when it is an object.
+func objectOf(v any) (Object, bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		return mapObject(x), true
+	case Object:
+		return x, true
+	}
+	return nil, false
+}
+
 // optString reads an optional string; absent and null are "".
-func optString(obj map[string]any, key, path string) (string, error) {
-	switch v := obj[key].(type) {
+func optString(obj Object, key, path string) (string, error) {
+	if obj == nil {
+		return "", nil
+	}
+	switch v := obj.Member(key).(type) {
 	case nil:
 		return "", nil
 	case string:
@@ -142,9 +172,12 @@ func optString(obj map[string]any, key, path string) (string, error) {
 // produces; absent, null and "" are 0. Fractions and out-of-range values are
 // errors rather than being rounded, because a wrong iteration count silently
 // breaks every login.
-func optInt(obj map[string]any, key, path string) (int, error) {
+func optInt(obj Object, key, path string) (int, error) {
+	if obj == nil {
+		return 0, nil
+	}
 	var n int64
-	switch v := obj[key].(type) {
+	switch v := obj.Member(key).(type) {
 	case nil:
 		return 0, nil
 	case int:
@@ -200,7 +233,7 @@ func typeName(v any) string {
 		return "a string"
 	case bool:
 		return "a boolean"
-	case map[string]any:
+	case map[string]any, Object:
 		return "an object"
 	case []any:
 		return "an array"
