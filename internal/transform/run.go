@@ -2,6 +2,7 @@ package transform
 
 import (
 	"context"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/telemetry"
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/configs"
@@ -82,9 +83,11 @@ func Run(ctx context.Context, env stage.Env) error {
 	hb.CountRuns(m.Target(), t.tally.Runs)
 	t.gate = rt.Gate(ctx, rt.Topology.Mapped, []string{message.MappedSubject(m.Target())}, hb)
 	rt.Go(ctx, t.progress)
+	rt.Go(ctx, func(ctx context.Context) { t.dl.every(ctx, log, telemetry.ProgressEvery) })
 	started := time.Now()
 	log.Info("transformer started", "consumer", durable, "mapping_version", m.Version(), "workers", t.workers)
 	runErr := t.run(ctx, cons, cfg.Transformer.MaxPending)
+	t.dl.flush(log)
 
 	tot := t.totals()
 	log.Info("transformer stopped", "consumed", tot.Consumed, "mapped", tot.Mapped, "duplicates", tot.Duplicates,

@@ -76,7 +76,7 @@ type transformer struct {
 	maxPayload int64
 
 	// outs recycles the mapped users' messages once their PubAck arrived.
-	outs sync.Pool
+	outs outPool
 
 	consumed, mapped, duplicates, filtered, deadLettered, retried, flagged, skipped, unchanged, failedBefore atomic.Int64
 
@@ -86,6 +86,8 @@ type transformer struct {
 	// tally counts the outcomes by extraction run, for the balance of each
 	// run (status).
 	tally heartbeat.Tally
+	// dl sums up the dead letters for the log.
+	dl dlSummary
 }
 
 // outcome pairs an input with the publications that must all succeed
@@ -159,6 +161,7 @@ func (t *transformer) run(ctx context.Context, cons jetstream.Consumer, maxPendi
 	windowSize, batch := t.window()
 	windowSize = min(windowSize, max(maxPending, 2*batch))
 	win := consume.NewWindow(windowSize)
+	t.outs = make(outPool, windowSize+t.workers*chunkSize)
 	chunks := make(chan []jetstream.Msg, t.workers)
 	settled := make(chan []outcome, max(windowSize/chunkSize, t.workers))
 
@@ -265,7 +268,7 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 			om := t.newOutMsg(uid, lastUpdated, i, meta.Sequence.Stream, inHdr, data)
 			id := om.msg.Header[message.HdrMsgID][0]
 			if !t.replay.changed(&o, uid, lastUpdated, element(id), om.data) {
-				t.outs.Put(om)
+				t.outs.put(om)
 				continue
 			}
 			if t.replay != nil && t.replay.force {
@@ -297,7 +300,7 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 // a recycled outMsg: the user's JSON copied, the headers set without
 // allocating where the values allow.
 func (t *transformer) newOutMsg(uid, lastUpdated string, i int, seq uint64, inHdr nats.Header, data []byte) *outMsg {
-	om, _ := t.outs.Get().(*outMsg)
+	om := t.outs.get()
 	if om == nil {
 		om = &outMsg{}
 		om.msg.Header = make(nats.Header, mappedHeaders)
@@ -352,6 +355,28 @@ func (t *transformer) newOutMsg(uid, lastUpdated string, i int, seq uint64, inHd
 	return om
 }
 
+// outPool recycles outMsgs. Not a sync.Pool: the collector empties those
+// at every cycle, and the transformer's heap is small, so it collects
+// every few hundred records and most messages were built anew. The pool
+// holds what the window can have in flight; a nil pool recycles nothing.
+type outPool chan *outMsg
+
+func (p outPool) get() *outMsg {
+	select {
+	case om := <-p:
+		return om
+	default:
+		return nil
+	}
+}
+
+func (p outPool) put(om *outMsg) {
+	select {
+	case p <- om:
+	default:
+	}
+}
+
 // copiedHeaders are the input's headers a mapped user carries.
 var copiedHeaders = [...]string{message.HdrSite, message.HdrLastUpdated, message.HdrRun, message.HdrRedriven, message.HdrUpdate, message.HdrLoginMigrated}
 
@@ -376,7 +401,7 @@ func (t *transformer) publish(o *outcome) {
 // release recycles an outcome's messages.
 func (t *transformer) release(o *outcome) {
 	for _, om := range o.owned {
-		t.outs.Put(om)
+		t.outs.put(om)
 	}
 	o.owned = nil
 }
@@ -406,7 +431,8 @@ func (t *transformer) deadLetter(in jetstream.Msg, meta *jetstream.MsgMetadata, 
 		dl.ID = message.TransformDeadLetterID(t.mapping.Target(), uid, lastUpdated, t.mapping.Version(), redriven)
 	}
 	t.metrics.deadLetters.WithLabelValues(code).Inc()
-	t.log.Warn("mapping failed, dead-lettered", "uid", uid, "stream_seq", meta.Sequence.Stream, "code", code, "err", err)
+	t.log.Debug("mapping failed, dead-lettered", "uid", uid, "stream_seq", meta.Sequence.Stream, "code", code, "err", err)
+	t.dl.add(code, uid, err)
 	return dl.MsgWithin(t.maxPayload)
 }
 
