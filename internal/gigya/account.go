@@ -6,9 +6,11 @@ package gigya
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -133,13 +135,7 @@ func skipValue(b []byte, i int) (int, bool) {
 	for i < len(b) {
 		switch b[i] {
 		case '"':
-			i++
-			for i < len(b) && b[i] != '"' {
-				if b[i] == '\\' {
-					i++
-				}
-				i++
-			}
+			i = stringClose(b, i+1)
 			if i >= len(b) {
 				return 0, false
 			}
@@ -161,6 +157,32 @@ func skipValue(b []byte, i int) (int, bool) {
 		}
 	}
 	return i, depth == 0 && i > 0
+}
+
+// stringClose returns the index of the quote that closes the string whose
+// content starts at b[i] (len(b) when there is none). Account strings are
+// long and rarely escaped: eight bytes are looked at a time up to a quote
+// or a backslash.
+func stringClose(b []byte, i int) int {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	for {
+		for i+8 <= len(b) {
+			n := binary.LittleEndian.Uint64(b[i:])
+			q, bs := n^(lsb*'"'), n^(lsb*'\\')
+			if m := ((q-lsb)&^q | (bs-lsb)&^bs) & msb; m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		for i < len(b) && b[i] != '"' && b[i] != '\\' {
+			i++
+		}
+		if i >= len(b) || b[i] == '"' {
+			return i
+		}
+		i += 2 // an escape and the byte it escapes
+	}
 }
 
 // identify decodes the key from probeData, an account object or the part
