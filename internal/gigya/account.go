@@ -6,15 +6,14 @@ package gigya
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/bits"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gigya-migrate/gigya-migrate/internal/swar"
 	"github.com/segmentio/encoding/json"
 )
 
@@ -161,16 +160,13 @@ func skipValue(b []byte, i int) (int, bool) {
 
 // stringClose returns the index of the quote that closes the string whose
 // content starts at b[i] (len(b) when there is none). Account strings are
-// long and rarely escaped: eight bytes are looked at a time up to a quote
-// or a backslash.
+// long and rarely escaped: eight bytes are looked at a time up to a quote,
+// a backslash or a control byte (which valid JSON does not hold unescaped).
 func stringClose(b []byte, i int) int {
-	const lsb, msb = 0x0101010101010101, 0x8080808080808080
 	for {
 		for i+8 <= len(b) {
-			n := binary.LittleEndian.Uint64(b[i:])
-			q, bs := n^(lsb*'"'), n^(lsb*'\\')
-			if m := ((q-lsb)&^q | (bs-lsb)&^bs) & msb; m != 0 {
-				i += bits.TrailingZeros64(m) / 8
+			if m := swar.Special(swar.Load(b, i)); m != 0 {
+				i += swar.First(m)
 				break
 			}
 			i += 8

@@ -716,26 +716,20 @@ func TestALoaderWaitingForAnotherTargetsUsersSaysSo(t *testing.T) {
 	if _, err := js.Publish(ctx, message.MappedSubject("loginradius"), []byte(`{"Uid":"u1"}`)); err != nil {
 		t.Fatal(err)
 	}
-	natstest.Eventually(t, 10*time.Second, func() error {
+	stopped := func(done <-chan struct{}) {
+		t.Helper()
 		select {
-		case <-wrongDone:
-			return nil
-		default:
-			return errors.New("still watching")
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the watcher did not stop")
 		}
-	})
+	}
+	stopped(wrongDone)
 	if got := wrong.String(); !strings.Contains(got, "check loader.target") || !strings.Contains(got, "other_targets=[loginradius]") {
 		t.Fatalf("log %q, want the warning naming loginradius", got)
 	}
 	right, rightDone := watch("loginradius")
-	natstest.Eventually(t, 10*time.Second, func() error {
-		select {
-		case <-rightDone:
-			return nil
-		default:
-			return errors.New("still watching")
-		}
-	})
+	stopped(rightDone)
 	if got := right.String(); got != "" {
 		t.Fatalf("a loader with users for its target logged %q", got)
 	}

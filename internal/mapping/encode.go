@@ -1,13 +1,12 @@
 package mapping
 
 import (
-	"encoding/binary"
 	"slices"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
+	"github.com/gigya-migrate/gigya-migrate/internal/swar"
 	"github.com/segmentio/encoding/json"
 )
 
@@ -291,7 +290,7 @@ func (enc *encoder) measured(b []byte, v any, depth int, f *facts) ([]byte, int,
 // Most strings of an account are plain ASCII, which the encoder writes as
 // they are: those are copied without the library's escaping pass.
 func appendString(b []byte, s string) []byte {
-	if plainString(s) {
+	if swar.PlainString(s) {
 		b = append(b, '"')
 		b = append(b, s...)
 		return append(b, '"')
@@ -303,45 +302,11 @@ func appendString(b []byte, s string) []byte {
 // the validators' walks measure it (validate.StringSize) and whether it is
 // valid UTF-8, in the same pass for a plain string.
 func appendMeasured(b []byte, s string) ([]byte, int, bool) {
-	if plainString(s) {
+	if swar.PlainString(s) {
 		b = append(b, '"')
 		b = append(b, s...)
 		return append(b, '"'), len(s) + 2, true
 	}
 	n, valid := validate.StringSize(s)
 	return json.AppendEscape(b, s, json.EscapeHTML), n, valid
-}
-
-// plainString reports whether the encoder writes s as it is between
-// quotes: ASCII from the space up, without '"', '\\' or the characters it
-// escapes for HTML (<, >, &). Eight bytes at a time.
-func plainString(s string) bool {
-	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		if !plain8(binary.LittleEndian.Uint64(b[i:])) {
-			return false
-		}
-	}
-	switch {
-	case i == len(b):
-		return true
-	case len(b) >= 8: // the last eight bytes, overlapping checked ones
-		return plain8(binary.LittleEndian.Uint64(b[len(b)-8:]))
-	}
-	// Fewer than eight bytes: loaded under a filler that is plain.
-	n := uint64(0x6161616161616161) << (8 * len(b))
-	for k := len(b) - 1; k >= 0; k-- {
-		n |= uint64(b[k]) << (8 * k)
-	}
-	return plain8(n)
-}
-
-// plain8 is plainString for the eight bytes of n.
-func plain8(n uint64) bool {
-	const lsb, msb = 0x0101010101010101, 0x8080808080808080
-	q, bs := n^(lsb*'"'), n^(lsb*'\\')
-	lt, gt, amp := n^(lsb*'<'), n^(lsb*'>'), n^(lsb*'&')
-	ctl := n - lsb*0x20
-	return (n|((q-lsb)&^q)|((bs-lsb)&^bs)|((lt-lsb)&^lt)|((gt-lsb)&^gt)|((amp-lsb)&^amp)|(ctl&^n))&msb == 0
 }

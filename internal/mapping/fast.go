@@ -700,11 +700,9 @@ func (c *fcompiler) call(x *ast.CallNode) (fnode, bool) {
 	if !ok {
 		return nil, false
 	}
-	args := make([]fnode, len(x.Arguments))
-	for i, a := range x.Arguments {
-		if args[i], ok = c.compile(a); !ok {
-			return nil, false
-		}
+	args, ok := c.compileAll(x.Arguments)
+	if !ok {
+		return nil, false
 	}
 	loc, src := x.Location(), c.src
 	views := mapfunc.TakesObjectView(id.Value)
@@ -747,13 +745,11 @@ func (c *fcompiler) call(x *ast.CallNode) (fnode, bool) {
 // step is the loop-iteration counter the budget patch wraps around every
 // predicate body: it passes the body's value through.
 func (c *fcompiler) step(x *ast.CallNode) (fnode, bool) {
-	if len(x.Arguments) != 2 {
+	inner, ok := stepBody(x)
+	if !ok {
 		return nil, false
 	}
-	if id, ok := x.Arguments[0].(*ast.IdentifierNode); !ok || id.Value != budgetVar {
-		return nil, false
-	}
-	body, ok := c.compile(x.Arguments[1])
+	body, ok := c.compile(inner)
 	if !ok {
 		return nil, false
 	}
@@ -768,6 +764,19 @@ func (c *fcompiler) step(x *ast.CallNode) (fnode, bool) {
 		}
 		return v, true
 	}, true
+}
+
+// stepBody returns the body x counts when x is the budget's step call
+// (step($budget, body)).
+func stepBody(x *ast.CallNode) (ast.Node, bool) {
+	id, _ := x.Callee.(*ast.IdentifierNode)
+	if id == nil || id.Value != stepFunc || len(x.Arguments) != 2 {
+		return nil, false
+	}
+	if b, ok := x.Arguments[0].(*ast.IdentifierNode); !ok || b.Value != budgetVar {
+		return nil, false
+	}
+	return x.Arguments[1], true
 }
 
 func (c *fcompiler) binary(x *ast.BinaryNode) (fnode, bool) {
@@ -877,23 +886,13 @@ func (c *fcompiler) conditional(x *ast.ConditionalNode) (fnode, bool) {
 }
 
 func (c *fcompiler) mapLiteral(x *ast.MapNode) (fnode, bool) {
-	keys := make([]string, len(x.Pairs))
-	vals := make([]fnode, len(x.Pairs))
-	for i, p := range x.Pairs {
-		pair, ok := p.(*ast.PairNode)
-		if !ok {
-			return nil, false
-		}
-		k, ok := pair.Key.(*ast.StringNode)
-		if !ok || slices.Contains(keys[:i], k.Value) {
-			// A repeated key: expr's machine keeps the first value,
-			// which is its business.
-			return nil, false
-		}
-		keys[i] = k.Value
-		if vals[i], ok = c.compile(pair.Value); !ok {
-			return nil, false
-		}
+	keys, nodes, ok := literalPairs(x)
+	if !ok {
+		return nil, false
+	}
+	vals, ok := c.compileAll(nodes)
+	if !ok {
+		return nil, false
 	}
 	return func(e *fenv) (fval, bool) {
 		m := make(map[string]any, len(keys))
@@ -912,13 +911,43 @@ func (c *fcompiler) mapLiteral(x *ast.MapNode) (fnode, bool) {
 	}, true
 }
 
-func (c *fcompiler) arrayLiteral(x *ast.ArrayNode) (fnode, bool) {
-	vals := make([]fnode, len(x.Nodes))
-	for i, n := range x.Nodes {
+// literalPairs returns the keys of an object literal and their value
+// nodes, in the literal's order; false when a key is not a constant string
+// or is repeated (expr's machine keeps the first value of those: left to
+// it).
+func literalPairs(x *ast.MapNode) ([]string, []ast.Node, bool) {
+	keys := make([]string, len(x.Pairs))
+	vals := make([]ast.Node, len(x.Pairs))
+	for i, p := range x.Pairs {
+		pair, ok := p.(*ast.PairNode)
+		if !ok {
+			return nil, nil, false
+		}
+		k, ok := pair.Key.(*ast.StringNode)
+		if !ok || slices.Contains(keys[:i], k.Value) {
+			return nil, nil, false
+		}
+		keys[i], vals[i] = k.Value, pair.Value
+	}
+	return keys, vals, true
+}
+
+// compileAll compiles each of nodes.
+func (c *fcompiler) compileAll(nodes []ast.Node) ([]fnode, bool) {
+	out := make([]fnode, len(nodes))
+	for i, n := range nodes {
 		var ok bool
-		if vals[i], ok = c.compile(n); !ok {
+		if out[i], ok = c.compile(n); !ok {
 			return nil, false
 		}
+	}
+	return out, true
+}
+
+func (c *fcompiler) arrayLiteral(x *ast.ArrayNode) (fnode, bool) {
+	vals, ok := c.compileAll(x.Nodes)
+	if !ok {
+		return nil, false
 	}
 	return func(e *fenv) (fval, bool) {
 		out := make([]any, len(vals))

@@ -40,26 +40,10 @@ type fixedObj struct {
 	vals []any
 }
 
-// newFixedKeys returns the keys of literal x, or false when a key is not a
-// constant string or is repeated (expr's machine keeps the first value of
-// those: left to it).
-func newFixedKeys(x *ast.MapNode) ([]ast.Node, *fixedKeys, bool) {
-	fk := &fixedKeys{}
-	vals := make([]ast.Node, len(x.Pairs))
-	for i, p := range x.Pairs {
-		pair, ok := p.(*ast.PairNode)
-		if !ok {
-			return nil, nil, false
-		}
-		k, ok := pair.Key.(*ast.StringNode)
-		if !ok || slices.Contains(fk.keys, k.Value) {
-			return nil, nil, false
-		}
-		fk.keys = append(fk.keys, k.Value)
-		vals[i] = pair.Value
-	}
-	fk.order = make([]int, len(fk.keys))
-	for i, k := range fk.keys {
+// newFixedKeys returns the fixedKeys of an object literal's keys.
+func newFixedKeys(keys []string) *fixedKeys {
+	fk := &fixedKeys{keys: keys, order: make([]int, len(keys))}
+	for i, k := range keys {
 		fk.order[i] = i
 		fk.json = append(fk.json, append(appendString(nil, k), ':'))
 		n, valid := validate.StringSize(k)
@@ -67,8 +51,8 @@ func newFixedKeys(x *ast.MapNode) ([]ast.Node, *fixedKeys, bool) {
 		fk.valid = append(fk.valid, valid)
 		fk.dotted = append(fk.dotted, strings.ContainsAny(k, ".$"))
 	}
-	slices.SortFunc(fk.order, func(a, b int) int { return strings.Compare(fk.keys[a], fk.keys[b]) })
-	return vals, fk, true
+	slices.SortFunc(fk.order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	return fk
 }
 
 // fixedLiteral compiles the body of a map() that is a field's expression
@@ -78,26 +62,23 @@ func (c *fcompiler) fixedLiteral(body ast.Node) (func(e *fenv, item fval) (any, 
 	// The body counts as a step of the budget (see step): unwrapped here,
 	// counted below.
 	stepped := false
-	if call, ok := body.(*ast.CallNode); ok && len(call.Arguments) == 2 {
-		id, _ := call.Callee.(*ast.IdentifierNode)
-		b, _ := call.Arguments[0].(*ast.IdentifierNode)
-		if id != nil && id.Value == stepFunc && b != nil && b.Value == budgetVar {
-			body, stepped = call.Arguments[1], true
+	if call, ok := body.(*ast.CallNode); ok {
+		if inner, isStep := stepBody(call); isStep {
+			body, stepped = inner, true
 		}
 	}
 	lit, ok := body.(*ast.MapNode)
 	if !ok {
 		return nil, false
 	}
-	valNodes, fk, ok := newFixedKeys(lit)
+	keys, nodes, ok := literalPairs(lit)
 	if !ok {
 		return nil, false
 	}
-	vals := make([]fnode, len(valNodes))
-	for i, n := range valNodes {
-		if vals[i], ok = c.compile(n); !ok {
-			return nil, false
-		}
+	fk := newFixedKeys(keys)
+	vals, ok := c.compileAll(nodes)
+	if !ok {
+		return nil, false
 	}
 	return func(e *fenv, item fval) (any, bool) {
 		e.items = append(e.items, item)

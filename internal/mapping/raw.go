@@ -3,8 +3,9 @@ package mapping
 import (
 	"bytes"
 	"encoding/binary"
-	"math/bits"
 	"unsafe"
+
+	"github.com/gigya-migrate/gigya-migrate/internal/swar"
 )
 
 // Working on the record's bytes. The record engine (record.go) never builds
@@ -31,23 +32,6 @@ func bstr(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// Bytes of a JSON string that end the fast scan: the quote, the backslash
-// and the control characters (which JSON forbids unescaped).
-const (
-	swarLSB = 0x0101010101010101
-	swarMSB = 0x8080808080808080
-)
-
-// swarSpecial returns a mask whose lowest set bit (bit 7 of a byte) marks
-// the first byte of n, loaded little-endian, that is '"', '\\' or below
-// 0x20; 0 when there is none. Higher marks may be spurious (borrows), the
-// lowest is exact.
-func swarSpecial(n uint64) uint64 {
-	q := n ^ (swarLSB * '"')
-	bs := n ^ (swarLSB * '\\')
-	return ((q - swarLSB) &^ q & swarMSB) | ((bs - swarLSB) &^ bs & swarMSB) | ((n - swarLSB*0x20) &^ n & swarMSB)
-}
-
 // strEnd finds the end of the string whose content starts at b[i] (after
 // the opening quote): the offset after the closing quote, whether it holds
 // an escape, and false for a control character or no closing quote (what
@@ -55,9 +39,8 @@ func swarSpecial(n uint64) uint64 {
 func strEnd(b []byte, i int) (end int, escaped, ok bool) {
 	for {
 		for i+8 <= len(b) {
-			m := swarSpecial(binary.LittleEndian.Uint64(b[i:]))
-			if m != 0 {
-				i += bits.TrailingZeros64(m) / 8
+			if m := swar.Special(swar.Load(b, i)); m != 0 {
+				i += swar.First(m)
 				break
 			}
 			i += 8

@@ -1,13 +1,13 @@
 package mapping
 
 import (
-	"encoding/binary"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
+	"github.com/gigya-migrate/gigya-migrate/internal/swar"
 	"github.com/segmentio/encoding/json"
 )
 
@@ -121,7 +121,8 @@ func (w *rawWriter) object(dst []byte, i int32) ([]byte, int, bool, bool) {
 			continue
 		}
 		if w.measure {
-			size += w.keySize(key, ks, kValid) + vs
+			w.noteKey(key, kValid)
+			size += ks + vs
 		}
 		n++
 	}
@@ -173,7 +174,8 @@ func (w *rawWriter) objectEscaped(dst []byte, i int32) ([]byte, int, bool, bool)
 			continue
 		}
 		if w.measure {
-			size += w.keySize(key, ks, kValid) + vs
+			w.noteKey(key, kValid)
+			size += ks + vs
 		}
 		n++
 	}
@@ -225,7 +227,7 @@ func (w *rawWriter) str(dst []byte, n *tnode) ([]byte, int, bool, bool) {
 		if len(raw) == 0 && w.omit {
 			return dst, 0, true, true
 		}
-		if plainASCII(raw) {
+		if swar.PlainString(bstr(raw)) {
 			// Nothing the encoder would escape or replace: the string as
 			// it is, and its size without counting.
 			return append(dst, w.e.data[n.vStart:n.vEnd]...), len(raw) + 2, false, true
@@ -295,36 +297,13 @@ func appendFloat(b []byte, f float64) ([]byte, bool) {
 	return b, true
 }
 
-// plainASCII reports whether b (a JSON string's bytes without escapes) is
-// ASCII without the characters the encoder escapes for HTML (<, >, &):
-// then the encoder writes it as it is, and the walks count its bytes.
-// Eight bytes at a time.
-func plainASCII(b []byte) bool {
-	const lsb, msb = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		n := binary.LittleEndian.Uint64(b[i:])
-		lt, gt, amp := n^(lsb*'<'), n^(lsb*'>'), n^(lsb*'&')
-		if (n|((lt-lsb)&^lt)|((gt-lsb)&^gt)|((amp-lsb)&^amp))&msb != 0 {
-			return false
-		}
-	}
-	for ; i < len(b); i++ {
-		if c := b[i]; c >= 0x80 || c == '<' || c == '>' || c == '&' {
-			return false
-		}
-	}
-	return true
-}
-
-// keySize notes what the validator's walks would report about an object
-// key written with appendMeasured, and returns its size ks.
-func (w *rawWriter) keySize(key string, ks int, valid bool) int {
+// noteKey notes what the validator's walks would report about an object
+// key: invalid UTF-8 (valid, from appendMeasured), a '.' or '$'.
+func (w *rawWriter) noteKey(key string, valid bool) {
 	if !valid {
 		w.clean = false
 	}
 	if strings.IndexByte(key, '.') >= 0 || strings.IndexByte(key, '$') >= 0 {
 		w.meta = true
 	}
-	return ks
 }

@@ -759,15 +759,7 @@ func needsPrune(v any) bool {
 		}
 		return false
 	case *fixedObj:
-		if len(x.vals) == 0 {
-			return true
-		}
-		for _, c := range x.vals {
-			if needsPrune(c) {
-				return true
-			}
-		}
-		return false
+		return needsPrune(x.vals) // as for a map: empty, or a member to drop
 	}
 	return isNil(v)
 }

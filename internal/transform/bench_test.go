@@ -2,9 +2,7 @@ package transform
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
-	"math/bits"
 	"runtime"
 	"slices"
 	"strconv"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/gigya-migrate/gigya-migrate/internal/gigya/sample"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/passhash"
+	"github.com/gigya-migrate/gigya-migrate/internal/swar"
 	"github.com/segmentio/encoding/json"
 )
 
@@ -101,11 +100,8 @@ func (d *hwDec) str() string {
 	start := d.i + 1
 	i := start
 	for i+8 <= len(d.b) { // eight bytes at a time up to a quote, backslash or control byte
-		n := binary.LittleEndian.Uint64(d.b[i:])
-		q, bs := n^(0x0101010101010101*'"'), n^(0x0101010101010101*'\\')
-		m := (q-0x0101010101010101)&^q | (bs-0x0101010101010101)&^bs | (n-0x0101010101010101*0x20)&^n
-		if m &= 0x8080808080808080; m != 0 {
-			i += bits.TrailingZeros64(m) / 8
+		if m := swar.Special(swar.Load(d.b, i)); m != 0 {
+			i += swar.First(m)
 			break
 		}
 		i += 8
@@ -797,11 +793,9 @@ func hwSpace(b []byte) []byte {
 // hwStringEnd is the length of the string b starts with, quotes included.
 func hwStringEnd(b []byte) int {
 	i := 1
-	for i+8 <= len(b) { // eight bytes at a time up to a quote or backslash
-		n := binary.LittleEndian.Uint64(b[i:])
-		q, bs := n^(0x0101010101010101*'"'), n^(0x0101010101010101*'\\')
-		if m := ((q-0x0101010101010101)&^q | (bs-0x0101010101010101)&^bs) & 0x8080808080808080; m != 0 {
-			i += bits.TrailingZeros64(m) / 8
+	for i+8 <= len(b) { // eight bytes at a time up to a quote, backslash or control byte
+		if m := swar.Special(swar.Load(b, i)); m != 0 {
+			i += swar.First(m)
 			break
 		}
 		i += 8
@@ -994,38 +988,12 @@ func processCPU() time.Duration {
 
 // hwQuote appends s as a JSON string as json.Marshal writes it: plain
 // ASCII (nothing to escape, HTML characters included) is copied between
-// quotes, eight bytes checked at a time; anything else goes to the
-// library.
+// quotes, checked eight bytes at a time; anything else goes to the library.
 func hwQuote(b []byte, s string) []byte {
-	p := unsafe.Slice(unsafe.StringData(s), len(s))
-	plain := true
-	i := 0
-	for ; plain && i+8 <= len(p); i += 8 {
-		plain = hwPlain8(binary.LittleEndian.Uint64(p[i:]))
-	}
-	switch {
-	case !plain || i == len(p):
-	case len(p) >= 8:
-		plain = hwPlain8(binary.LittleEndian.Uint64(p[len(p)-8:]))
-	default:
-		n := uint64(0x6161616161616161) << (8 * len(p)) // 'a' above the bytes
-		for k := len(p) - 1; k >= 0; k-- {
-			n |= uint64(p[k]) << (8 * k)
-		}
-		plain = hwPlain8(n)
-	}
-	if !plain {
+	if !swar.PlainString(s) {
 		return json.AppendEscape(b, s, json.EscapeHTML)
 	}
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
-}
-
-// hwPlain8 reports whether none of the eight bytes of n is a control
-// character, non-ASCII, '"', '\\', '<', '>' or '&'.
-func hwPlain8(n uint64) bool {
-	const lsb, msb = 0x0101010101010101, 0x8080808080808080
-	q, bs, lt, gt, amp := n^(lsb*'"'), n^(lsb*'\\'), n^(lsb*'<'), n^(lsb*'>'), n^(lsb*'&')
-	return (n|((q-lsb)&^q)|((bs-lsb)&^bs)|((lt-lsb)&^lt)|((gt-lsb)&^gt)|((amp-lsb)&^amp)|((n-lsb*0x20)&^n))&msb == 0
 }

@@ -2,7 +2,6 @@ package transform
 
 import (
 	"context"
-	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/telemetry"
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/configs"
@@ -12,6 +11,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/telemetry"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/nats-io/nats.go/jetstream"
 )

@@ -36,12 +36,13 @@ var (
 	isStage    = under("internal/extract", "internal/transform", "internal/load")
 	isTestkit  = under("internal/testkit")
 	isTool     = under("internal/quickstart", "internal/cmd")
+	isLeaf     = under("internal/swar")
 )
 
 func layoutGroups() []*layoutGroup {
 	library := func(own func(string) bool, extra ...func(string) bool) func(string, string) bool {
 		return func(_, imp string) bool {
-			if own(imp) || isPipeline(imp) || imp == "pkg/fault" {
+			if own(imp) || isPipeline(imp) || isLeaf(imp) || imp == "pkg/fault" {
 				return true
 			}
 			for _, e := range extra {
@@ -59,6 +60,7 @@ func layoutGroups() []*layoutGroup {
 			mayUse: func(_, imp string) bool {
 				return strings.HasPrefix(imp, "pkg/") || imp == "internal/load" || imp == "internal/targets" || imp == "internal/pipeline/stage"
 			}},
+		{name: "leaf helpers (internal/swar)", holds: isLeaf, mayUse: func(string, string) bool { return false }},
 		{name: "pipeline plumbing", holds: isPipeline, mayUse: library(isPipeline)},
 		{name: "Gigya", holds: under("internal/gigya"), mayUse: library(under("internal/gigya"))},
 		{name: "mapping", holds: under("internal/mapping"), mayUse: library(under("internal/mapping"))},

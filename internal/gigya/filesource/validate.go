@@ -1,9 +1,6 @@
 package filesource
 
-import (
-	"encoding/binary"
-	"math/bits"
-)
+import "github.com/gigya-migrate/gigya-migrate/internal/swar"
 
 // vresult is the outcome of validate.
 type vresult int
@@ -151,12 +148,6 @@ func skipWS(b []byte, i int, stopNL bool) int {
 	return i
 }
 
-// SWAR constants: one in every byte, and each byte's top bit.
-const (
-	ones = 0x0101010101010101
-	tops = 0x8080808080808080
-)
-
 // scanString checks the string whose opening quote is b[i] and returns the
 // index after its closing quote. Eight bytes at a time it looks for a quote,
 // a backslash or a control byte; the lowest flagged byte is exact, because
@@ -166,12 +157,8 @@ func scanString(b []byte, i int) (int, vresult) {
 	i++
 	for {
 		for i+8 <= n {
-			w := binary.LittleEndian.Uint64(b[i:])
-			q := w ^ (ones * '"')
-			e := w ^ (ones * '\\')
-			m := ((q - ones) &^ q) | ((e - ones) &^ e) | ((w - ones*0x20) &^ w)
-			if m &= tops; m != 0 {
-				i += bits.TrailingZeros64(m) / 8
+			if m := swar.Special(swar.Load(b, i)); m != 0 {
+				i += swar.First(m)
 				break
 			}
 			i += 8

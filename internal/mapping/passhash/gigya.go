@@ -98,12 +98,10 @@ func FromAccount(password any) (g Gigya, ok bool, err error) {
 	if g.Hash == "" && g.CompoundHash == "" {
 		return Gigya{}, false, nil
 	}
-	var settings Object
-	switch hs := obj.Member("hashSettings"); {
-	case hs == nil:
-	default:
-		var ok bool
-		if settings, ok = objectOf(hs); !ok {
+	var settings Object // nil: no settings
+	if hs := obj.Member("hashSettings"); hs != nil {
+		var isObj bool
+		if settings, isObj = objectOf(hs); !isObj {
 			return Gigya{}, false, malformed("password.hashSettings is %s, want an object", typeName(hs))
 		}
 	}

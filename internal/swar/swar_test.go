@@ -1,0 +1,41 @@
+package swar
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestTestsMatchByteByByte checks each test against its definition byte by
+// byte, with every byte value at every position of a word (the others
+// plain), and PlainString on strings of every length up to 18.
+func TestTestsMatchByteByByte(t *testing.T) {
+	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
+	plain := func(c byte) bool { return !special(c) && c < 0x80 && c != '<' && c != '>' && c != '&' }
+	for pos := range 8 {
+		for c := range 256 {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			w := Load(b, 0)
+			if m := Special(w); (m != 0) != special(byte(c)) || m != 0 && First(m) != pos {
+				t.Fatalf("Special(%q) = %x, byte %#x at %d", b, m, c, pos)
+			}
+			if Plain(w) != plain(byte(c)) {
+				t.Fatalf("Plain(%q) = %v", b, Plain(w))
+			}
+		}
+	}
+	for n := range 19 {
+		for pos := range n {
+			for _, c := range []byte{'"', '\\', 0x1f, 0x80, '<', '>', '&', 'x', '~', ' '} {
+				s := []byte(strings.Repeat("a", n))
+				s[pos] = c
+				if got := PlainString(string(s)); got != plain(c) {
+					t.Fatalf("PlainString(%q) = %v", s, got)
+				}
+			}
+		}
+	}
+	if !PlainString("") {
+		t.Fatal(`PlainString("") = false`)
+	}
+}
