@@ -36,6 +36,7 @@ func Default() Config {
 	l.Batch.MaxRecords = 1000
 	l.Batch.MaxBytes = 4 << 20
 	l.Batch.MaxWait = time.Second
+	l.Batch.Quiet = 100 * time.Millisecond
 	l.Unique = []string{"email"}
 	l.Consumer = topology.ConsumerConfig{
 		AckWait:       time.Minute,
@@ -67,6 +68,7 @@ func (c *Config) Validate(sinks sink.Registry) error {
 	p.Check(l.Batch.MaxRecords >= 1, "loader.batch.max_records", "must be at least 1")
 	p.Check(l.Batch.MaxBytes >= 1024, "loader.batch.max_bytes", "must be at least 1024")
 	p.Check(l.Batch.MaxWait > 0, "loader.batch.max_wait", "must be positive")
+	p.Check(l.Batch.Quiet >= 0, "loader.batch.quiet", "must not be negative (0: a partial batch waits for max_wait)")
 	p.Check(l.Rate >= 0, "loader.rate", "must not be negative (0: unlimited)")
 	for i, f := range l.Unique {
 		p.Check(f != "" && !slices.Contains(strings.Split(f, "."), ""), fmt.Sprintf("loader.unique[%d]", i), "must be a field path such as email or app_metadata.login")

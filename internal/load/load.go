@@ -63,6 +63,7 @@ type loader struct {
 	maxRecords int
 	maxBytes   int
 	maxWait    time.Duration
+	quiet      time.Duration      // a partial batch of a caught-up consumer waits this long for more; 0: max_wait only
 	writers    int                // batches in flight at once (1 unless the sink is a ConcurrentWriter)
 	limiter    *rate.Limiter      // users per second; nil: unlimited
 	maxPayload int64              // the server's limit on one message; 0: none
@@ -90,6 +91,11 @@ func (l *loader) run(ctx context.Context, cons jetstream.Consumer) error {
 	size := 0
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	// The quiet timer is armed at a batch's first record and re-armed for
+	// the rest of the period when it fires early, not reset per record.
+	quiet := time.NewTimer(time.Hour)
+	quiet.Stop()
+	var lastAt time.Time
 	// Up to l.writers batches are written at once; the semaphore makes the
 	// batcher wait for a free writer, which is the back-pressure.
 	slots := make(chan struct{}, max(l.writers, 1))
@@ -100,6 +106,7 @@ func (l *loader) run(ctx context.Context, cons jetstream.Consumer) error {
 	users := l.users
 	flush := func() {
 		timer.Stop()
+		quiet.Stop()
 		if len(batch) > 0 {
 			full := batch
 			// The heartbeats start now, not when the write starts: a batch
@@ -140,6 +147,12 @@ func (l *loader) run(ctx context.Context, cons jetstream.Consumer) error {
 			}
 			if len(batch) == 0 {
 				timer.Reset(l.maxWait)
+				if l.quiet > 0 {
+					quiet.Reset(l.quiet)
+				}
+			}
+			if l.quiet > 0 {
+				lastAt = time.Now()
 			}
 			batch = append(batch, m)
 			size += len(m.Data()) + 1
@@ -148,8 +161,30 @@ func (l *loader) run(ctx context.Context, cons jetstream.Consumer) error {
 			}
 		case <-timer.C:
 			flush()
+		case <-quiet.C:
+			if len(batch) == 0 {
+				continue
+			}
+			if rest := l.quiet - time.Since(lastAt); rest > 0 {
+				quiet.Reset(rest)
+				continue
+			}
+			if caughtUp(batch[len(batch)-1]) {
+				flush()
+			}
 		}
 	}
+}
+
+// caughtUp says the stream held nothing more for the consumer when the
+// server delivered m: the records after it, if any, are still to be
+// published. A partial batch then has nothing to wait for but max_wait,
+// which at the end of a run, a replay or a burst of changes is only
+// latency. Where records are pending, they are on their way, and the batch
+// waits for them.
+func caughtUp(m jetstream.Msg) bool {
+	meta, err := m.Metadata()
+	return err == nil && meta.NumPending == 0
 }
 
 // write stores one batch and settles every message in it.

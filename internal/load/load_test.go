@@ -734,3 +734,49 @@ func TestALoaderWaitingForAnotherTargetsUsersSaysSo(t *testing.T) {
 		t.Fatalf("a loader with users for its target logged %q", got)
 	}
 }
+
+// The last users of a run wait neither for a full batch nor for max_wait:
+// once the consumer has caught up and nothing more comes for loader.batch.quiet,
+// the partial batch is written.
+func TestACaughtUpLoaderWritesItsPartialBatchOnceQuiet(t *testing.T) {
+	f := setup(t, 100, func(int, []sink.Record) error { return nil })
+	f.l.maxRecords, f.l.maxWait, f.l.quiet = 100, time.Hour, 20*time.Millisecond
+	f.publish(t, 5)
+	stop := f.start(t)
+	natstest.Eventually(t, 10*time.Second, f.settled(5))
+	stop()
+	if got := f.sink.count(); len(got) != 5 {
+		t.Fatalf("stored %v, want 5 users", got)
+	}
+}
+
+// Users still queued in the stream are on their way: a pause does not cut
+// their batch short. Here the consumer's ack-pending limit holds back the
+// last three users, so the first batch, still with users pending behind
+// it, waits for max_wait; the last one, caught up, goes after the quiet
+// period.
+func TestAPartialBatchWithUsersPendingWaitsForMaxWait(t *testing.T) {
+	var mu sync.Mutex
+	var writes []time.Time
+	f := setup(t, 5, func(int, []sink.Record) error {
+		mu.Lock()
+		defer mu.Unlock()
+		writes = append(writes, time.Now())
+		return nil
+	})
+	const maxWait = 300 * time.Millisecond
+	f.l.maxRecords, f.l.maxWait, f.l.quiet = 100, maxWait, 20*time.Millisecond
+	f.publish(t, 8)
+	start := time.Now()
+	stop := f.start(t)
+	natstest.Eventually(t, 10*time.Second, f.settled(8))
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(writes) == 0 || writes[0].Sub(start) < maxWait {
+		t.Fatalf("first write %v after the start, want max_wait (%v) or later: users were pending", writes[0].Sub(start), maxWait)
+	}
+	if got := f.sink.count(); len(got) != 8 {
+		t.Fatalf("stored %v, want 8 users", got)
+	}
+}

@@ -137,7 +137,7 @@ func serve(ctx context.Context, cfg Config, snk sink.Sink, sinkMetrics deferredR
 	defer reg.Close()
 	l := &loader{
 		sink: snk, pub: rt.JS, target: ls.Target, consumer: ls.Consumer, versions: reg,
-		maxRecords: ls.Batch.MaxRecords, maxBytes: ls.Batch.MaxBytes, maxWait: ls.Batch.MaxWait,
+		maxRecords: ls.Batch.MaxRecords, maxBytes: ls.Batch.MaxBytes, maxWait: ls.Batch.MaxWait, quiet: ls.Batch.Quiet,
 		log: log, metrics: newMetrics(rt.Metrics), maxPayload: rt.NC.MaxPayload(),
 	}
 	if len(ls.Unique) > 0 {

@@ -308,6 +308,11 @@ func bmProcCPU(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
 
+// bmIdleShare is the host's idle time over its cores and elapsed.
+func bmIdleShare(idle, elapsed time.Duration) float64 {
+	return idle.Seconds() / (elapsed.Seconds() * float64(runtime.NumCPU()))
+}
+
 // bmHostIdle reads the time all CPUs of the host have spent idle (idle and
 // iowait of the cpu line of /proc/stat), summed over the CPUs.
 func bmHostIdle() time.Duration {
@@ -506,13 +511,14 @@ func bmRealPipeline(b *testing.B, owner testing.TB, input string, records int, l
 	refs := []quickstart.ConsumerRef{{Stream: "GIGYA_ACCOUNTS", Durable: bmTransformer}, {Stream: "USERS_MAPPED", Durable: bmRealLoader}}
 	s.waitConsumers(b, refs, tr, ld)
 
-	start := time.Now()
+	start, server0, idle0 := time.Now(), s.cpu(b), bmHostIdle()
 	ex := bmStart(b, "extractor", filepath.Join(bin, "extractor"), []string{"-site", bmSite, input}, env, logw)
 	if code := ex.wait(b, 30*time.Minute); code != 0 {
 		b.Fatalf("extractor exit %d, want 0", code)
 	}
 	s.drained(b, 30*time.Minute, refs...)
 	elapsed := time.Since(start)
+	serverCPU, idle := s.cpu(b)-server0, bmHostIdle()-idle0
 	tr.stop(b)
 	ld.stop(b)
 
@@ -526,9 +532,10 @@ func bmRealPipeline(b *testing.B, owner testing.TB, input string, records int, l
 		ts.Mapped+ts.Filtered+ts.DeadLettered != ts.Consumed || ls.Loaded != ts.Mapped || ts.Mapped == 0 {
 		b.Fatalf("counts do not add up: extractor %+v, transformer %+v, loader %+v, want %d records", es, ts, ls, records)
 	}
-	b.Logf("real pipeline, %d accounts: %v, %.0f records/s (mapped %d, filtered %d, dead-lettered %d; peak RSS extractor %.0f, transformer %.0f, loader %.0f MiB; CPU per record extractor %.1f, transformer %.1f, loader %.1f µs)",
+	b.Logf("real pipeline, %d accounts: %v, %.0f records/s (mapped %d, filtered %d, dead-lettered %d; peak RSS extractor %.0f, transformer %.0f, loader %.0f MiB; CPU per record extractor %.1f, transformer %.1f, loader %.1f, nats-server %.1f µs; host idle %.0f%%)",
 		records, elapsed.Round(time.Millisecond), float64(records)/elapsed.Seconds(), ts.Mapped, ts.Filtered, ts.DeadLettered,
-		ex.peakMiB(), tr.peakMiB(), ld.peakMiB(), bmMicros(ex.cpu(), records), bmMicros(tr.cpu(), records), bmMicros(ld.cpu(), records))
+		ex.peakMiB(), tr.peakMiB(), ld.peakMiB(), bmMicros(ex.cpu(), records), bmMicros(tr.cpu(), records), bmMicros(ld.cpu(), records),
+		bmMicros(serverCPU, records), 100*bmIdleShare(idle, elapsed))
 	return bmRun{records: records, elapsed: elapsed, trCPU: tr.cpu(), rawFull: s, rawCount: records,
 		peakMiB: map[string]float64{"extractor": ex.peakMiB(), "transformer": tr.peakMiB(), "loader": ld.peakMiB()}}
 }
@@ -546,13 +553,14 @@ func bmPassThroughPipeline(b *testing.B, input string, records int, logw io.Writ
 	refs := []quickstart.ConsumerRef{{Stream: "GIGYA_ACCOUNTS", Durable: bmTransformer}, {Stream: "USERS_MAPPED", Durable: bmPassLoader}}
 	s.waitConsumers(b, refs, tr, ld)
 
-	start := time.Now()
+	start, server0, idle0 := time.Now(), s.cpu(b), bmHostIdle()
 	ex := bmHelper(b, "extract", append(env, "GM_BENCH_INPUT="+input), logw)
 	if code := ex.wait(b, 30*time.Minute); code != 0 {
 		b.Fatalf("pass-through extractor exit %d", code)
 	}
 	s.drained(b, 30*time.Minute, refs...)
 	elapsed := time.Since(start)
+	serverCPU, idle := s.cpu(b)-server0, bmHostIdle()-idle0
 	tr.stop(b)
 	ld.stop(b)
 	var es, ts, ls bmPassSummary
@@ -562,7 +570,9 @@ func bmPassThroughPipeline(b *testing.B, input string, records int, logw io.Writ
 	if es.Count != int64(records) || ts.Count != es.Count || ls.Count != es.Count {
 		b.Fatalf("pass-through counts: extract %d, transform %d, load %d, want %d", es.Count, ts.Count, ls.Count, records)
 	}
-	b.Logf("pass-through pipeline, %d accounts: %v, %.0f records/s", records, elapsed.Round(time.Millisecond), float64(records)/elapsed.Seconds())
+	b.Logf("pass-through pipeline, %d accounts: %v, %.0f records/s (CPU per record extractor %.1f, transformer %.1f, loader %.1f, nats-server %.1f µs; host idle %.0f%%)",
+		records, elapsed.Round(time.Millisecond), float64(records)/elapsed.Seconds(),
+		bmMicros(ex.cpu(), records), bmMicros(tr.cpu(), records), bmMicros(ld.cpu(), records), bmMicros(serverCPU, records), 100*bmIdleShare(idle, elapsed))
 	return bmRun{records: records, elapsed: elapsed}
 }
 
@@ -706,7 +716,7 @@ func BenchmarkPipeline(b *testing.B) {
 			}
 			real, pass := runs[0], runs[1]
 			rate := func(r hopRun) float64 { return float64(accounts) / r.elapsed.Seconds() }
-			idle := func(r hopRun) float64 { return r.idle.Seconds() / (r.elapsed.Seconds() * float64(runtime.NumCPU())) }
+			idle := func(r hopRun) float64 { return bmIdleShare(r.idle, r.elapsed) }
 			b.Logf("transformer hop: %.0f records/s, pass-through %.0f records/s; CPU per record: transformer %.1f µs, pass-through %.1f µs; nats-server CPU per record: %.1f µs, pass-through %.1f µs; host idle %.0f%% of the cores, pass-through %.0f%%; %d log lines",
 				rate(real), rate(pass), bmMicros(real.cpu, accounts), bmMicros(pass.cpu, accounts), bmMicros(real.serverCPU, accounts), bmMicros(pass.serverCPU, accounts),
 				100*idle(real), 100*idle(pass), real.logLines)
@@ -1076,16 +1086,21 @@ func bmPassLoad(ctx context.Context, js jetstream.JetStream) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	const maxRecords, maxBytes, maxWait = 1000, 4 << 20, time.Second
+	// The loader's batching defaults: a batch is written when full, at
+	// max_wait, or once caught up and quiet.
+	const maxRecords, maxBytes, maxWait, quietFor = 1000, 4 << 20, time.Second, 100 * time.Millisecond
 	msgs := make(chan jetstream.Msg, maxRecords)
 	go func() { _ = consume.Pull(ctx, cons, maxRecords, msgs, bmQuiet) }()
 	var n int64
 	var batch []jetstream.Msg
 	size := 0
-	timer := time.NewTimer(time.Hour)
+	timer, quiet := time.NewTimer(time.Hour), time.NewTimer(time.Hour)
 	timer.Stop()
+	quiet.Stop()
+	var lastAt time.Time
 	flush := func() {
 		timer.Stop()
+		quiet.Stop()
 		for _, m := range batch {
 			_ = m.Ack()
 			n++
@@ -1104,7 +1119,9 @@ func bmPassLoad(ctx context.Context, js jetstream.JetStream) (int64, error) {
 			}
 			if len(batch) == 0 {
 				timer.Reset(maxWait)
+				quiet.Reset(quietFor)
 			}
+			lastAt = time.Now()
 			batch = append(batch, m)
 			size += len(m.Data())
 			if len(batch) >= maxRecords {
@@ -1112,6 +1129,17 @@ func bmPassLoad(ctx context.Context, js jetstream.JetStream) (int64, error) {
 			}
 		case <-timer.C:
 			flush()
+		case <-quiet.C:
+			if len(batch) == 0 {
+				continue
+			}
+			if rest := quietFor - time.Since(lastAt); rest > 0 {
+				quiet.Reset(rest)
+				continue
+			}
+			if meta, err := batch[len(batch)-1].Metadata(); err == nil && meta.NumPending == 0 {
+				flush()
+			}
 		}
 	}
 }

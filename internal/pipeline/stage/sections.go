@@ -81,6 +81,7 @@ type LoaderSettings struct {
 		MaxRecords int           `yaml:"max_records" doc:"records per batch at most"`
 		MaxBytes   int           `yaml:"max_bytes" doc:"bytes per batch at most (a sink may lower it: auth0-file fills one file per batch)"`
 		MaxWait    time.Duration `yaml:"max_wait" doc:"how long a partial batch waits for more records"`
+		Quiet      time.Duration `yaml:"quiet" doc:"a partial batch is written sooner, once the stream has nothing more for the loader and no record has come for this long: the end of a run or of a burst of changes does not wait for max_wait (0: off)"`
 	} `yaml:"batch"`
 	Rate     float64                 `yaml:"rate" doc:"users per second at most across this instance's writes, for targets with a rate limit (0: unlimited)"`
 	Unique   []string                `yaml:"unique" doc:"fields of the mapped user (dotted paths; an array on the way is read at its first item: Email.Value for LoginRadius) whose value must be unique at the target, compared case-insensitively across sites and runs: the first account holds a value, a later one with the same value is dead-lettered as <field>_conflict (email_conflict for email and Email.Value) naming the first (empty: no check)"`
