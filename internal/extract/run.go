@@ -13,7 +13,6 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
 )
 
@@ -96,11 +95,15 @@ func run(ctx context.Context, env stage.Env, registry Registry) error {
 		*runID = newRunID()
 	}
 
-	rt, err := stage.Start(ctx, "extractor", cfg.Common, log, jetstream.WithPublishAsyncMaxPending(cfg.Extractor.MaxPending))
+	rt, err := stage.Start(ctx, "extractor", cfg.Common, log)
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
+	pub, err := rt.Publisher(cfg.Extractor.MaxPending)
+	if err != nil {
+		return err
+	}
 
 	// Sites are extracted concurrently, each with its own checkpoint, run
 	// record and summary line.
@@ -110,7 +113,7 @@ func run(ctx context.Context, env stage.Env, registry Registry) error {
 	xs := make([]*extraction, len(sources))
 	for i, ss := range sources {
 		xs[i] = &extraction{
-			pub: rt.JS, kv: rt.Topology.State, log: log.With("site", ss.Site),
+			pub: pub, kv: rt.Topology.State, log: log.With("site", ss.Site),
 			site: ss.Site, run: *runID,
 			maxPending: cfg.Extractor.MaxPending, checkpointEvery: cfg.Extractor.CheckpointEvery,
 			metrics: m, maxPayload: rt.NC.MaxPayload(),

@@ -130,7 +130,11 @@ func serve(ctx context.Context, cfg Config, snk sink.Sink, sinkMetrics deferredR
 	rt.Go(ctx, func(ctx context.Context) {
 		watchOtherTargets(ctx, rt.Topology.Mapped, ls.Target, otherTargetsEvery, log)
 	})
-	reg, err := versions.Open(ctx, rt.Topology.Versions, rt.JS, name, log)
+	pub, err := rt.Publisher(0)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := versions.Open(ctx, rt.Topology.Versions, pub, name, log)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +145,7 @@ func serve(ctx context.Context, cfg Config, snk sink.Sink, sinkMetrics deferredR
 		log: log, metrics: newMetrics(rt.Metrics), maxPayload: rt.NC.MaxPayload(),
 	}
 	if len(ls.Unique) > 0 {
-		l.claims, l.unique = claims.New(rt.Topology.Claims, rt.JS, ls.Target), uniqueFields(ls.Unique)
+		l.claims, l.unique = claims.New(rt.Topology.Claims, pub, ls.Target), uniqueFields(ls.Unique)
 	}
 	if lim, ok := snk.(sink.BatchLimiter); ok {
 		n, b := lim.BatchLimits()

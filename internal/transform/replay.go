@@ -195,11 +195,15 @@ func runReplay(ctx context.Context, env stage.Env) error {
 	}
 	id := newReplayID()
 	log := cfg.Telemetry.Logger(env.Stderr).With("stage", "replay", "target", m.Target(), "replay", id)
-	rt, err := stage.Start(ctx, "transformer-replay", cfg.Common, log, jetstream.WithPublishAsyncMaxPending(cfg.Transformer.MaxPending))
+	rt, err := stage.Start(ctx, "transformer-replay", cfg.Common, log)
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
+	pub, err := rt.Publisher(cfg.Transformer.MaxPending)
+	if err != nil {
+		return err
+	}
 
 	// A named ephemeral consumer: its own position, removed at the end (or
 	// by the server after InactiveThreshold if the replay dies), and
@@ -240,7 +244,7 @@ func runReplay(ctx context.Context, env stage.Env) error {
 		sel.deadLetters = rt.Topology.DeadLetter
 	}
 	t := &transformer{
-		pub: rt.JS, mapping: m, consumer: cfg.Transformer.Consumer, workers: workers(cfg.Transformer),
+		pub: pub, mapping: m, consumer: cfg.Transformer.Consumer, workers: workers(cfg.Transformer),
 		log: log, metrics: newMetrics(rt.Metrics), validator: validator, maxPayload: rt.NC.MaxPayload(), replay: sel,
 	}
 	t.gate = rt.Gate(ctx, rt.Topology.Mapped, []string{message.MappedSubject(m.Target())}, rt.Heartbeat(ctx, "replay", selection, func() map[string]int64 {

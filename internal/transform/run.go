@@ -13,7 +13,6 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/telemetry"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 const usage = `transformer maps Gigya accounts from GIGYA_ACCOUNTS to target users in
@@ -62,11 +61,15 @@ func Run(ctx context.Context, env stage.Env) error {
 	}
 	log := cfg.Telemetry.Logger(env.Stderr).With("stage", "transformer", "target", m.Target())
 
-	rt, err := stage.Start(ctx, "transformer", cfg.Common, log, jetstream.WithPublishAsyncMaxPending(cfg.Transformer.MaxPending))
+	rt, err := stage.Start(ctx, "transformer", cfg.Common, log)
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
+	pub, err := rt.Publisher(cfg.Transformer.MaxPending)
+	if err != nil {
+		return err
+	}
 	durable := "transformer-" + m.Target()
 	cons, err := rt.Consume(ctx, stage.Input{
 		Stage: message.StageTransform, Target: m.Target(), Stream: rt.Topology.Raw, Durable: durable,
@@ -76,7 +79,7 @@ func Run(ctx context.Context, env stage.Env) error {
 		return err
 	}
 	t := &transformer{
-		pub: rt.JS, mapping: m, consumer: cfg.Transformer.Consumer, workers: workers(cfg.Transformer),
+		pub: pub, mapping: m, consumer: cfg.Transformer.Consumer, workers: workers(cfg.Transformer),
 		log: log, metrics: newMetrics(rt.Metrics), validator: validator, maxPayload: rt.NC.MaxPayload(),
 	}
 	hb := rt.Heartbeat(ctx, "transformer", "consumer "+durable, func() map[string]int64 { return t.totals().counts(0) })

@@ -22,6 +22,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/config"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/heartbeat"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/natsconn"
+	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/publish"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/telemetry"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
@@ -207,8 +208,10 @@ func connect(ctx context.Context, name string, c Common, log *slog.Logger, jsOpt
 // jetstream.ErrAsyncPublishTimeout, a transient error, and publishes again
 // under the same Nats-Msg-Id, which the new leader deduplicates. It is the
 // client's default JetStream request timeout: an ack slower than that is
-// resent, harmlessly. Consumers' ack_wait must exceed it (the default 30s
-// does), or inputs are redelivered while their output waits.
+// resent, harmlessly. The publisher sweeps for overdue acks five times per
+// timeout, so an ack fails between 5 and 6 s. Consumers' ack_wait must
+// exceed that (the default 30s does), or inputs are redelivered while their
+// output waits.
 const PubAckTimeout = 5 * time.Second
 
 // Runtime is a started binary's connection to the pipeline.
@@ -221,6 +224,9 @@ type Runtime struct {
 
 	common    Common
 	stops     []func() // run by Close before the connection drains
+	pubOnce   sync.Once
+	pub       *publish.Publisher
+	pubErr    error
 	gateOnce  sync.Once
 	gateStats *backpressure.Metrics
 }
@@ -277,6 +283,20 @@ func Start(ctx context.Context, name string, c Common, log *slog.Logger, jsOpts 
 		}
 	}
 	return rt, nil
+}
+
+// Publisher is the binary's asynchronous publisher (package publish),
+// made at the first call with at most maxPending acks outstanding (0: the
+// client's 4000) and PubAckTimeout; later calls return the same one. Close
+// closes it.
+func (r *Runtime) Publisher(maxPending int) (*publish.Publisher, error) {
+	r.pubOnce.Do(func() {
+		r.pub, r.pubErr = publish.New(r.NC, r.JS, publish.Options{MaxPending: maxPending, Timeout: PubAckTimeout})
+		if r.pubErr == nil {
+			r.stops = append(r.stops, r.pub.Close)
+		}
+	})
+	return r.pub, r.pubErr
 }
 
 // Retry runs fn until it succeeds, fails with an error that is not
