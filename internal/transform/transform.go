@@ -389,7 +389,7 @@ func (t *transformer) publish(o *outcome) {
 		}
 		if err != nil {
 			t.replay.undo(o.claims)
-			t.release(o)
+			t.await(o) // the publications under way, before release
 			*o = outcome{in: o.in, kind: outRetry, err: err}
 			return
 		}
@@ -450,21 +450,33 @@ func failedField(err error) string {
 	return ""
 }
 
-// await waits for the PubAcks of an outcome's publications.
+// await waits for the PubAcks of an outcome's publications, all of them
+// even after a failure: a publish still pending may be sent again (no
+// responders) from its message, which release recycles.
 func (t *transformer) await(o *outcome) {
+	done, _ := t.pub.(futureRecycler)
 	for _, fut := range o.futs {
-		if o.err != nil {
-			break
-		}
 		select {
 		case ack := <-fut.Ok():
 			if ack.Duplicate {
 				o.dups++
 			}
-		case o.err = <-fut.Err():
+		case err := <-fut.Err():
+			if o.err == nil {
+				o.err = err
+			}
+		}
+		if done != nil {
+			done.Done(fut)
 		}
 	}
 	t.release(o) // acknowledged (or failed): the client is done with them
+}
+
+// futureRecycler takes back the futures whose outcome was read (package
+// publish reuses them).
+type futureRecycler interface {
+	Done(jetstream.PubAckFuture)
 }
 
 // settle acks the input of an outcome whose publications are acknowledged

@@ -45,6 +45,7 @@ func BenchmarkPublishAsync(b *testing.B) {
 			b.ReportAllocs()
 			futs := make(chan jetstream.PubAckFuture, 512)
 			done := make(chan error, 1)
+			recycle, _ := c.pub.(interface{ Done(jetstream.PubAckFuture) })
 			go func() {
 				var err error
 				for f := range futs {
@@ -52,6 +53,9 @@ func BenchmarkPublishAsync(b *testing.B) {
 					case <-f.Ok():
 					case e := <-f.Err():
 						err = e
+					}
+					if recycle != nil {
+						recycle.Done(f) // as the transformer does
 					}
 				}
 				done <- err

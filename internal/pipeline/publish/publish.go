@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -77,7 +78,8 @@ type Publisher struct {
 	tick    uint64        // sweeps so far: the clock of the timeouts
 	stalled chan struct{} // closed when a slot frees, for publishes waiting
 	closed  bool
-	stream  string // the last stream name acked, reused for the next acks
+	free    []*future // handed back (Done), for the next publishes
+	stream  string    // the last stream name acked, reused for the next acks
 }
 
 // New subscribes to the replies of the Publisher's publishes on nc;
@@ -108,6 +110,7 @@ func New(nc *nats.Conn, js syncPublisher, opts Options) (*Publisher, error) {
 type future struct {
 	msg     *nats.Msg
 	out     nats.Msg // what goes out: msg with the reply subject
+	reply   []byte   // out.Reply's bytes, reused with the future
 	ok      chan *jetstream.PubAck
 	err     chan error
 	ack     jetstream.PubAck
@@ -136,8 +139,7 @@ func (p *Publisher) PublishMsgAsync(msg *nats.Msg, opts ...jetstream.PublishOpt)
 	if msg.Reply != "" {
 		return nil, jetstream.ErrAsyncPublishReplySubjectSet
 	}
-	f := &future{msg: msg, ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1)}
-	id, err := p.register(f)
+	f, id, err := p.register(msg)
 	if err != nil {
 		return nil, err
 	}
@@ -151,9 +153,10 @@ func (p *Publisher) PublishMsgAsync(msg *nats.Msg, opts ...jetstream.PublishOpt)
 	return f, nil
 }
 
-// register gives f an id among the pending, and its reply subject,
-// waiting for a slot if there is none.
-func (p *Publisher) register(f *future) (uint64, error) {
+// register makes the future of msg (or reuses one handed back), with an id
+// among the pending and its reply subject, waiting for a slot if there is
+// none.
+func (p *Publisher) register(msg *nats.Msg) (*future, uint64, error) {
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -164,17 +167,27 @@ func (p *Publisher) register(f *future) (uint64, error) {
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
-			return 0, jetstream.ErrJetStreamPublisherClosed
+			return nil, 0, jetstream.ErrJetStreamPublisherClosed
 		}
 		if len(p.pending) < p.opts.MaxPending {
+			var f *future
+			if n := len(p.free); n > 0 {
+				f, p.free = p.free[n-1], p.free[:n-1]
+			} else {
+				f = &future{ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1)}
+			}
 			p.next++
 			id := p.next
-			f.born = p.tick
+			f.msg, f.born, f.retries = msg, p.tick, 0
+			// The reply subject is written into the future's own buffer
+			// and viewed as a string: the client copies it as it sends,
+			// and the buffer is rewritten only once the future is done.
 			// Set under the lock: a resend reads it on another goroutine.
-			f.out = nats.Msg{Subject: f.msg.Subject, Reply: p.prefix + strconv.FormatUint(id, 36), Header: f.msg.Header, Data: f.msg.Data}
+			f.reply = strconv.AppendUint(append(f.reply[:0], p.prefix...), id, 36)
+			f.out = nats.Msg{Subject: msg.Subject, Reply: unsafe.String(unsafe.SliceData(f.reply), len(f.reply)), Header: msg.Header, Data: msg.Data}
 			p.pending[id] = f
 			p.mu.Unlock()
-			return id, nil
+			return f, id, nil
 		}
 		if p.stalled == nil {
 			p.stalled = make(chan struct{})
@@ -187,9 +200,27 @@ func (p *Publisher) register(f *future) (uint64, error) {
 		select {
 		case <-stalled:
 		case <-timer.C:
-			return 0, jetstream.ErrTooManyStalledMsgs
+			return nil, 0, jetstream.ErrTooManyStalledMsgs
 		}
 	}
+}
+
+// Done hands back fut, a future of this Publisher whose outcome the caller
+// has received, for a later publish to reuse (with its channels and its
+// reply subject): for a caller that publishes a message per record, these
+// were a third of its allocations. Neither fut nor its message may be used
+// after.
+func (p *Publisher) Done(fut jetstream.PubAckFuture) {
+	f, ok := fut.(*future)
+	if !ok {
+		return
+	}
+	f.msg, f.out = nil, nats.Msg{}
+	p.mu.Lock()
+	if len(p.free) < p.opts.MaxPending {
+		p.free = append(p.free, f)
+	}
+	p.mu.Unlock()
 }
 
 // unstall wakes the publishes waiting for a slot when there is one. p.mu
@@ -253,6 +284,8 @@ func (p *Publisher) settle(id uint64, f *future, ack *jetstream.PubAck, err erro
 }
 
 // resend publishes f again after no responders, if it is still pending.
+// It holds the lock while it sends, a rare wait: otherwise f could be
+// settled and reused (Done) while its message goes out.
 func (p *Publisher) resend(id uint64, f *future) {
 	p.mu.Lock()
 	if p.pending[id] != f {
@@ -260,15 +293,11 @@ func (p *Publisher) resend(id uint64, f *future) {
 		return
 	}
 	f.born = p.tick // a new wait for the ack
-	p.mu.Unlock()
 	if err := p.nc.PublishMsg(&f.out); err != nil {
-		p.mu.Lock()
-		if p.pending[id] != f {
-			p.mu.Unlock()
-			return
-		}
 		p.settle(id, f, nil, err)
+		return
 	}
+	p.mu.Unlock()
 }
 
 // watch fails the pending publishes when the connection drops, and the

@@ -99,6 +99,36 @@ func TestPublishesAreAckedWithTheirSequences(t *testing.T) {
 	}
 }
 
+// A future handed back (Done) serves a later publish, with its own reply
+// subject: the acks still reach the right publishes.
+func TestFuturesHandedBackAreReused(t *testing.T) {
+	f := setup(t, Options{Timeout: 5 * time.Second})
+	var first jetstream.PubAckFuture
+	for i := range 50 {
+		a, err := f.pub.PublishMsgAsync(msg("s.a", "", fmt.Sprint(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := f.pub.PublishMsgAsync(msg("s.b", "", fmt.Sprint(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = a
+		} else if a != first && b != first {
+			t.Fatalf("publish %d: the future handed back was not reused", i)
+		}
+		for j, fut := range []jetstream.PubAckFuture{a, b} {
+			ack, err := outcome(t, fut)
+			if err != nil || ack.Sequence != uint64(2*i+j+1) {
+				t.Fatalf("publish %d.%d: ack %+v, err %v; want sequence %d", i, j, ack, err, 2*i+j+1)
+			}
+		}
+		f.pub.Done(b)
+		f.pub.Done(a)
+	}
+}
+
 // A PubAck with an error is the server's APIError, which the stages read
 // (a claim taken already: the wrong last sequence).
 func TestAnAckWithAnErrorIsTheAPIError(t *testing.T) {
