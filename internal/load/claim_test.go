@@ -105,6 +105,17 @@ func TestFieldValueMatchesADecode(t *testing.T) {
 		`{"app_metadata":"s"}`, `{"app_metadata":{"login":"L","login":"M"}}`, `{"email":"a@b.c"`, `{"email" "a"}`,
 		`{"email":["x@y.z","w@y.z"]}`, `{"email":[]}`, `{"app_metadata":[{"login":"A"},{"login":"B"}]}`, `{"app_metadata":[]}`,
 	}
+	// Strings read eight bytes at a time: an escape or a quote at every
+	// position around the words' edges.
+	for k := range 20 {
+		pad := strings.Repeat("x", k)
+		for _, esc := range []string{`\"`, `\\`, `\n`, `\u0041`, `\/`, "é"} {
+			users = append(users,
+				`{"name":"`+pad+esc+pad+`","email":"`+pad+`@b.c"}`,
+				`{"email":"`+pad+esc+`@b.c","app_metadata":{"login":"`+esc+pad+`"}}`,
+				`{"email":"`+esc+`"}`)
+		}
+	}
 	for _, u := range users {
 		for _, path := range [][]string{{"email"}, {"app_metadata", "login"}} {
 			got, gotOK := fieldValue([]byte(u), path)
@@ -178,6 +189,35 @@ func TestConflictCodes(t *testing.T) {
 		"PhoneId": "phoneid_conflict", "app_metadata.login": "app_metadata_login_conflict"} {
 		if got := conflictCode(path); got != want {
 			t.Errorf("conflictCode(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+// stringEnd skips eight bytes at a time: it ends every string where a byte
+// by byte reading does, whatever sits at a word's edge.
+func TestStringEndMatchesAByteByByteReading(t *testing.T) {
+	slow := func(b []byte, i int) int {
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return -1
+	}
+	for n := range 24 {
+		for at := range n {
+			for _, c := range []byte{'"', '\\', '\n', 0x01, 'x', 0xc3} {
+				b := []byte(`"` + strings.Repeat("a", n) + `"tail"`)
+				b[1+at] = c
+				for _, s := range [][]byte{b, b[:len(b)-6]} {
+					if got, want := stringEnd(s, 0), slow(s, 0); got != want {
+						t.Fatalf("%q: stringEnd %d, want %d", s, got, want)
+					}
+				}
+			}
 		}
 	}
 }
