@@ -304,8 +304,9 @@ func (t *transformer) newOutMsg(uid, lastUpdated string, i int, seq uint64, inHd
 	if om == nil {
 		om = &outMsg{}
 		om.msg.Header = make(nats.Header, mappedHeaders)
+		// One target per transformer: a recycled message keeps its subject.
+		om.msg.Subject = message.MappedSubject(t.mapping.Target())
 	}
-	om.msg.Subject = message.MappedSubject(t.mapping.Target())
 	om.data = append(om.data[:0], data...)
 	om.msg.Data = om.data
 	h := om.msg.Header
