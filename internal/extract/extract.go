@@ -185,11 +185,16 @@ func (x *extraction) execute(ctx context.Context, src Source, restart bool) (Tot
 // message builds the RAW message for a usable account, or the dead letter.
 func (x *extraction) message(it Item) (*nats.Msg, kind) {
 	if it.Err == nil {
-		identify := gigya.Identify
-		if it.Valid {
-			identify = gigya.IdentifyValid
+		var key gigya.Key
+		var err error
+		switch {
+		case it.Key != nil:
+			key, err = gigya.IdentifyMembers(it.Key, it.Data)
+		case it.Valid:
+			key, err = gigya.IdentifyValid(it.Data)
+		default:
+			key, err = gigya.Identify(it.Data)
 		}
-		key, err := identify(it.Data)
 		if err == nil {
 			m := nats.NewMsg(message.RawSubject(x.site))
 			m.Data = it.Data

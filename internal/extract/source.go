@@ -34,6 +34,9 @@ type Item struct {
 	// Valid marks Data as validated JSON already (the file source checks
 	// every record it reads), so identifying it need not check it again.
 	Valid bool
+	// Key, when set, holds the members of Data that may hold its key (see
+	// gigya.IdentifyMembers), found by the source as it read Data.
+	Key []byte
 }
 
 // Checkpoint is what the KV bucket holds for one input (checkpointKey).
@@ -163,7 +166,7 @@ func (f *fileSource) Read(ctx context.Context, from Checkpoint, emit func(Item) 
 		it := Item{Data: r.Data, Err: r.Err, Origin: Origin{Input: r.Origin.File, Line: r.Origin.Line, Offset: r.Origin.Offset},
 			Position: filePosition{Done: n}}
 		if r.Err == nil {
-			it.Valid = true
+			it.Valid, it.Key = true, r.Key
 			return emit(it)
 		}
 		it.Code = filesource.Code(r.Err)

@@ -60,6 +60,18 @@ func IdentifyValid(data []byte) (Key, error) {
 	return k, nil
 }
 
+// IdentifyMembers is [IdentifyValid] for an account whose reader has found
+// its key members already: members is an object of the top-level members
+// of data whose names pass [MayBeKeyName] (the file source collects them
+// as it validates). Its key is the one Identify reads from data.
+func IdentifyMembers(members, data []byte) (Key, error) {
+	k, err := identify(members, data)
+	if err != nil {
+		return Identify(data) // the same error, worded about the whole account
+	}
+	return k, nil
+}
+
 // keyMembers returns an object of the top-level members of the valid JSON
 // object data whose names may match the probe's fields: JSON decoding
 // matches them case-insensitively, so every ASCII case variant, and any name
@@ -91,7 +103,7 @@ func keyMembers(data []byte) ([]byte, bool) {
 		if !ok {
 			return nil, false
 		}
-		if mayBeKeyName(name) {
+		if MayBeKeyName(name) {
 			if len(out) > 1 {
 				out = append(out, ',')
 			}
@@ -110,7 +122,11 @@ func keyMembers(data []byte) ([]byte, bool) {
 	return nil, false
 }
 
-func mayBeKeyName(name []byte) bool {
+// MayBeKeyName reports whether a top-level member of this name may hold
+// part of an account's key: a case variant of UID, lastUpdatedTimestamp or
+// lastUpdated (JSON decoding matches names case-insensitively), or a name
+// with an escape or a non-ASCII byte, which only a decoder can judge.
+func MayBeKeyName(name []byte) bool {
 	for _, c := range name {
 		if c == '\\' || c >= 0x80 {
 			return true

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"testing"
+
+	"github.com/gigya-migrate/gigya-migrate/internal/gigya"
 )
 
 // Measured on the 2-vCPU development machine (Intel Xeon, Go 1.26.8), 50 MB
@@ -105,5 +107,36 @@ func BenchmarkStdlibDecoderArray(b *testing.B) {
 		if _, err := dec.Token(); err != nil && err != io.EOF {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkReadAndIdentify is the extractor's reading of a file: each
+// record read, then its key. "members" identifies it from the key members
+// the reader noted while validating (Record.Key); "scan" scans the account
+// again for them (gigya.IdentifyValid), as the extractor did before.
+func BenchmarkReadAndIdentify(b *testing.B) {
+	input := benchInput(false)
+	for _, c := range []struct {
+		name     string
+		identify func(r Record) (gigya.Key, error)
+	}{
+		{"members", func(r Record) (gigya.Key, error) { return gigya.IdentifyMembers(r.Key, r.Data) }},
+		{"scan", func(r Record) (gigya.Key, error) { return gigya.IdentifyValid(r.Data) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(input)))
+			b.ReportAllocs()
+			for b.Loop() {
+				err := ReadFrom(context.Background(), "bench.jsonl", bytes.NewReader(input), func(r Record) error {
+					if _, err := c.identify(r); err != nil {
+						b.Fatal(err)
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"testing"
+
+	"github.com/gigya-migrate/gigya-migrate/internal/gigya"
 )
 
 // account returns a realistic Gigya account (see docs/apis/gigya.md,
@@ -101,6 +103,12 @@ func checkRecord(t testing.TB, plain []byte, r Record) {
 	}
 	if len(r.Data) == 0 || r.Data[0] != '{' || !json.Valid(r.Data) {
 		t.Errorf("%v: Data %q is not a valid JSON object", r.Origin, r.Data)
+	}
+	// The key members found while validating give the key a full read does.
+	got, gotErr := gigya.IdentifyMembers(r.Key, r.Data)
+	want, wantErr := gigya.Identify(r.Data)
+	if got != want || (gotErr == nil) != (wantErr == nil) {
+		t.Errorf("%v: key %+v (%v) from the members %q; reading the account gives %+v (%v)", r.Origin, got, gotErr, r.Key, want, wantErr)
 	}
 }
 

@@ -78,11 +78,11 @@ func (p *parser) top(c byte) error {
 	switch c {
 	case '{':
 		start := p.here()
-		var data []byte
-		if data, err = p.object(false, p.lines, start); err != nil || data == nil {
+		var data, key []byte
+		if data, key, err = p.object(false, p.lines, start); err != nil || data == nil {
 			break
 		}
-		return p.emit(Record{Data: data, Origin: start})
+		return p.emit(Record{Data: data, Key: key, Origin: start})
 	case '[':
 		err = p.array(false)
 	default:
@@ -104,23 +104,44 @@ func (p *parser) top(c byte) error {
 // Members before "results" are validated in place in case the object is an
 // account; Gigya writes "results" first, so this costs little. With
 // wholeLine an account is good only if the rest of its line is blank;
-// otherwise the whole line is reported.
-func (p *parser) object(inResults, wholeLine bool, start Origin) ([]byte, error) {
+// otherwise the whole line is reported. An account comes with its key
+// members (Record.Key).
+func (p *parser) object(inResults, wholeLine bool, start Origin) (data, key []byte, err error) {
 	s := p.s
 	n, r := s.value(p.lines, !inResults)
 	switch r {
 	case vOK:
 		if wholeLine && !s.blankAfter(n) {
-			return nil, p.trailing(start, n)
+			return nil, nil, p.trailing(start, n)
 		}
-		data := append([]byte(nil), s.buf[s.pos:s.pos+n]...)
+		data, key = withKey(s.buf[s.pos:s.pos+n], s.keys.spans)
 		s.pos += n
-		return data, nil
+		return data, key, nil
 	case vResults:
 		s.pos += n
-		return nil, p.response()
+		return nil, nil, p.response()
 	}
-	return nil, p.badValue(start, n, r, '{')
+	return nil, nil, p.badValue(start, n, r, '{')
+}
+
+// withKey copies the account value and builds the object of its key
+// members from their spans in value, in one allocation.
+func withKey(value []byte, spans []int) (data, key []byte) {
+	size := 2
+	for i := 0; i < len(spans); i += 2 {
+		size += spans[i+1] - spans[i] + 1
+	}
+	buf := make([]byte, 0, len(value)+size)
+	buf = append(buf, value...)
+	buf = append(buf, '{')
+	for i := 0; i < len(spans); i += 2 {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, value[spans[i]:spans[i+1]]...)
+	}
+	buf = append(buf, '}')
+	return buf[:len(value):len(value)], buf[len(value):]
 }
 
 // trailing reports a line whose value, of n bytes at start, is followed by
@@ -226,12 +247,12 @@ func (p *parser) array(inResults bool) error {
 	for {
 		if c == '{' {
 			start := p.here()
-			data, err := p.object(inResults, false, start)
+			data, key, err := p.object(inResults, false, start)
 			if err != nil {
 				return err
 			}
 			if data != nil {
-				if err := p.emit(Record{Data: data, Origin: start}); err != nil {
+				if err := p.emit(Record{Data: data, Key: key, Origin: start}); err != nil {
 					return err
 				}
 			}

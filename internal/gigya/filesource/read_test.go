@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -574,4 +575,26 @@ func TestReadConcatenatedGzip(t *testing.T) {
 		{Data: accB, Line: 2, Off: int64(len(accA) + 1)},
 		{Data: accC, Line: 3, Off: int64(len(part1))},
 	})
+}
+
+// A record's Key holds the outermost members that may hold its key, in
+// order: case variants and names only a decoder can judge included,
+// nested ones left out.
+func TestRecordKeyHoldsTheKeyMembers(t *testing.T) {
+	in := `{"a":{"UID":"no"},"UID":"u","x":[{"lastUpdated":1}],"uid" : "v","lastUpdatedTimestamp":{"n":[1,2]},"LASTUPDATED":"2020","x\u0041":1,"é":2,"z":"UID"}` + "\n{}\n"
+	var keys []string
+	err := ReadFrom(context.Background(), "f.jsonl", strings.NewReader(in), func(r Record) error {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		keys = append(keys, string(r.Key))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`{"UID":"u","uid" : "v","lastUpdatedTimestamp":{"n":[1,2]},"LASTUPDATED":"2020","x\u0041":1,"é":2}`, `{}`}
+	if !slices.Equal(keys, want) {
+		t.Fatalf("keys\n got  %q\n want %q", keys, want)
+	}
 }

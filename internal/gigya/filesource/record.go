@@ -30,7 +30,11 @@ type Record struct {
 	// Data is the account's JSON object, byte for byte as in the input (no
 	// re-encoding); for a bad record, the offending bytes (capped at 64 KiB).
 	// Each Record owns its Data: emit may keep it after returning.
-	Data   []byte
+	Data []byte
+	// Key is, for a usable record, an object of its top-level members that
+	// may hold the account's key, for gigya.IdentifyMembers: found as the
+	// record was validated, so that identifying it needs no second scan.
+	Key    []byte
 	Origin Origin
 	// Err is nil for a usable JSON object; otherwise why it is unusable. It
 	// wraps ErrInvalidJSON, ErrNotObject, ErrTruncated or ErrTooLarge, or it

@@ -51,7 +51,8 @@ type scanner struct {
 	lines int // newlines before buf[nl]
 	nl    int
 
-	stack []byte // scratch for validate and skipComposite
+	stack []byte   // scratch for validate and skipComposite
+	keys  keySpans // the key members of the last value validated
 }
 
 func newScanner(src io.Reader, cancel func() error) *scanner {
@@ -157,7 +158,7 @@ func (s *scanner) more() bool {
 func (s *scanner) value(stopNL, findResults bool) (n int, r vresult) {
 	for {
 		final := s.err != nil
-		n, r, s.stack = validate(s.buf[s.pos:s.end], stopNL, final, findResults, s.stack)
+		n, r, s.stack = validate(s.buf[s.pos:s.end], stopNL, final, findResults, s.stack, &s.keys)
 		if r != vMore || final {
 			return n, r
 		}

@@ -1,6 +1,9 @@
 package filesource
 
-import "github.com/gigya-migrate/gigya-migrate/internal/swar"
+import (
+	"github.com/gigya-migrate/gigya-migrate/internal/gigya"
+	"github.com/gigya-migrate/gigya-migrate/internal/swar"
+)
 
 // vresult is the outcome of validate.
 type vresult int
@@ -21,6 +24,14 @@ const (
 	sAfter         // a value has ended
 )
 
+// keySpans collects, for validate, where the members of the outermost
+// object that may hold the account's key (gigya.MayBeKeyName) start and end
+// in b: pairs of offsets, in order.
+type keySpans struct {
+	spans []int
+	open  int // the start of the member whose value is being read; -1: none
+}
+
 // validate checks the JSON value at the start of b (RFC 8259, as strictly as
 // encoding/json.Valid, which like it does not check UTF-8) and returns its
 // length. It is a one-pass, non-recursive validator written because
@@ -31,9 +42,14 @@ const (
 // final the input ends at len(b), so a number may end there. With findResults
 // validate stops after the ':' of a "results" member of the outermost object
 // (vResults), where the caller takes over to stream the array. stack is
-// scratch space for the open brackets and is returned for reuse.
-func validate(b []byte, stopNL, final, findResults bool, stack []byte) (int, vresult, []byte) {
+// scratch space for the open brackets and is returned for reuse. With keys
+// it also notes the members that may hold the account's key, so that the
+// extractor need not scan the account again to find them.
+func validate(b []byte, stopNL, final, findResults bool, stack []byte, keys *keySpans) (int, vresult, []byte) {
 	stack = stack[:0]
+	if keys != nil {
+		keys.spans, keys.open = keys.spans[:0], -1
+	}
 	n := len(b)
 	i := 0
 	state := sValue
@@ -93,6 +109,9 @@ func validate(b []byte, stopNL, final, findResults bool, stack []byte) (int, vre
 				return i, r, stack
 			}
 			results := findResults && len(stack) == 1 && string(b[start:i]) == `"results"`
+			if keys != nil && len(stack) == 1 && gigya.MayBeKeyName(b[start+1:i-1]) {
+				keys.open = start
+			}
 			if i = skipWS(b, i, stopNL); i >= n {
 				return i, vMore, stack
 			}
@@ -105,6 +124,10 @@ func validate(b []byte, stopNL, final, findResults bool, stack []byte) (int, vre
 			i = skipWS(b, i, stopNL)
 			state = sValue
 		case sAfter:
+			if keys != nil && keys.open >= 0 && len(stack) == 1 {
+				keys.spans = append(keys.spans, keys.open, i)
+				keys.open = -1
+			}
 			if len(stack) == 0 {
 				return i, vOK, stack
 			}

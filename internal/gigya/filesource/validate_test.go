@@ -48,7 +48,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n, r, _ := validate([]byte(tt.give), tt.lines, tt.final, tt.doFind, nil)
+			n, r, _ := validate([]byte(tt.give), tt.lines, tt.final, tt.doFind, nil, nil)
 			if n != tt.wantN || r != tt.wantR {
 				t.Errorf("validate(%q) = %d, %d; want %d, %d", tt.give, n, r, tt.wantN, tt.wantR)
 			}
@@ -68,7 +68,7 @@ func FuzzValidate(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		trimmed := bytes.TrimLeft(b, " \t\r\n")
-		n, r, _ := validate(trimmed, false, true, false, nil)
+		n, r, _ := validate(trimmed, false, true, false, nil, nil)
 		ours := r == vOK && skipWS(trimmed, n, false) == len(trimmed)
 		if ours != json.Valid(b) {
 			t.Fatalf("validate(%q) = %d, %d; encoding/json says valid=%v", b, n, r, !ours)
@@ -77,7 +77,7 @@ func FuzzValidate(f *testing.F) {
 			return
 		}
 		for k := range len(trimmed) {
-			pn, pr, _ := validate(trimmed[:k], false, false, false, nil)
+			pn, pr, _ := validate(trimmed[:k], false, false, false, nil, nil)
 			if pr != vMore && (pr != vOK || pn != n) {
 				t.Fatalf("prefix %q of valid %q: %d, %d", trimmed[:k], trimmed, pn, pr)
 			}
