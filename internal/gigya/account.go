@@ -47,7 +47,8 @@ func Identify(data []byte) (Key, error) { return identify(data, data) }
 // members that can be those three, and decodes an object of just them the
 // way Identify decodes the whole one, so its key is the same; on anything
 // unusual (not an object, or an error to report) it calls Identify, whose
-// answer it returns.
+// answer it returns. The file source does better still: it notes the key
+// members while it validates, for [IdentifyMembers].
 func IdentifyValid(data []byte) (Key, error) {
 	probeData, ok := keyMembers(data)
 	if !ok {
