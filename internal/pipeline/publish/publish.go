@@ -4,10 +4,10 @@
 // whose contract it keeps (the same futures, limits and errors, so the
 // stages' retry and classification are unchanged). It exists for speed: the
 // client's version decodes every PubAck with encoding/json and arms a timer
-// per message, which cost the loader an eighth of its time (it publishes
-// three messages per user) and the transformer a twentieth. Here a PubAck is
-// read by hand (anything unusual goes to the JSON decoder), and one sweep
-// a second times out the acks that are overdue.
+// per message, which cost the loader an eighth of its time (its claims are
+// two publishes per user) and the transformer a twentieth. Here a PubAck is
+// read by hand (anything unusual goes to the JSON decoder), and five sweeps
+// per timeout fail the acks that are overdue.
 //
 // What it keeps from the client:
 //   - a PubAck with an error is that *jetstream.APIError (a duplicate with
