@@ -181,13 +181,7 @@ func skipValue(b []byte, i int) (int, bool) {
 // a backslash or a control byte (which valid JSON does not hold unescaped).
 func stringClose(b []byte, i int) int {
 	for {
-		for i+8 <= len(b) {
-			if m := swar.Special(swar.Load(b, i)); m != 0 {
-				i += swar.First(m)
-				break
-			}
-			i += 8
-		}
+		i = swar.SkipPlain(b, i)
 		for i < len(b) && b[i] != '"' && b[i] != '\\' {
 			i++
 		}

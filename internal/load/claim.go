@@ -137,15 +137,7 @@ func skipSpace(b []byte, i int) int {
 // of its time to a few percent.
 func stringEnd(b []byte, i int) int {
 	for j := i + 1; j < len(b); j++ {
-		for j+8 <= len(b) {
-			m := swar.Special(swar.Load(b, j))
-			if m != 0 {
-				j += swar.First(m)
-				break
-			}
-			j += 8
-		}
-		if j >= len(b) {
+		if j = swar.SkipPlain(b, j); j >= len(b) {
 			break
 		}
 		switch b[j] {

@@ -38,6 +38,8 @@ func bstr(b []byte) string {
 // the scanner's str refuses).
 func strEnd(b []byte, i int) (end int, escaped, ok bool) {
 	for {
+		// swar.SkipPlain written out: called here, the engine ran 1.1% more
+		// instructions per record (BenchmarkMapAuth0, cachegrind).
 		for i+8 <= len(b) {
 			if m := swar.Special(swar.Load(b, i)); m != 0 {
 				i += swar.First(m)

@@ -39,3 +39,25 @@ func TestTestsMatchByteByByte(t *testing.T) {
 		t.Fatal(`PlainString("") = false`)
 	}
 }
+
+// SkipPlain stops at the first special byte, wherever it sits, or where
+// fewer than eight bytes are left.
+func TestSkipPlainStopsAtTheFirstSpecialByte(t *testing.T) {
+	for n := range 24 {
+		for at := -1; at < n; at++ {
+			for _, c := range []byte{'"', '\\', 0x1f} {
+				b := []byte(strings.Repeat("a", n))
+				want := n - n%8 // nothing special: where fewer than eight are left
+				if at >= 0 {
+					b[at] = c
+					if at < n-n%8 {
+						want = at
+					}
+				}
+				if got := SkipPlain(b, 0); got != want {
+					t.Fatalf("SkipPlain(%q, 0) = %d, want %d", b, got, want)
+				}
+			}
+		}
+	}
+}

@@ -179,14 +179,7 @@ func scanString(b []byte, i int) (int, vresult) {
 	n := len(b)
 	i++
 	for {
-		for i+8 <= n {
-			if m := swar.Special(swar.Load(b, i)); m != 0 {
-				i += swar.First(m)
-				break
-			}
-			i += 8
-		}
-		if i >= n {
+		if i = swar.SkipPlain(b, i); i >= n {
 			return i, vMore
 		}
 		switch c := b[i]; {
