@@ -46,8 +46,7 @@ FUZZTIME ?= 20000x
 FUZZ_TARGETS := \
 	FuzzRead:./internal/gigya/filesource FuzzValidate:./internal/gigya/filesource FuzzDecode:./internal/mapping FuzzRecordEngine:./internal/mapping \
 	FuzzHelpers:./internal/mapping/mapfunc FuzzAuth0:./internal/mapping/passhash FuzzParse:./internal/mapping/passhash/auth0verify FuzzVerify:./internal/mapping/passhash/lrverify \
-	FuzzValidate:./internal/mapping/validate FuzzMapRecord:./internal/transform FuzzSearchResponse:./internal/gigya \
-	FuzzIdentifyValid:./internal/gigya
+	FuzzValidate:./internal/mapping/validate FuzzMapRecord:./internal/transform FuzzSearchResponse:./internal/gigya
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		name=$${t%%:*}; pkg=$${t#*:}; \

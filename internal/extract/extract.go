@@ -187,12 +187,9 @@ func (x *extraction) message(it Item) (*nats.Msg, kind) {
 	if it.Err == nil {
 		var key gigya.Key
 		var err error
-		switch {
-		case it.Key != nil:
+		if it.Key != nil {
 			key, err = gigya.IdentifyMembers(it.Key, it.Data)
-		case it.Valid:
-			key, err = gigya.IdentifyValid(it.Data)
-		default:
+		} else {
 			key, err = gigya.Identify(it.Data)
 		}
 		if err == nil {

@@ -31,11 +31,9 @@ type Item struct {
 	// Resumed marks an item a previous run already stored: counted, not
 	// published.
 	Resumed bool
-	// Valid marks Data as validated JSON already (the file source checks
-	// every record it reads), so identifying it need not check it again.
-	Valid bool
 	// Key, when set, holds the members of Data that may hold its key (see
-	// gigya.IdentifyMembers), found by the source as it read Data.
+	// gigya.IdentifyMembers), found by a source that validated Data as it
+	// read it (the file source), so identifying it need not scan it again.
 	Key []byte
 }
 
@@ -166,7 +164,7 @@ func (f *fileSource) Read(ctx context.Context, from Checkpoint, emit func(Item) 
 		it := Item{Data: r.Data, Err: r.Err, Origin: Origin{Input: r.Origin.File, Line: r.Origin.Line, Offset: r.Origin.Offset},
 			Position: filePosition{Done: n}}
 		if r.Err == nil {
-			it.Valid, it.Key = true, r.Key
+			it.Key = r.Key
 			return emit(it)
 		}
 		it.Code = filesource.Code(r.Err)

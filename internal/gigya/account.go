@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gigya-migrate/gigya-migrate/internal/swar"
 	"github.com/segmentio/encoding/json"
 )
 
@@ -40,87 +39,19 @@ type probe struct {
 // Identify reads the key of an account object without decoding the rest.
 func Identify(data []byte) (Key, error) { return identify(data, data) }
 
-// IdentifyValid is [Identify] for data known to be valid JSON, such as the
-// records the file source validated as it read them. Identify validates the
-// whole account again (strings and all) to decode three members: that was
-// half of the extractor's CPU in profiles. IdentifyValid finds the top-level
-// members that can be those three, and decodes an object of just them the
-// way Identify decodes the whole one, so its key is the same; on anything
-// unusual (not an object, or an error to report) it calls Identify, whose
-// answer it returns. The file source does better still: it notes the key
-// members while it validates, for [IdentifyMembers].
-func IdentifyValid(data []byte) (Key, error) {
-	probeData, ok := keyMembers(data)
-	if !ok {
-		return Identify(data)
-	}
-	k, err := identify(probeData, data)
-	if err != nil {
-		return Identify(data) // the same error, worded about the whole account
-	}
-	return k, nil
-}
-
-// IdentifyMembers is [IdentifyValid] for an account whose reader has found
-// its key members already: members is an object of the top-level members
-// of data whose names pass [MayBeKeyName] (the file source collects them
-// as it validates). Its key is the one Identify reads from data.
+// IdentifyMembers is [Identify] for an account whose reader has found its
+// key members already: members is an object of the top-level members of
+// data whose names pass [MayBeKeyName] (the file source notes them as it
+// validates). Identify validates the whole account again (strings and
+// all) to decode three members, half of the extractor's CPU in profiles;
+// this decodes just them, the way Identify decodes the whole one, so its
+// key is the same. On an error it calls Identify, whose answer it returns.
 func IdentifyMembers(members, data []byte) (Key, error) {
 	k, err := identify(members, data)
 	if err != nil {
 		return Identify(data) // the same error, worded about the whole account
 	}
 	return k, nil
-}
-
-// keyMembers returns an object of the top-level members of the valid JSON
-// object data whose names may match the probe's fields: JSON decoding
-// matches them case-insensitively, so every ASCII case variant, and any name
-// with an escape or a non-ASCII byte, is kept for the decoder to judge.
-func keyMembers(data []byte) ([]byte, bool) {
-	i := skipBlank(data, 0)
-	if i >= len(data) || data[i] != '{' {
-		return nil, false
-	}
-	out := make([]byte, 0, 128)
-	out = append(out, '{')
-	i = skipBlank(data, i+1)
-	if i < len(data) && data[i] == '}' {
-		return append(out, '}'), true
-	}
-	for i < len(data) {
-		start := i
-		end, ok := skipValue(data, i) // the name, a string
-		if !ok || data[start] != '"' {
-			return nil, false
-		}
-		name := data[start+1 : end-1]
-		i = skipBlank(data, end)
-		if i >= len(data) || data[i] != ':' {
-			return nil, false
-		}
-		i = skipBlank(data, i+1)
-		vEnd, ok := skipValue(data, i)
-		if !ok {
-			return nil, false
-		}
-		if MayBeKeyName(name) {
-			if len(out) > 1 {
-				out = append(out, ',')
-			}
-			out = append(out, data[start:vEnd]...)
-		}
-		i = skipBlank(data, vEnd)
-		if i < len(data) && data[i] == ',' {
-			i = skipBlank(data, i+1)
-			continue
-		}
-		if i < len(data) && data[i] == '}' {
-			return append(out, '}'), true
-		}
-		return nil, false
-	}
-	return nil, false
 }
 
 // MayBeKeyName reports whether a top-level member of this name may hold
@@ -135,61 +66,6 @@ func MayBeKeyName(name []byte) bool {
 	}
 	return bytes.EqualFold(name, []byte("UID")) || bytes.EqualFold(name, []byte("lastUpdatedTimestamp")) ||
 		bytes.EqualFold(name, []byte("lastUpdated"))
-}
-
-func skipBlank(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipValue returns the end of the valid JSON value at b[i:]: strings and
-// nesting are followed, nothing else is checked.
-func skipValue(b []byte, i int) (int, bool) {
-	depth := 0
-	for i < len(b) {
-		switch b[i] {
-		case '"':
-			i = stringClose(b, i+1)
-			if i >= len(b) {
-				return 0, false
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return i, true // the end of the object holding a scalar
-			}
-			depth--
-		case ',', ' ', '\t', '\n', '\r':
-			if depth == 0 {
-				return i, true
-			}
-		}
-		i++
-		if depth == 0 && (b[i-1] == '"' || b[i-1] == '}' || b[i-1] == ']') {
-			return i, true
-		}
-	}
-	return i, depth == 0 && i > 0
-}
-
-// stringClose returns the index of the quote that closes the string whose
-// content starts at b[i] (len(b) when there is none). Account strings are
-// long and rarely escaped: eight bytes are looked at a time up to a quote,
-// a backslash or a control byte (which valid JSON does not hold unescaped).
-func stringClose(b []byte, i int) int {
-	for {
-		i = swar.SkipPlain(b, i)
-		for i < len(b) && b[i] != '"' && b[i] != '\\' {
-			i++
-		}
-		if i >= len(b) || b[i] == '"' {
-			return i
-		}
-		i += 2 // an escape and the byte it escapes
-	}
 }
 
 // identify decodes the key from probeData, an account object or the part

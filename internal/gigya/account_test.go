@@ -1,9 +1,7 @@
 package gigya
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 )
@@ -43,51 +41,5 @@ func TestIdentify(t *testing.T) {
 	}
 	if _, err := Identify([]byte(`{"UID":`)); err == nil || errors.Is(err, ErrNoUID) {
 		t.Fatalf("invalid JSON must be a decode error, got %v", err)
-	}
-}
-
-var identifyValidSeeds = []string{
-	`{"UID":"u1","lastUpdatedTimestamp":1706781600000}`,
-	` { "profile" : {"UID":"nested","lastUpdated":"x"} , "UID" : "u1" , "lastUpdatedTimestamp" : "1706781600000" } `,
-	`{"uid":"lower","UID":"u2","LASTUPDATEDTIMESTAMP":5}`,
-	`{"UID":"first","UID":"last","lastUpdated":"2024-02-01T10:00:00.000Z"}`,
-	`{"U\u0049D":"escaped","lastUpdated":null}`,
-	`{"UID":"u1","lastUpdated":12}`,
-	`{"UID":"u1","lastUpdatedTimestamp":{"a":[1,"}"]},"data":{"s":"\"{["}}`,
-	`{"UID":"u\"1","n":-1.5e3,"t":true,"f":false,"z":null,"a":[]}`,
-	`{"ſUID":"u1","UID":"u2"}`,
-	`{}`,
-	`[]`,
-	`"UID"`,
-	`{"UID":12}`,
-	`{"UID":" u1 ","lastUpdatedTimestamp":5}`,
-	`{"profile":{"email":"a@x"},"UID":"h"}`,
-}
-
-// TestIdentifyValidIsIdentify: on valid JSON both give the same key and the
-// same error.
-func TestIdentifyValidIsIdentify(t *testing.T) {
-	for _, s := range identifyValidSeeds {
-		checkIdentifyValid(t, []byte(s))
-	}
-}
-
-func FuzzIdentifyValid(f *testing.F) {
-	for _, s := range identifyValidSeeds {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if json.Valid(data) {
-			checkIdentifyValid(t, data)
-		}
-	})
-}
-
-func checkIdentifyValid(t *testing.T, data []byte) {
-	t.Helper()
-	want, wantErr := Identify(data)
-	got, err := IdentifyValid(data)
-	if got != want || fmt.Sprint(err) != fmt.Sprint(wantErr) {
-		t.Errorf("%s: IdentifyValid = %+v, %v; Identify = %+v, %v", data, got, err, want, wantErr)
 	}
 }

@@ -1,7 +1,7 @@
 // Package swar holds the byte tests the JSON scanners and writers run on
 // eight bytes at a time (SIMD within a register): the file source's
-// validation, the extractor's key scan, the loader's search for unique
-// values and the mapping engine's record scan and string writer. Each test loads eight bytes little-endian, so
+// validation, the loader's search for unique values and the mapping
+// engine's record scan and string writer. Each test loads eight bytes little-endian, so
 // the first byte of the slice is the lowest of the word.
 package swar
 
@@ -37,8 +37,8 @@ func First(mask uint64) int { return bits.TrailingZeros64(mask) / 8 }
 
 // SkipPlain returns the index of the first byte at or after i in b that
 // Special marks, or the first index from which fewer than eight bytes are
-// left (the caller reads those one by one): the string scanners' eight-bytes-
-// at-a-time skip over the plain part of a JSON string.
+// left (the caller reads those one by one): the string scanners' skip over
+// the plain part of a JSON string.
 func SkipPlain(b []byte, i int) int {
 	for i+8 <= len(b) {
 		if m := Special(Load(b, i)); m != 0 {

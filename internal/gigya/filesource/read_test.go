@@ -598,3 +598,38 @@ func TestRecordKeyHoldsTheKeyMembers(t *testing.T) {
 		t.Fatalf("keys\n got  %q\n want %q", keys, want)
 	}
 }
+
+// Accounts whose keys are easy to misread (members nested, repeated, in
+// other cases, escaped, non-ASCII; keys missing or not strings): the key
+// from the members noted while reading is the one a full read gives
+// (checkRecord), and the noted members are what the record needs.
+func TestKeysFromNotedMembersAreTheFullReadsKeys(t *testing.T) {
+	accounts := []string{
+		`{"UID":"u1","lastUpdatedTimestamp":1706781600000}`,
+		` { "profile" : {"UID":"nested","lastUpdated":"x"} , "UID" : "u1" , "lastUpdatedTimestamp" : "1706781600000" } `,
+		`{"uid":"lower","UID":"u2","LASTUPDATEDTIMESTAMP":5}`,
+		`{"UID":"first","UID":"last","lastUpdated":"2024-02-01T10:00:00.000Z"}`,
+		`{"U\u0049D":"escaped","lastUpdated":null}`,
+		`{"UID":"u1","lastUpdated":12}`,
+		`{"UID":"u1","lastUpdatedTimestamp":{"a":[1,"}"]},"data":{"s":"\"{["}}`,
+		`{"UID":"u\"1","n":-1.5e3,"t":true,"f":false,"z":null,"a":[]}`,
+		`{"ſUID":"u1","UID":"u2"}`,
+		`{}`,
+		`{"UID":12}`,
+		`{"UID":" u1 ","lastUpdatedTimestamp":5}`,
+		`{"profile":{"email":"a@x"},"UID":"h"}`,
+	}
+	input := []byte(strings.Join(accounts, "\n"))
+	n := 0
+	err := ReadFrom(context.Background(), "f.jsonl", bytes.NewReader(input), func(r Record) error {
+		if r.Err != nil {
+			t.Fatalf("%v: %v", r.Origin, r.Err)
+		}
+		checkRecord(t, input, r)
+		n++
+		return nil
+	})
+	if err != nil || n != len(accounts) {
+		t.Fatalf("read %d of %d accounts: %v", n, len(accounts), err)
+	}
+}
