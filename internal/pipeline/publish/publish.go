@@ -359,8 +359,8 @@ func (p *Publisher) failAll(err error) {
 	}
 }
 
-// Pending is the number of acks outstanding.
-func (p *Publisher) Pending() int {
+// pendingCount is the number of acks outstanding.
+func (p *Publisher) pendingCount() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.pending)

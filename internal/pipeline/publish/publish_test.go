@@ -94,7 +94,7 @@ func TestPublishesAreAckedWithTheirSequences(t *testing.T) {
 	if ack, err := outcome(t, fut); err != nil || !ack.Duplicate || ack.Sequence != 8 {
 		t.Fatalf("a repeated id: ack %+v, err %v; want the duplicate of sequence 8", ack, err)
 	}
-	if n := f.pub.Pending(); n != 0 {
+	if n := f.pub.pendingCount(); n != 0 {
 		t.Fatalf("%d still pending", n)
 	}
 }
@@ -200,7 +200,7 @@ func TestAnAckThatDoesNotComeTimesOut(t *testing.T) {
 	if d := time.Since(start); d < timeout {
 		t.Fatalf("timed out after %v, before the timeout (%v)", d, timeout)
 	}
-	if n := f.pub.Pending(); n != 0 {
+	if n := f.pub.pendingCount(); n != 0 {
 		t.Fatalf("%d still pending", n)
 	}
 }
