@@ -767,6 +767,18 @@ func TestAPartialBatchWithUsersPendingWaitsForMaxWait(t *testing.T) {
 	const maxWait = 300 * time.Millisecond
 	f.l.maxRecords, f.l.maxWait, f.l.quiet = 100, maxWait, 20*time.Millisecond
 	f.publish(t, 8)
+	// The pending count each delivery carries is the consumer's own tally,
+	// which follows the stream asynchronously: wait until it has all eight.
+	natstest.Eventually(t, 10*time.Second, func() error {
+		info, err := f.cons.Info(context.Background())
+		if err != nil {
+			return err
+		}
+		if info.NumPending != 8 {
+			return fmt.Errorf("consumer counts %d pending, want 8", info.NumPending)
+		}
+		return nil
+	})
 	start := time.Now()
 	stop := f.start(t)
 	natstest.Eventually(t, 10*time.Second, f.settled(8))
