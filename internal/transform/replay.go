@@ -244,7 +244,7 @@ func runReplay(ctx context.Context, env stage.Env) error {
 		sel.deadLetters = rt.Topology.DeadLetter
 	}
 	t := &transformer{
-		pub: pub, mapping: m, consumer: cfg.Transformer.Consumer, workers: workers(cfg.Transformer),
+		nc: rt.NC, pub: pub, mapping: m, consumer: cfg.Transformer.Consumer, workers: workers(cfg.Transformer),
 		log: log, metrics: newMetrics(rt.Metrics), validator: validator, maxPayload: rt.NC.MaxPayload(), replay: sel,
 	}
 	t.gate = rt.Gate(ctx, rt.Topology.Mapped, []string{message.MappedSubject(m.Target())}, rt.Heartbeat(ctx, "replay", selection, func() map[string]int64 {

@@ -79,7 +79,7 @@ func Run(ctx context.Context, env stage.Env) error {
 		return err
 	}
 	t := &transformer{
-		pub: pub, mapping: m, consumer: cfg.Transformer.Consumer, workers: workers(cfg.Transformer),
+		nc: rt.NC, pub: pub, mapping: m, consumer: cfg.Transformer.Consumer, workers: workers(cfg.Transformer),
 		log: log, metrics: newMetrics(rt.Metrics), validator: validator, maxPayload: rt.NC.MaxPayload(),
 	}
 	hb := rt.Heartbeat(ctx, "transformer", "consumer "+durable, func() map[string]int64 { return t.totals().counts(0) })

@@ -58,6 +58,7 @@ type publisher interface {
 }
 
 type transformer struct {
+	nc       *nats.Conn // the pull requests' connection
 	pub      publisher
 	mapping  *mapping.Mapping
 	consumer topology.ConsumerConfig
@@ -167,7 +168,7 @@ func (t *transformer) run(ctx context.Context, cons jetstream.Consumer, maxPendi
 
 	pullErr := make(chan error, 1)
 	go func() {
-		pullErr <- consume.PullChunks(ctx, cons, consume.ChunkOptions{Batch: batch, Chunk: chunkSize, Window: win}, chunks, t.gate, t.log)
+		pullErr <- consume.PullChunks(ctx, cons, consume.ChunkOptions{Conn: t.nc, Batch: batch, Chunk: chunkSize, Window: win}, chunks, t.gate, t.log)
 	}()
 
 	var workers sync.WaitGroup

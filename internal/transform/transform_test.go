@@ -62,7 +62,7 @@ func setupWith(t *testing.T, ackWait time.Duration, streams topology.Config) *fi
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := &transformer{pub: js, mapping: m, consumer: cc, workers: 2,
+	tr := &transformer{nc: js.Conn(), pub: js, mapping: m, consumer: cc, workers: 2,
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: newMetrics(telemetry.NewRegistry())}
 	return &fixture{js: js, top: top, cons: cons, t: tr}
 }

@@ -1009,7 +1009,7 @@ func bmPassTransform(ctx context.Context, js jetstream.JetStream) (int64, error)
 	workers := runtime.GOMAXPROCS(0)
 	chunks := make(chan []jetstream.Msg, workers)
 	go func() {
-		_ = consume.PullChunks(ctx, cons, consume.ChunkOptions{Batch: batch, Chunk: chunk, Window: win}, chunks, nil, bmQuiet)
+		_ = consume.PullChunks(ctx, cons, consume.ChunkOptions{Conn: js.Conn(), Batch: batch, Chunk: chunk, Window: win}, chunks, nil, bmQuiet)
 	}()
 	type pending struct {
 		in  jetstream.Msg

@@ -35,7 +35,7 @@ func TestPullChunksHoldsAtMostTheWindow(t *testing.T) {
 	w := consume.NewWindow(window)
 	done := make(chan error, 1)
 	go func() {
-		done <- consume.PullChunks(runCtx, cons, consume.ChunkOptions{Batch: batch, Chunk: chunk, Window: w}, out, nil, discard)
+		done <- consume.PullChunks(runCtx, cons, consume.ChunkOptions{Conn: js.Conn(), Batch: batch, Chunk: chunk, Window: w}, out, nil, discard)
 	}()
 	seen := map[uint64]bool{}
 	deadline := time.After(20 * time.Second)
