@@ -71,10 +71,17 @@ const (
 	// bmServerProfileEnv, when set to a port, starts the servers with
 	// nats-server's pprof endpoint on it (experiments only).
 	bmServerProfileEnv = "GM_BENCH_SERVER_PROFILE"
-	bmTransformer      = "transformer-auth0"
-	bmRealLoader       = "loader-auth0-file"
-	bmPassLoader       = "loader-passthrough"
-	bmMappedSubject    = "users.mapped.auth0"
+	// bmCachegrindEnv, when set to a directory, runs the transformers of
+	// the hop (the product's and the baseline's) under valgrind's
+	// cachegrind, which counts the instructions they execute: a measure
+	// the machine's noise does not move, for comparing two builds
+	// (experiments only: the runs are about fifty times slower, so pair it
+	// with a small GM_BENCH_ACCOUNTS).
+	bmCachegrindEnv = "GM_BENCH_CACHEGRIND"
+	bmTransformer   = "transformer-auth0"
+	bmRealLoader    = "loader-auth0-file"
+	bmPassLoader    = "loader-passthrough"
+	bmMappedSubject = "users.mapped.auth0"
 )
 
 // ---------------------------------------------------------------------------
@@ -580,6 +587,7 @@ func bmPassThroughPipeline(b *testing.B, input string, records int, logw io.Writ
 type hopRun struct {
 	elapsed, cpu, serverCPU, idle time.Duration
 	logLines                      int64 // lines the transformer wrote to stderr (its log)
+	instructions                  int64 // counted by cachegrind (GM_BENCH_CACHEGRIND), else 0
 }
 
 // bmTransformerHop drains the filled RAW stream of s into a fresh
@@ -594,10 +602,20 @@ func bmTransformerHop(b *testing.B, s *bmServer, records int, bin string, logw i
 	server0, idle0 := s.cpu(b), bmHostIdle()
 	start := time.Now()
 	var tr *bmProc
+	counts := "" // the cachegrind output, if any
 	if bin == "" {
 		tr = bmHelper(b, "transform", env, logw)
 	} else {
-		tr = bmStart(b, "transformer", bin, nil, append(env, strings.Fields(os.Getenv(bmExtraEnv))...), lines)
+		path, args := bin, []string(nil)
+		if dir := os.Getenv(bmCachegrindEnv); dir != "" {
+			f, err := os.CreateTemp(dir, "cachegrind-*.out")
+			if err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+			path, args, counts = "valgrind", []string{"--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=" + f.Name(), bin}, f.Name()
+		}
+		tr = bmStart(b, "transformer", path, args, append(env, strings.Fields(os.Getenv(bmExtraEnv))...), lines)
 	}
 	s.waitConsumers(b, []quickstart.ConsumerRef{{Stream: "GIGYA_ACCOUNTS", Durable: bmTransformer}}, tr)
 	s.drained(b, 30*time.Minute, quickstart.ConsumerRef{Stream: "GIGYA_ACCOUNTS", Durable: bmTransformer})
@@ -605,6 +623,9 @@ func bmTransformerHop(b *testing.B, s *bmServer, records int, bin string, logw i
 	run.serverCPU, run.idle = s.cpu(b)-server0, bmHostIdle()-idle0
 	tr.stop(b)
 	run.cpu, run.logLines = tr.cpu(), lines.n.Load()
+	if counts != "" {
+		run.instructions = bmInstructions(b, counts)
+	}
 	if bin == "" {
 		var sum bmPassSummary
 		tr.summary(b, &sum)
@@ -619,6 +640,27 @@ func bmTransformerHop(b *testing.B, s *bmServer, records int, bin string, logw i
 		}
 	}
 	return run
+}
+
+// bmInstructions reads the instruction count of a cachegrind output file
+// (its "summary:" line).
+func bmInstructions(b *testing.B, path string) int64 {
+	b.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "summary:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				b.Fatalf("%s: %q: %v", path, line, err)
+			}
+			return n
+		}
+	}
+	b.Fatalf("%s has no summary line", path)
+	return 0
 }
 
 // lineCounter counts the lines written through it.
@@ -731,6 +773,9 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportMetric(idle(real), "idle-share")
 			b.ReportMetric(idle(pass), "passthrough-idle-share")
 			b.ReportMetric(float64(real.logLines)*100_000/float64(accounts), "log-lines-per-100k")
+			if real.instructions > 0 {
+				b.ReportMetric(float64(real.instructions)/float64(accounts), "transformer-instructions/record")
+			}
 			if len(runs) > 2 {
 				base := runs[2]
 				b.Logf("baseline transformer (%s): %.0f records/s, CPU per record %.1f µs, nats-server CPU per record %.1f µs, host idle %.0f%%; %d log lines",
@@ -743,6 +788,10 @@ func BenchmarkPipeline(b *testing.B) {
 				b.ReportMetric(base.serverCPU.Seconds()/pass.serverCPU.Seconds(), "baseline-server-CPU-ratio")
 				b.ReportMetric(idle(base), "baseline-idle-share")
 				b.ReportMetric(float64(base.logLines)*100_000/float64(accounts), "baseline-log-lines-per-100k")
+				if base.instructions > 0 {
+					b.ReportMetric(float64(base.instructions)/float64(accounts), "baseline-instructions/record")
+					b.ReportMetric(float64(real.instructions)/float64(base.instructions), "instructions-vs-baseline")
+				}
 			}
 		}
 	})
