@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +18,8 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/syncbuf"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 var listeningRE = regexp.MustCompile(`login service listening.* addr=(\S+)`)
 
@@ -70,7 +53,7 @@ login:
 		t.Fatal(err)
 	}
 	const loginSecret = "a-login-client-secret-of-length"
-	var out, logs lockedBuffer
+	var out, logs syncbuf.Buffer
 	env := stage.Env{Args: []string{"login-service", "-config", cfg, "-listen", "127.0.0.1:0"}, Stdout: &out, Stderr: &logs,
 		Getenv: func(k string) string {
 			return map[string]string{"NATS_URL": srv.ClientURL(), "TEST_GIGYA_SECRET": knownSecret, "TEST_LOGIN_SECRET": loginSecret}[k]

@@ -20,6 +20,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/versions"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/syncbuf"
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
 	"github.com/nats-io/nats.go"
@@ -686,8 +687,8 @@ func TestALoaderWaitingForAnotherTargetsUsersSaysSo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	watch := func(target string) (*syncBuffer, chan struct{}) {
-		var logs syncBuffer
+	watch := func(target string) (*syncbuf.Buffer, chan struct{}) {
+		var logs syncbuf.Buffer
 		done := make(chan struct{})
 		go func() {
 			defer close(done)

@@ -16,6 +16,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/syncbuf"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -242,7 +243,7 @@ func TestALoaderForAnEmptyTargetNamesTheOthers(t *testing.T) {
 	if _, err := js.PublishMsg(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	done := runWith(ctx, srv.ClientURL(), &fakeSink{stored: map[string]int{}, write: func(int, []sink.Record) error { return nil }}, &stderr)
 	natstest.Eventually(t, 20*time.Second, func() error {
 		if !strings.Contains(stderr.String(), "other_targets=[loginradius]") {
@@ -254,22 +255,4 @@ func TestALoaderForAnEmptyTargetNamesTheOthers(t *testing.T) {
 	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}
-}
-
-// syncBuffer is a buffer a running loader writes to while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

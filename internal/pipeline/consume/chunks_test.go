@@ -1,7 +1,6 @@
 package consume_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/consume"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/syncbuf"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -23,24 +23,6 @@ type namedConsumer struct{ jetstream.Consumer }
 
 func (namedConsumer) CachedInfo() *jetstream.ConsumerInfo {
 	return &jetstream.ConsumerInfo{Stream: "S", Name: "C"}
-}
-
-// syncLog is a log buffer safe for the puller's goroutines.
-type syncLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestPullChunksEndsRequestsTheServerEnds plays the server's side of the
@@ -78,7 +60,7 @@ func TestPullChunksEndsRequestsTheServerEnds(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncLog
+	var logs syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	const window, batch = 10, 5
 	w := consume.NewWindow(window)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/syncbuf"
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 )
 
@@ -125,7 +126,7 @@ func TestConfigRedaction(t *testing.T) {
 			t.Fatalf("unexpected rendering %q", s)
 		}
 	}
-	var sb syncBuffer
+	var sb syncbuf.Buffer
 	lg := slog.New(slog.NewJSONHandler(&sb, nil))
 	lg.Info("cfg", "config", cfg)
 	if strings.Contains(sb.String(), testSecret) || !strings.Contains(sb.String(), "example.eu.auth0.com") {

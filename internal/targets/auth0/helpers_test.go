@@ -1,7 +1,6 @@
 package auth0
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/syncbuf"
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 )
 
@@ -61,24 +61,6 @@ func (f *fakeClock) Sleeps() []time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]time.Duration(nil), f.sleeps...)
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // fakeAuth0 is a test server: /oauth/token issues tok1, tok2, ...; api handles
@@ -153,7 +135,7 @@ type testEnv struct {
 	fake   *fakeAuth0
 	srv    *httptest.Server
 	clock  *fakeClock
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	client *Client
 }
 
@@ -163,7 +145,7 @@ func newEnv(t *testing.T, api http.HandlerFunc, mod ...func(*Config)) *testEnv {
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	clock := newFakeClock()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	cfg := Config{
 		BaseURL:      srv.URL,
 		AllowHTTP:    true,

@@ -1,7 +1,6 @@
 package auth0api
 
 import (
-	"bytes"
 	"context"
 	"crypto/pbkdf2"
 	"crypto/sha512"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/auth0sim"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/syncbuf"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink"
 	"github.com/gigya-migrate/gigya-migrate/pkg/sink/sinktest"
 	"github.com/prometheus/client_golang/prometheus"
@@ -293,7 +293,7 @@ func TestReplayUpdatesRunWithUpsert(t *testing.T) {
 // updated, the working password kept, the user counted as stored.
 func TestUpdateKeepsThePasswordOfAUserWhoLoggedIn(t *testing.T) {
 	sim, base := startSimWith(t, auth0sim.Options{JobDuration: 10 * time.Millisecond, RehashCost: 4})
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	s := newSinkLog(t, base, log, func(o *Options) { o.PollInterval = 10 * time.Millisecond })
 	withHash := func(i int, password, name string, update bool) sink.Record {
@@ -342,24 +342,6 @@ func pbkdf2Hash(t *testing.T, password string) map[string]any {
 	b64 := base64.RawStdEncoding
 	return map[string]any{"algorithm": "pbkdf2", "hash": map[string]any{
 		"value": "$pbkdf2-sha512$i=10000,l=20$" + b64.EncodeToString(salt) + "$" + b64.EncodeToString(key), "encoding": "utf8"}}
-}
-
-// syncBuffer is a bytes.Buffer for a logger that more goroutines may use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // DUPLICATED_USER is loaded only when the Auth0 user holding the email is
