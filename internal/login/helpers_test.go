@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,28 +24,11 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/syncbuf"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 const testSecret = "test-client-secret-0123456789"
-
-// syncBuffer is a log sink the service and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 type fixture struct {
 	sim  *gigyasim.Sim
@@ -55,7 +37,7 @@ type fixture struct {
 	svc  *Service
 	url  string
 	reg  *prometheus.Registry
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	m    *mapping.Mapping
 }
 
@@ -107,7 +89,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if pub == nil {
 		pub = js
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	reg := prometheus.NewRegistry()
 	svc, err := New(Options{Settings: st, Site: "s1", Run: "login-test", Mapping: m, Gigya: gc, LoginRadius: o.lr,
 		Publisher: pub, Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Metrics: reg})

@@ -19,6 +19,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/gigya/filesource"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/syncbuf"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
 )
@@ -340,7 +341,7 @@ func buildBinaries(t *testing.T) string {
 type proc struct {
 	name    string
 	cmd     *exec.Cmd
-	stdout  lockedBuffer
+	stdout  syncbuf.Buffer
 	logPath string
 	done    chan struct{}
 	err     error

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gigya-migrate/gigya-migrate/internal/extract"
@@ -17,6 +16,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/gigya/filesource"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/stage"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/syncbuf"
 	"github.com/gigya-migrate/gigya-migrate/internal/transform"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
@@ -67,24 +67,6 @@ func readRecords(t *testing.T, path string) []filesource.Record {
 	return recs
 }
 
-// lockedBuffer collects a stage's logs, written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // extractorRun is the outcome of one extractor run.
 type extractorRun struct {
 	Summary extract.Summary
@@ -96,8 +78,8 @@ type extractorRun struct {
 // runExtractor runs the extractor's Run in-process on one file, as
 // `extractor -site <site> -restart <path>`.
 func runExtractor(ctx context.Context, url, site, path string) extractorRun {
-	var out lockedBuffer
-	var logs lockedBuffer
+	var out syncbuf.Buffer
+	var logs syncbuf.Buffer
 	env := stage.Env{
 		Args:   []string{"-site", site, "-restart", path},
 		Stdout: &out, Stderr: &logs,

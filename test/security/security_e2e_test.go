@@ -11,7 +11,6 @@ package security
 // migration) and must never be logged.
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -24,7 +23,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,6 +34,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/gigyasim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/lrsim"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/syncbuf"
 	"github.com/gigya-migrate/gigya-migrate/test/internal/harness"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -54,35 +53,17 @@ func secRandom(t *testing.T) string {
 	return hex.EncodeToString(b)
 }
 
-// secBuffer is a goroutine-safe log sink for one process.
-type secBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *secBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *secBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // secProc is a binary started by these tests, with its own log buffer.
 type secProc struct {
 	*quickstart.Proc
-	logs *secBuffer
+	logs *syncbuf.Buffer
 }
 
 // secStart runs bin from the test build with env (on top of the test
 // process's environment); it is killed when the test ends.
 func secStart(t *testing.T, env []string, bin string, args ...string) *secProc {
 	t.Helper()
-	logs := &secBuffer{}
+	logs := &syncbuf.Buffer{}
 	p, err := quickstart.Start(filepath.Join(harness.BinDir(t), bin), args, env, logs)
 	if err != nil {
 		t.Fatal(err)
