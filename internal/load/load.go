@@ -55,6 +55,7 @@ type publisher interface {
 }
 
 type loader struct {
+	nc         *nats.Conn // the pull requests' connection
 	sink       sink.Sink
 	started    time.Time // when it began consuming, for the summary
 	pub        publisher
@@ -85,7 +86,7 @@ type loader struct {
 func (l *loader) run(ctx context.Context, cons jetstream.Consumer) error {
 	msgs := make(chan jetstream.Msg, l.maxRecords)
 	pullErr := make(chan error, 1)
-	go func() { pullErr <- consume.Pull(ctx, cons, l.maxRecords, msgs, l.log) }()
+	go func() { pullErr <- consume.Pull(ctx, l.nc, cons, l.maxRecords, msgs, l.log) }()
 
 	var batch []jetstream.Msg
 	size := 0

@@ -107,7 +107,7 @@ func setup(t *testing.T, maxAckPending int, write func(int, []sink.Record) error
 		t.Fatal(err)
 	}
 	t.Cleanup(reg.Close)
-	l := &loader{sink: fs, pub: js, target: "auth0", consumer: cc, maxRecords: 10, maxBytes: 1 << 20, maxWait: 20 * time.Millisecond,
+	l := &loader{nc: js.Conn(), sink: fs, pub: js, target: "auth0", consumer: cc, maxRecords: 10, maxBytes: 1 << 20, maxWait: 20 * time.Millisecond,
 		log: log, metrics: newMetrics(telemetry.NewRegistry()), versions: reg}
 	return &fixture{js: js, top: top, cons: cons, l: l, sink: fs}
 }

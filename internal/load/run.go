@@ -140,7 +140,7 @@ func serve(ctx context.Context, cfg Config, snk sink.Sink, sinkMetrics deferredR
 	}
 	defer reg.Close()
 	l := &loader{
-		sink: snk, pub: rt.JS, target: ls.Target, consumer: ls.Consumer, versions: reg,
+		nc: rt.NC, sink: snk, pub: rt.JS, target: ls.Target, consumer: ls.Consumer, versions: reg,
 		maxRecords: ls.Batch.MaxRecords, maxBytes: ls.Batch.MaxBytes, maxWait: ls.Batch.MaxWait, quiet: ls.Batch.Quiet,
 		log: log, metrics: newMetrics(rt.Metrics), maxPayload: rt.NC.MaxPayload(),
 	}

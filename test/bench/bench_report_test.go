@@ -1139,7 +1139,7 @@ func bmPassLoad(ctx context.Context, js jetstream.JetStream) (int64, error) {
 	// max_wait, or once caught up and quiet.
 	const maxRecords, maxBytes, maxWait, quietFor = 1000, 4 << 20, time.Second, 100 * time.Millisecond
 	msgs := make(chan jetstream.Msg, maxRecords)
-	go func() { _ = consume.Pull(ctx, cons, maxRecords, msgs, bmQuiet) }()
+	go func() { _ = consume.Pull(ctx, js.Conn(), cons, maxRecords, msgs, bmQuiet) }()
 	var n int64
 	var batch []jetstream.Msg
 	size := 0

@@ -33,10 +33,6 @@ type ChunkOptions struct {
 // before it counts as lost (a server that restarted never answers it).
 const requestGrace = time.Second
 
-// maxOpenRequests is how many pull requests are open at a time: a second
-// one keeps the workers fed while the first is handed out.
-const maxOpenRequests = 2
-
 // PullChunks is [PullGated] for stages that work on several messages at a
 // time: it hands out the messages of cons in chunks of up to opts.Chunk
 // (a chunk is handed out as soon as nothing more is waiting, never held
@@ -60,24 +56,39 @@ const maxOpenRequests = 2
 // open are still handed out). When ctx is done it hands out what the open
 // requests still bring, then closes out.
 func PullChunks(ctx context.Context, cons jetstream.Consumer, opts ChunkOptions, out chan<- []jetstream.Msg, gate Gate, log *slog.Logger) error {
+	defer close(out)
 	if opts.Conn == nil {
-		close(out)
 		return errors.New("consume: PullChunks needs the stage's connection (ChunkOptions.Conn)")
 	}
+	// A second request keeps the workers fed while the first is handed out.
+	p := newPuller(opts.Conn, cons, opts.Window, 2, max(opts.Chunk, 1), func(c []jetstream.Msg) { out <- c }, gate)
+	p.run(ctx, min(max(opts.Batch, 1), int(opts.Window.limit)), log) // a batch larger than the window would never fit
+	return nil
+}
+
+// newPuller returns the puller of cons: at most maxOpen requests open,
+// their messages handed to emit in chunks of up to chunk.
+func newPuller(nc *nats.Conn, cons jetstream.Consumer, win *Window, maxOpen, chunk int, emit func([]jetstream.Msg), gate Gate) *puller {
 	info := cons.CachedInfo()
-	p := &chunkPuller{
-		nc:    opts.Conn,
-		next:  "$JS.API.CONSUMER.MSG.NEXT." + info.Stream + "." + info.Name,
-		win:   opts.Window,
-		chunk: max(opts.Chunk, 1),
-		out:   out,
-		gate:  gate,
+	return &puller{
+		nc:      nc,
+		next:    "$JS.API.CONSUMER.MSG.NEXT." + info.Stream + "." + info.Name,
+		win:     win,
+		maxOpen: maxOpen,
+		chunk:   chunk,
+		emit:    emit,
+		gate:    gate,
 		// Every message of an open request fits: they are bounded by the
 		// window. A full channel would drop what comes next (the client's
 		// slow-consumer rule), to be redelivered only after ack_wait.
-		in:    make(chan *nats.Msg, 2*opts.Window.limit+16),
-		ended: make(chan error, maxOpenRequests),
+		in:    make(chan *nats.Msg, 2*win.limit+16),
+		ended: make(chan error, maxOpen),
 	}
+}
+
+// run makes requests for batch messages until ctx is done, then waits
+// until the open ones have ended and their messages are handed out.
+func (p *puller) run(ctx context.Context, batch int, log *slog.Logger) {
 	stop, read := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(read)
@@ -86,10 +97,8 @@ func PullChunks(ctx context.Context, cons jetstream.Consumer, opts ChunkOptions,
 	defer func() {
 		close(stop)
 		<-read
-		close(out)
 	}()
 
-	batch := min(max(opts.Batch, 1), int(opts.Window.limit)) // a batch larger than the window would never fit
 	open := 0
 	ended := func(err error) {
 		open--
@@ -107,27 +116,26 @@ func PullChunks(ctx context.Context, cons jetstream.Consumer, opts ChunkOptions,
 		}
 	}()
 	for ctx.Err() == nil {
-		if gate != nil {
-			if err := gate.Wait(ctx); err != nil {
-				break
-			}
-		}
-		if err := opts.Window.acquire(ctx, batch); err != nil {
+		if err := p.win.acquire(ctx, batch); err != nil {
 			break
 		}
-		for open >= maxOpenRequests && ctx.Err() == nil {
+		for open >= p.maxOpen && ctx.Err() == nil {
 			select {
 			case err := <-p.ended:
 				ended(err)
 			case <-ctx.Done():
 			}
 		}
+		// The gate last: handing out what was open may have closed it.
+		if p.gate != nil && ctx.Err() == nil {
+			_ = p.gate.Wait(ctx)
+		}
 		if ctx.Err() != nil {
-			opts.Window.Release(batch)
+			p.win.Release(batch)
 			break
 		}
 		if err := p.request(batch); err != nil {
-			opts.Window.Release(batch)
+			p.win.Release(batch)
 			// The connection is closed, draining or at its limit of
 			// subscriptions.
 			log.Warn("pulling messages", "err", err)
@@ -136,7 +144,6 @@ func PullChunks(ctx context.Context, cons jetstream.Consumer, opts ChunkOptions,
 		}
 		open++
 	}
-	return nil
 }
 
 // pullRequest is one open request.
@@ -147,24 +154,25 @@ type pullRequest struct {
 	deadline time.Time
 }
 
-// chunkPuller is the state of a [PullChunks]: the requester (PullChunks'
-// loop) opens requests, the reader hands out what they bring and ends them.
-type chunkPuller struct {
-	nc    *nats.Conn
-	next  string // the consumer's next-messages API subject
-	win   *Window
-	chunk int
-	out   chan<- []jetstream.Msg
-	gate  Gate
-	in    chan *nats.Msg
-	ended chan error // one value per ended request: nil, or why it failed
+// puller makes the pull requests of [Pull] and [PullChunks]: its run
+// loop opens requests, its reader hands out what they bring and ends them.
+type puller struct {
+	nc      *nats.Conn
+	next    string // the consumer's next-messages API subject
+	win     *Window
+	maxOpen int
+	chunk   int
+	emit    func([]jetstream.Msg)
+	gate    Gate
+	in      chan *nats.Msg
+	ended   chan error // one value per ended request: nil, or why it failed
 
 	mu   sync.Mutex
 	open []*pullRequest
 }
 
 // request opens a pull request for batch messages.
-func (p *chunkPuller) request(batch int) error {
+func (p *puller) request(batch int) error {
 	inbox := p.nc.NewInbox()
 	sub, err := p.nc.ChanSubscribe(inbox, p.in)
 	if err != nil {
@@ -184,9 +192,9 @@ func (p *chunkPuller) request(batch int) error {
 	return nil
 }
 
-// read hands out the requests' messages until stop is closed, which
-// PullChunks does once no request is open.
-func (p *chunkPuller) read(stop <-chan struct{}) {
+// read hands out the requests' messages until stop is closed, which run
+// does once no request is open.
+func (p *puller) read(stop <-chan struct{}) {
 	tick := time.NewTicker(pullExpiry / 4)
 	defer tick.Stop()
 	var chunk []jetstream.Msg
@@ -205,7 +213,7 @@ func (p *chunkPuller) read(stop <-chan struct{}) {
 			select {
 			case m = <-p.in:
 			default:
-				p.out <- chunk // nothing more waiting: do not hold these back
+				p.emit(chunk) // nothing more waiting: do not hold these back
 				chunk = nil
 				continue
 			}
@@ -221,7 +229,7 @@ func (p *chunkPuller) read(stop <-chan struct{}) {
 			p.gate.Admit()
 		}
 		if len(chunk) == p.chunk {
-			p.out <- chunk
+			p.emit(chunk)
 			chunk = nil
 		}
 	}
@@ -229,7 +237,7 @@ func (p *chunkPuller) read(stop <-chan struct{}) {
 
 // receive counts m against its request and reports whether it is a
 // message to hand out (not a status).
-func (p *chunkPuller) receive(m *nats.Msg) bool {
+func (p *puller) receive(m *nats.Msg) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var r *pullRequest
@@ -257,7 +265,7 @@ func (p *chunkPuller) receive(m *nats.Msg) bool {
 }
 
 // expire ends the requests left unanswered past their expiry.
-func (p *chunkPuller) expire(now time.Time) {
+func (p *puller) expire(now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, r := range append([]*pullRequest(nil), p.open...) {
@@ -269,7 +277,7 @@ func (p *chunkPuller) expire(now time.Time) {
 
 // end closes r, returns the part of the window it did not use and tells
 // the requester. Called with p.mu held.
-func (p *chunkPuller) end(r *pullRequest, err error) {
+func (p *puller) end(r *pullRequest, err error) {
 	p.remove(r)
 	if r.got < r.asked {
 		p.win.Release(r.asked - r.got)
@@ -278,7 +286,7 @@ func (p *chunkPuller) end(r *pullRequest, err error) {
 }
 
 // remove forgets r: the server sends it nothing more.
-func (p *chunkPuller) remove(r *pullRequest) {
+func (p *puller) remove(r *pullRequest) {
 	_ = r.sub.Unsubscribe()
 	for i, o := range p.open {
 		if o == r {

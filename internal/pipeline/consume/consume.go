@@ -30,57 +30,46 @@ type Gate interface {
 // Pull hands the messages of cons to out until ctx is done, then closes
 // out. buffer is how many messages one pull request asks for; keep it near
 // what the workers hold in flight, since delivered messages count against
-// the consumer's MaxAckPending.
+// the consumer's MaxAckPending. nc is the stage's connection: the requests
+// go out on it and the messages come back on it.
 //
-// Pull issues one Fetch at a time and hands out everything it brings. A
-// continuous iterator (Messages) would prefetch more smoothly, but stopping
-// it races with the server, which may still be sending into the pull
-// request after the client unsubscribed: those messages reach nobody and sit
-// ack-pending until ack_wait (seen in tests). A fetch ends with the server's
-// own end-of-request status, so a stop or a pause never strands a message.
-// Its callback-free loop also keeps a slow worker from stalling the client.
-func Pull(ctx context.Context, cons jetstream.Consumer, buffer int, out chan<- jetstream.Msg, log *slog.Logger) error {
-	return PullGated(ctx, cons, buffer, out, nil, log)
+// Pull makes one pull request at a time (as [PullChunks] makes them) and
+// asks for the next once everything the last one brought is handed out. A
+// continuous iterator (the client's Messages) would prefetch more
+// smoothly, but stopping it races with the server, which may still be
+// sending into the pull request after the client unsubscribed: those
+// messages reach nobody and sit ack-pending until ack_wait (seen in
+// tests). A request ends with the server's own end-of-request status, so a
+// stop or a pause never strands a message.
+func Pull(ctx context.Context, nc *nats.Conn, cons jetstream.Consumer, buffer int, out chan<- jetstream.Msg, log *slog.Logger) error {
+	return PullGated(ctx, nc, cons, buffer, out, nil, log)
 }
 
-// PullGated is [Pull] that stops pulling while gate is closed: the fetch in
-// progress is handed out (so at most one buffer more goes downstream), then
-// no pull request is outstanding until the gate opens.
-func PullGated(ctx context.Context, cons jetstream.Consumer, buffer int, out chan<- jetstream.Msg, gate Gate, log *slog.Logger) error {
+// PullGated is [Pull] that stops pulling while gate is closed: the request
+// in progress is handed out (so at most one buffer more goes downstream),
+// then no pull request is outstanding until the gate opens.
+func PullGated(ctx context.Context, nc *nats.Conn, cons jetstream.Consumer, buffer int, out chan<- jetstream.Msg, gate Gate, log *slog.Logger) error {
 	defer close(out)
-	for ctx.Err() == nil {
-		if gate != nil {
-			if err := gate.Wait(ctx); err != nil {
-				return nil // stopped while paused: nothing is in flight
-			}
-		}
-		batch, err := cons.Fetch(buffer, jetstream.FetchMaxWait(pullExpiry))
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			// The server restarted or a leader election is under way; the
-			// next fetch usually works.
-			log.Warn("pulling messages", "err", err)
-			pause(ctx)
-			continue
-		}
-		for msg := range batch.Messages() {
-			out <- msg
-			if gate != nil {
-				gate.Admit()
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) && ctx.Err() == nil {
-			// A consumer without a leader (an election after a node loss)
-			// fails the request at once: without a pause every instance
-			// would spin, starving the servers that are electing.
-			log.Warn("pulling messages", "err", err)
-			pause(ctx)
-		}
+	if nc == nil {
+		return errors.New("consume: Pull needs the stage's connection")
 	}
+	buffer = max(buffer, 1)
+	// The window holds a request's messages until they are handed out, so
+	// the next request waits for the last one's to be taken.
+	win := NewWindow(buffer)
+	emit := func(c []jetstream.Msg) {
+		for _, m := range c {
+			out <- m
+		}
+		win.Release(len(c))
+	}
+	newPuller(nc, cons, win, 1, min(buffer, pullChunk), emit, gate).run(ctx, buffer, log)
 	return nil
 }
+
+// pullChunk is how many messages Pull's reader gathers before it hands them
+// out (it hands out fewer as soon as nothing more is waiting).
+const pullChunk = 64
 
 // pause waits a moment before the next pull request after a failed one.
 func pause(ctx context.Context) {

@@ -13,6 +13,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/message"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -57,7 +58,7 @@ func TestPullDrainsBufferedMessagesOnStop(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	out := make(chan jetstream.Msg)
 	done := make(chan error, 1)
-	go func() { done <- consume.Pull(runCtx, cons, 50, out, discard) }()
+	go func() { done <- consume.Pull(runCtx, js.Conn(), cons, 50, out, discard) }()
 	first := <-out
 	_ = first.DoubleAck(ctx)
 	seen[string(first.Data())] = true
@@ -75,7 +76,7 @@ func TestPullDrainsBufferedMessagesOnStop(t *testing.T) {
 	runCtx, cancel = context.WithCancel(ctx)
 	defer cancel()
 	out = make(chan jetstream.Msg)
-	go func() { done <- consume.Pull(runCtx, cons, 50, out, discard) }()
+	go func() { done <- consume.Pull(runCtx, js.Conn(), cons, 50, out, discard) }()
 	timeout := time.After(30 * time.Second)
 	for len(seen) < total {
 		select {
@@ -204,7 +205,7 @@ func TestPullGatedStopsPullingWhilePaused(t *testing.T) {
 	defer cancel()
 	out := make(chan jetstream.Msg, total)
 	done := make(chan error, 1)
-	go func() { done <- consume.PullGated(runCtx, cons, buffer, out, gate, discard) }()
+	go func() { done <- consume.PullGated(runCtx, js.Conn(), cons, buffer, out, gate, discard) }()
 
 	// The first message closes the gate; the fetch it came with is handed out.
 	natstest.Eventually(t, 10*time.Second, func() error {
@@ -233,33 +234,25 @@ func TestPullGatedStopsPullingWhilePaused(t *testing.T) {
 	}
 }
 
-// failingConsumer answers every pull with a batch that failed at once, as a
-// consumer without a leader does during a cluster election.
-type failingConsumer struct {
-	jetstream.Consumer
-	mu      sync.Mutex
-	fetches int
-}
-
-type failedBatch struct{ msgs chan jetstream.Msg }
-
-func (b failedBatch) Messages() <-chan jetstream.Msg { return b.msgs }
-func (b failedBatch) Error() error                   { return nats.ErrNoResponders }
-
-func (c *failingConsumer) Fetch(int, ...jetstream.FetchOpt) (jetstream.MessageBatch, error) {
-	c.mu.Lock()
-	c.fetches++
-	c.mu.Unlock()
-	msgs := make(chan jetstream.Msg)
-	close(msgs)
-	return failedBatch{msgs: msgs}, nil
-}
-
-// TestPullPausesAfterAFailedBatch: while the consumer has no leader, Pull
+// TestPullPausesAfterAFailedRequest: while the consumer has no leader, Pull
 // retries at a modest pace instead of spinning (which starved the servers
-// electing one on a small machine).
-func TestPullPausesAfterAFailedBatch(t *testing.T) {
-	cons := &failingConsumer{}
+// electing one on a small machine). A plain NATS server plays the
+// consumer, ending every request at once as a leaderless one does.
+func TestPullPausesAfterAFailedRequest(t *testing.T) {
+	nc := natstest.StartWith(t, func(o *server.Options) { o.JetStream = false }).Connect()
+	var mu sync.Mutex
+	requests := 0
+	if _, err := nc.Subscribe("$JS.API.CONSUMER.MSG.NEXT.S.C", func(req *nats.Msg) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		m := nats.NewMsg(req.Reply)
+		m.Header.Set("Status", "409")
+		m.Header.Set("Description", "Leadership Change")
+		_ = nc.PublishMsg(m)
+	}); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	out := make(chan jetstream.Msg)
@@ -267,12 +260,12 @@ func TestPullPausesAfterAFailedBatch(t *testing.T) {
 		for range out {
 		}
 	}()
-	if err := consume.Pull(ctx, cons, 10, out, discard); err != nil {
+	if err := consume.Pull(ctx, nc, namedConsumer{}, 10, out, discard); err != nil {
 		t.Fatal(err)
 	}
-	cons.mu.Lock()
-	defer cons.mu.Unlock()
-	if cons.fetches < 2 || cons.fetches > 10 {
-		t.Fatalf("%d pull requests in 500ms, want a few (one per 100ms pause)", cons.fetches)
+	mu.Lock()
+	defer mu.Unlock()
+	if requests < 2 || requests > 10 {
+		t.Fatalf("%d pull requests in 500ms, want a few (one per 100ms pause)", requests)
 	}
 }
