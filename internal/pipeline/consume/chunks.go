@@ -255,7 +255,7 @@ func (p *puller) receive(m *nats.Msg) bool {
 	if r == nil {
 		// Its request was given up for lost (past its expiry), and the
 		// message was on its way: it is handed out all the same, and held.
-		p.win.held.Add(1)
+		p.win.hold(1)
 		return true
 	}
 	if r.got++; r.got == r.asked {

@@ -25,6 +25,15 @@ func (namedConsumer) CachedInfo() *jetstream.ConsumerInfo {
 	return &jetstream.ConsumerInfo{Stream: "S", Name: "C"}
 }
 
+// answerStatus ends a pull request as a server does: a status message,
+// headers only, to its reply subject.
+func answerStatus(nc *nats.Conn, req *nats.Msg, code, description string) {
+	m := nats.NewMsg(req.Reply)
+	m.Header.Set("Status", code)
+	m.Header.Set("Description", description)
+	_ = nc.PublishMsg(m)
+}
+
 // TestPullChunksEndsRequestsTheServerEnds plays the server's side of the
 // pull protocol on a plain NATS server: the first request gets two of the
 // five messages it asked for and is never answered again (a server that
@@ -52,10 +61,7 @@ func TestPullChunksEndsRequestsTheServerEnds(t *testing.T) {
 				_ = nc.PublishMsg(m)
 			}
 		case 2:
-			m := nats.NewMsg(req.Reply)
-			m.Header.Set("Status", "409")
-			m.Header.Set("Description", "Consumer Deleted")
-			_ = nc.PublishMsg(m)
+			answerStatus(nc, req, "409", "Consumer Deleted")
 		}
 	}); err != nil {
 		t.Fatal(err)

@@ -246,10 +246,7 @@ func TestPullPausesAfterAFailedRequest(t *testing.T) {
 		mu.Lock()
 		requests++
 		mu.Unlock()
-		m := nats.NewMsg(req.Reply)
-		m.Header.Set("Status", "409")
-		m.Header.Set("Description", "Leadership Change")
-		_ = nc.PublishMsg(m)
+		answerStatus(nc, req, "409", "Leadership Change")
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -36,11 +36,17 @@ func (w *Window) Release(n int) {
 	}
 }
 
+// hold holds n messages that came without room reserved for them (a late
+// delivery to a request given up).
+func (w *Window) hold(n int) { w.held.Add(int64(n)) }
+
 // Held returns how many messages the window holds.
 func (w *Window) Held() int { return int(w.held.Load()) }
 
 // acquire waits until n more messages fit, then holds them. Only the
-// puller acquires, so the check and the add need no lock.
+// puller's request loop waits here, so the check and the add need no lock;
+// a late message the reader holds meanwhile (hold) at most overshoots the
+// window by itself.
 func (w *Window) acquire(ctx context.Context, n int) error {
 	for w.held.Load()+int64(n) > w.limit {
 		select {
