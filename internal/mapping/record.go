@@ -568,8 +568,9 @@ type objSlot struct {
 	node        *outNode
 	size        int
 	clean, meta bool
-	present     bool // some member is set
-	filled      bool // the map holds this record's members
+	present     bool     // some member is set
+	filled      bool     // the map holds this record's members
+	keys        []string // the present members' keys, for RawKeys
 }
 
 // measure computes the object's facts from its members; false when no
@@ -577,12 +578,14 @@ type objSlot struct {
 func (o *objSlot) measure(st *recState, n *outNode) bool {
 	o.st, o.node = st, n
 	o.size, o.clean, o.meta = 0, true, false
+	o.keys = o.keys[:0]
 	count := 0
 	for _, k := range n.kids {
 		v, ok := st.fill(k)
 		if !ok {
 			continue
 		}
+		o.keys = append(o.keys, k.key)
 		var size int
 		var clean, meta bool
 		switch x := v.(type) {
@@ -608,6 +611,9 @@ func (o *objSlot) measure(st *recState, n *outNode) bool {
 
 // RawFacts implements validate.RawValue.
 func (o *objSlot) RawFacts() (size int, clean, metaKeys bool) { return o.size, o.clean, o.meta }
+
+// RawKeys implements validate.RawObject.
+func (o *objSlot) RawKeys() []string { return o.keys }
 
 // Value implements validate.RawValue: the object as a map of its members.
 func (o *objSlot) Value() any {

@@ -102,17 +102,18 @@ func (a auth0) Validate(user map[string]any) Result {
 			checkCustomPasswordHash(&c, v, &p)
 		case "app_metadata":
 			meta = true
-			if m, ok := c.wantObject(v, &p); ok {
-				for mk := range m {
-					if _, reserved := reservedAppMetadata[mk]; reserved {
-						child := member(&p, mk)
-						c.violation(&child, RuleReservedAppMetadata, "is a key Auth0 reserves in app_metadata: rename it in the mapping (e.g. with a gigya_ prefix)")
-					}
+			keys, _ := c.objectKeys(v, &p, nil)
+			for _, mk := range keys {
+				if _, reserved := reservedAppMetadata[mk]; reserved {
+					child := member(&p, mk)
+					c.violation(&child, RuleReservedAppMetadata, "is a key Auth0 reserves in app_metadata: rename it in the mapping (e.g. with a gigya_ prefix)")
 				}
 			}
 		case "user_metadata":
 			meta = true
-			c.wantObject(v, &p)
+			if _, ok := v.(RawObject); !ok {
+				c.wantObject(v, &p)
+			}
 		case "mfa_factors":
 			checkMFAFactors(&c, v, &p)
 		default:

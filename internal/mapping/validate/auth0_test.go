@@ -430,3 +430,38 @@ func TestAuth0DocExamples(t *testing.T) {
 		}
 	}
 }
+
+// rawObject is a validate.RawObject as the record engine passes the
+// objects of a mapping's own fields: keys known, the map never needed
+// unless a check must look inside.
+type rawObject struct {
+	keys   []string
+	values int // how many times Value was asked for
+}
+
+func (o *rawObject) RawFacts() (int, bool, bool) { return 2 + 10*len(o.keys), true, false }
+func (o *rawObject) RawKeys() []string           { return o.keys }
+func (o *rawObject) Value() any {
+	o.values++
+	m := map[string]any{}
+	for _, k := range o.keys {
+		m[k] = "x"
+	}
+	return m
+}
+
+// TestAuth0ChecksMetadataObjectsByTheirKeys: app_metadata's reserved keys
+// and the metadata objects' type are checked from RawKeys, without building
+// the objects.
+func TestAuth0ChecksMetadataObjectsByTheirKeys(t *testing.T) {
+	app := &rawObject{keys: []string{"gigya_uid", "created_at", "blocked"}}
+	user := &rawObject{keys: []string{"locale"}}
+	u := decode(t, janeDoe)
+	u["app_metadata"], u["user_metadata"] = app, user
+	res := validate.NewAuth0(validate.Options{SanitizeMetadataKeys: true}).Validate(u)
+	checkFindings(t, "violations", res.Violations, []string{
+		"app_metadata.blocked: reserved_app_metadata_key", "app_metadata.created_at: reserved_app_metadata_key"})
+	if app.values+user.values != 0 {
+		t.Errorf("the objects were built %d times; their keys were enough", app.values+user.values)
+	}
+}

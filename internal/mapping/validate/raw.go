@@ -28,6 +28,34 @@ type RawValue interface {
 	Value() any
 }
 
+// RawObject is a RawValue that is an object whose member keys the engine
+// knows without building it: an object of the mapping's own output fields
+// (app_metadata.x, app_metadata.y...). A check that only needs the keys or
+// the fact that it is an object asks for them, not for the map.
+type RawObject interface {
+	RawValue
+	// RawKeys returns the keys of the members present, in no particular
+	// order. The slice is the engine's: valid until the next record.
+	RawKeys() []string
+}
+
+// objectKeys returns the member keys of v if it is an object, reporting a
+// type violation at p if it is not. keys is reused for a map's keys.
+func (c *checker) objectKeys(v any, p *pathNode, keys []string) ([]string, bool) {
+	if o, ok := v.(RawObject); ok {
+		return o.RawKeys(), true
+	}
+	m, ok := c.wantObject(v, p)
+	if !ok {
+		return nil, false
+	}
+	keys = keys[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return keys, true
+}
+
 // walkRaw walks a RawValue: from its facts when they say there is nothing to
 // report, else the Go value it stands for.
 func (c *checker) walkRaw(r RawValue, base *pathNode, metaKeys bool, depth int) int {
