@@ -164,7 +164,8 @@ type recState struct {
 	notes    []Note
 	enc      encoder
 	w        rawWriter
-	objs     []map[string]any // per output object: the user as the validator sees it
+	objs     []map[string]any // per output object: the members as a map, when asked
+	user     validate.Fields  // the user as the validator sees it
 	objSlots []objSlot        // per output object below the root
 
 	// The machine's environment, for what the closures do not cover:
@@ -275,8 +276,8 @@ func (st *recState) mapRecord(data []byte) (r Record, err error, ok bool) {
 	st.out = st.out[:0]
 	repaired := false
 	if ev.validator != nil {
-		user, _ := st.fill(p.root)
-		res := ev.validator.Validate(user.(map[string]any))
+		st.fillRoot()
+		res := ev.validator.ValidateFields(&st.user)
 		if err := res.Err(); err != nil {
 			return Record{}, err, true
 		}
@@ -287,6 +288,11 @@ func (st *recState) mapRecord(data []byte) (r Record, err error, ok bool) {
 			// A repair replaced values of the user: write what the
 			// validator saw, keys sorted at run time.
 			repaired = true
+			user := st.objs[p.root.obj]
+			clear(user)
+			for i, k := range st.user.Keys {
+				user[k] = st.user.Values[i]
+			}
 			if st.out, ok = st.enc.value(st.out, user, 0); !ok {
 				return Record{}, nil, false
 			}
@@ -535,29 +541,32 @@ func (st *recState) empty(n *outNode) bool {
 	return true
 }
 
-// fill builds the user as the map engine's output holds it, for the
-// validator: the root as a map (reused), the objects below it as objSlots
-// (their maps are built only if the validator asks for them), leaves as
-// their values.
+// fillRoot builds the user as the map engine's output holds it, for the
+// validator: the root's members as a list (reused), the objects below it as
+// objSlots (their maps are built only if the validator asks for them),
+// leaves as their values.
+func (st *recState) fillRoot() {
+	u := &st.user
+	u.Keys, u.Values = u.Keys[:0], u.Values[:0]
+	for _, k := range st.p.root.kids {
+		if v, ok := st.fill(k); ok {
+			u.Keys = append(u.Keys, k.key)
+			u.Values = append(u.Values, v)
+		}
+	}
+}
+
+// fill is a member of the user for fillRoot: a leaf's value, or an object
+// below the root as its objSlot.
 func (st *recState) fill(n *outNode) (any, bool) {
 	if n.slot >= 0 {
 		s := st.slots[n.slot]
 		return s.v, s.set
 	}
-	if n != st.p.root {
-		o := &st.objSlots[n.obj]
-		o.filled = false
-		ok := o.measure(st, n)
-		return o, ok
-	}
-	m := st.objs[n.obj]
-	clear(m)
-	for _, k := range n.kids {
-		if v, ok := st.fill(k); ok {
-			m[k.key] = v
-		}
-	}
-	return m, true
+	o := &st.objSlots[n.obj]
+	o.filled = false
+	ok := o.measure(st, n)
+	return o, ok
 }
 
 // objSlot is an output object below the root, as the validator sees it: a

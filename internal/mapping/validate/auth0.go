@@ -43,7 +43,10 @@ var reservedAppMetadata = map[string]struct{}{
 const auth0Prefix = "auth0|"
 
 // Validate implements [Validator].
-func (a auth0) Validate(user map[string]any) Result {
+func (a auth0) Validate(user map[string]any) Result { return validateMap(a.ValidateFields, user) }
+
+// ValidateFields implements [Validator].
+func (a auth0) ValidateFields(user *Fields) Result {
 	var c checker
 	// Repairs first, so that every check sees the data as it will be sent.
 	if a.opts.StripAuth0Prefix {
@@ -51,20 +54,21 @@ func (a auth0) Validate(user map[string]any) Result {
 	}
 	if a.opts.SanitizeMetadataKeys {
 		for _, k := range [...]string{"app_metadata", "user_metadata"} {
-			if v, ok := user[k]; ok && hasMetaKeyChars(v, 1) {
+			if i := user.index(k); i >= 0 && hasMetaKeyChars(user.Values[i], 1) {
 				root := pathNode{key: k}
-				if nv, changed := c.sanitize(v, &root, 1); changed {
-					user[k] = nv
+				if nv, changed := c.sanitize(user.Values[i], &root, 1); changed {
+					user.Values[i] = nv
 				}
 			}
 		}
 	}
 
 	size := 2
-	if len(user) > 0 {
-		size += 2*len(user) - 1
+	if len(user.Keys) > 0 {
+		size += 2*len(user.Keys) - 1
 	}
-	for k, v := range user {
+	for i, k := range user.Keys {
+		v := user.Values[i]
 		p := pathNode{key: k}
 		meta := false
 		switch k {
@@ -123,12 +127,12 @@ func (a auth0) Validate(user map[string]any) Result {
 		size += n + c.walkValue(v, &p, meta && !a.opts.SanitizeMetadataKeys)
 	}
 
-	if _, ok := user["email"]; !ok {
+	if user.index("email") < 0 {
 		p := pathNode{key: "email"}
 		c.violation(&p, RuleRequired, "is required by Auth0's import schema: map an address, or filter out users without one")
 	}
-	if _, ok := user["password_hash"]; ok {
-		if _, ok := user["custom_password_hash"]; ok {
+	if user.index("password_hash") >= 0 {
+		if user.index("custom_password_hash") >= 0 {
 			p := pathNode{key: "password_hash"}
 			c.violation(&p, RulePasswordHashExclusive, "password_hash and custom_password_hash are mutually exclusive: send one of them")
 		}
@@ -144,12 +148,16 @@ func (a auth0) Validate(user map[string]any) Result {
 }
 
 // stripAuth0Prefix is the strip_auth0_prefix repair.
-func stripAuth0Prefix(c *checker, user map[string]any) {
-	s, ok := asString(user["user_id"])
+func stripAuth0Prefix(c *checker, user *Fields) {
+	i := user.index("user_id")
+	if i < 0 {
+		return
+	}
+	s, ok := asString(user.Values[i])
 	if !ok || !strings.HasPrefix(s, auth0Prefix) || len(s) == len(auth0Prefix) {
 		return
 	}
-	user["user_id"] = s[len(auth0Prefix):]
+	user.Values[i] = s[len(auth0Prefix):]
 	p := pathNode{key: "user_id"}
 	c.repaired(&p, RuleUserIDPrefix, `removed the "auth0|" prefix, which Auth0 adds itself`)
 }

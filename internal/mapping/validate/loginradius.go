@@ -57,14 +57,20 @@ var lrBools = map[string]bool{
 }
 
 // Validate implements [Validator].
-func (loginRadius) Validate(user map[string]any) Result {
+func (l loginRadius) Validate(user map[string]any) Result {
+	return validateMap(l.ValidateFields, user)
+}
+
+// ValidateFields implements [Validator].
+func (loginRadius) ValidateFields(user *Fields) Result {
 	var c checker
 	size := 2
-	if len(user) > 0 {
-		size += 2*len(user) - 1
+	if len(user.Keys) > 0 {
+		size += 2*len(user.Keys) - 1
 	}
 	login := false
-	for k, v := range user {
+	for i, k := range user.Keys {
+		v := user.Values[i]
 		p := pathNode{key: k}
 		if k == "" || k[0] < 'A' || k[0] > 'Z' {
 			c.warning(&p, RulePascalCase, "LoginRadius field names are PascalCase (Email, FirstName, ...): this one may be ignored, check the mapping")
@@ -198,13 +204,15 @@ func checkLREmails(c *checker, v any, p *pathNode) int {
 
 // checkLREmailTwice reports an address that is both in Email and in
 // UnverifiedEmail.
-func checkLREmailTwice(c *checker, user map[string]any) {
+func checkLREmailTwice(c *checker, user *Fields) {
 	in := map[string]bool{}
-	for _, v := range lrAddresses(user["Email"]) {
+	email, _ := user.get("Email")
+	for _, v := range lrAddresses(email) {
 		in[strings.ToLower(v)] = true
 	}
 	p := pathNode{key: "UnverifiedEmail"}
-	for i, v := range lrAddresses(user["UnverifiedEmail"]) {
+	unverified, _ := user.get("UnverifiedEmail")
+	for i, v := range lrAddresses(unverified) {
 		if in[strings.ToLower(v)] {
 			ip := elem(&p, i)
 			vp := member(&ip, "Value")
@@ -298,9 +306,9 @@ func checkLRObjectArray(c *checker, v any, p *pathNode) {
 // together: one encryption per hash, and a per-user salt after ":" when
 // IsPerPasswordSalt says there is one (LoginRadius' hashing page stores such
 // hashes as "[hash]:RS").
-func checkLRPassword(c *checker, user map[string]any) {
-	hash, hasHash := user["PasswordHash"]
-	enc, hasEnc := user["PasswordEncryption"]
+func checkLRPassword(c *checker, user *Fields) {
+	hash, hasHash := user.get("PasswordHash")
+	enc, hasEnc := user.get("PasswordEncryption")
 	switch {
 	case hasHash && !hasEnc:
 		p := pathNode{key: "PasswordHash"}

@@ -131,8 +131,56 @@ func ParseRepairs(names []string) (Options, error) {
 //
 // The built-in validators hold only their Options, so one Validator may be
 // used by any number of goroutines at once (each with its own user).
+//
+// ValidateFields is the same check on the user's members as a list, which
+// a mapping engine that knows its output fields fills without building a
+// map; what Validate says of a map, ValidateFields says of its members in
+// any order.
 type Validator interface {
 	Validate(user map[string]any) Result
+	ValidateFields(user *Fields) Result
+}
+
+// Fields is a user as the list of its top-level members: Keys[i] holds
+// Values[i], and no key appears twice. A repair replaces a value in place.
+type Fields struct {
+	Keys   []string
+	Values []any
+}
+
+// index returns the position of key, or -1.
+func (f *Fields) index(key string) int {
+	for i, k := range f.Keys {
+		if k == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// get returns the value of key, as a map index would.
+func (f *Fields) get(key string) (any, bool) {
+	if i := f.index(key); i >= 0 {
+		return f.Values[i], true
+	}
+	return nil, false
+}
+
+// validateMap is Validate by ValidateFields: the map's members as a list,
+// and the values the repairs replaced written back.
+func validateMap(validate func(*Fields) Result, user map[string]any) Result {
+	f := Fields{Keys: make([]string, 0, len(user)), Values: make([]any, 0, len(user))}
+	for k, v := range user {
+		f.Keys = append(f.Keys, k)
+		f.Values = append(f.Values, v)
+	}
+	res := validate(&f)
+	if len(res.Repaired) > 0 {
+		for i, k := range f.Keys {
+			user[k] = f.Values[i]
+		}
+	}
+	return res
 }
 
 // Factory builds the validator of one target with the given repairs.

@@ -3,6 +3,7 @@ package validate_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -163,5 +164,40 @@ func TestNilUser(t *testing.T) {
 	}
 	if got := keys(validate.NewLoginRadius(all).Validate(nil).Violations); !slices.Equal(got, []string{": required"}) {
 		t.Errorf("loginradius: %q", got)
+	}
+}
+
+// TestValidateFieldsAsValidate: a user's members as a list, in any order,
+// get the findings the map gets, and a repair replaces the value in the list.
+func TestValidateFieldsAsValidate(t *testing.T) {
+	v := validate.NewAuth0(validate.Options{StripAuth0Prefix: true, SanitizeMetadataKeys: true})
+	u := decode(t, janeDoe)
+	u["user_id"] = "auth0|123"
+	u["app_metadata"] = map[string]any{"created_at": "x", "a.b": 1}
+	u["nickname"] = ""
+	var f validate.Fields
+	for k, val := range u {
+		f.Keys = append(f.Keys, k)
+		f.Values = append(f.Values, val)
+	}
+	for _, order := range []string{"as built", "reversed"} {
+		g := validate.Fields{Keys: slices.Clone(f.Keys), Values: slices.Clone(f.Values)}
+		if order == "reversed" {
+			slices.Reverse(g.Keys)
+			slices.Reverse(g.Values)
+		}
+		m := maps.Clone(u)
+		want, got := v.Validate(m), v.ValidateFields(&g)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%s: ValidateFields found\n%v\nValidate\n%v", order, got, want)
+		}
+		if len(got.Repaired) != 2 {
+			t.Fatalf("%s: repaired %v, want the prefix and a metadata key", order, got.Repaired)
+		}
+		for i, k := range g.Keys {
+			if fmt.Sprint(g.Values[i]) != fmt.Sprint(m[k]) {
+				t.Errorf("%s: %s is %v in the list, %v in the map", order, k, g.Values[i], m[k])
+			}
+		}
 	}
 }
