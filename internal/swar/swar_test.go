@@ -1,6 +1,7 @@
 package swar
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -58,6 +59,36 @@ func TestSkipPlainStopsAtTheFirstSpecialByte(t *testing.T) {
 					t.Fatalf("SkipPlain(%q, 0) = %d, want %d", b, got, want)
 				}
 			}
+		}
+	}
+}
+
+// TestTestsMatchOnMixedWords checks Special, First and Plain on words of
+// several awkward bytes at once (a borrow from one byte must not hide or
+// fake another), against their definitions.
+func TestTestsMatchOnMixedWords(t *testing.T) {
+	special := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
+	plain := func(c byte) bool { return !special(c) && c < 0x80 && c != '<' && c != '>' && c != '&' }
+	pool := []byte{0, 0x1f, 0x20, 0x21, '"', '#', '%', '&', '\'', ';', '<', '=', '>', '?', '[', '\\', ']', 'a', 0x7f, 0x80, 0xa2, 0xbc, 0xdc, 0xff}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200_000 {
+		var b [8]byte
+		for i := range b {
+			b[i] = pool[r.IntN(len(pool))]
+		}
+		first, allPlain := -1, true
+		for i, c := range b {
+			if first < 0 && special(c) {
+				first = i
+			}
+			allPlain = allPlain && plain(c)
+		}
+		w := Load(b[:], 0)
+		if m := Special(w); (m != 0) != (first >= 0) || m != 0 && First(m) != first {
+			t.Fatalf("Special(%q) = %x, want the first at %d", b, m, first)
+		}
+		if Plain(w) != allPlain {
+			t.Fatalf("Plain(%q) = %v", b, Plain(w))
 		}
 	}
 }
