@@ -54,3 +54,28 @@ func TestPathsIncludeFilters(t *testing.T) {
 		t.Error("Paths() exposes internal state")
 	}
 }
+
+// TestKeyTableFindsEveryKeyAndNothingElse, with keys whose signatures
+// collide (same length and first eight bytes) and tables of every size.
+func TestKeyTableFindsEveryKeyAndNothingElse(t *testing.T) {
+	base := []string{"UID", "profile", "data", "lastLoginTimestamp", "lastLoginLocation", "lastUpdatedTimestamp",
+		"lastUpdated", "identities", "a", "", "gigya_created", "gigya_createdX", "gigya_creates"}
+	for n := 0; n <= len(base); n++ {
+		keys := base[:n]
+		tab := newKeyTable(keys)
+		for i, k := range keys {
+			if got, ok := tab.lookup([]byte(k)); !ok || got != i {
+				t.Fatalf("%d keys: lookup(%q) = %d, %v; want %d", n, k, got, ok, i)
+			}
+		}
+		for _, k := range []string{"uid", "profiles", "lastLoginTimestampX", "lastLogin", "gigya_creat", "gigya_createdY", "b"} {
+			if got, ok := tab.lookup([]byte(k)); ok {
+				t.Fatalf("%d keys: lookup(%q) = %d, found", n, k, got)
+			}
+		}
+	}
+	var none keyTable
+	if _, ok := none.lookup([]byte("UID")); ok {
+		t.Fatal("the empty table found a key")
+	}
+}

@@ -358,7 +358,7 @@ func (st *recState) scan(data []byte) bool {
 			}
 			idx, want = st.p.keyIndex[key]
 		} else {
-			idx, want = st.p.keyIndex[bstr(rawKey)]
+			idx, want = st.p.keyTab.lookup(rawKey)
 		}
 		s.space()
 		if !s.consume(':') {
