@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
 	"github.com/segmentio/encoding/json"
@@ -50,6 +51,9 @@ type fieldPlan struct {
 	def      *fprog // nil when the field has no default
 	slot     int
 	flagSlot int // -1 when the field has no flag
+	// converted names the password converter whose result the field is,
+	// whole (validate.Converted), or is "".
+	converted string
 }
 
 // outNode is a node of the output: an object (slot -1) or a leaf holding
@@ -104,6 +108,7 @@ func buildPlan(m *Mapping) *plan {
 		fp := fieldPlan{f: f, expr: p.program(c, f.prog), slot: leaf(f.Path), flagSlot: -1}
 		c.outRoot = nil
 		fp.fixed, c.usedFixed = c.usedFixed, false
+		fp.converted = converterOf(f.prog.Node())
 		if f.def != nil {
 			d := p.program(c, f.def)
 			fp.def = &d
@@ -279,4 +284,18 @@ func (t *keyTable) lookup(k []byte) (int, bool) {
 			return s.idx, true
 		}
 	}
+}
+
+// converterOf returns the name of the password converter n calls, when n is
+// that call and nothing else (the value the field gets is the converter's
+// object as it returned it), or "".
+func converterOf(n ast.Node) string {
+	call, ok := n.(*ast.CallNode)
+	if !ok {
+		return ""
+	}
+	if id, ok := call.Callee.(*ast.IdentifierNode); ok && id.Value == validate.ConverterAuth0 {
+		return id.Value
+	}
+	return ""
 }

@@ -252,6 +252,9 @@ func (st *recState) mapRecord(data []byte) (r Record, err error, ok bool) {
 		if !ok {
 			return Record{}, nil, false
 		}
+		if r, isRaw := val.(*rawSlot); isRaw && fp.converted != "" && !(st.ev.m.omitEmpty && needsPrune(v.v)) {
+			r.conv = fp.converted // the converter's object, not pruned
+		}
 		if val == nil && fp.def != nil {
 			dv, err := st.eval(fp.def)
 			if err != nil {
@@ -317,7 +320,7 @@ func (st *recState) reset(data []byte) {
 	clear(st.slots)
 	for i := range st.raws {
 		r := &st.raws[i]
-		r.val, r.decoded, r.fixed = nil, false, false
+		r.val, r.decoded, r.fixed, r.conv = nil, false, false, ""
 	}
 	st.scratch = st.scratch[:0]
 	st.notes = st.notes[:0]
@@ -700,10 +703,14 @@ type rawSlot struct {
 	clean, meta bool
 	val         any
 	decoded     bool
-	fixed       bool // val may hold fixedObjs, which Value turns into maps
+	fixed       bool   // val may hold fixedObjs, which Value turns into maps
+	conv        string // the converter val is the whole result of (validate.Converted)
 }
 
 func (r *rawSlot) json() []byte { return r.st.scratch[r.off:r.end] }
+
+// ConvertedBy implements validate.Converted.
+func (r *rawSlot) ConvertedBy() string { return r.conv }
 
 // RawFacts implements validate.RawValue.
 func (r *rawSlot) RawFacts() (size int, clean, metaKeys bool) { return r.size, r.clean, r.meta }

@@ -247,6 +247,18 @@ fields:
   user_metadata.data: data
   app_metadata.created_at: created
 `,
+	"auth0 password objects": `
+version: 1
+target: auth0
+fields:
+  user_id: UID
+  email: email(coalesce(profile.email, loginIDs.emails[0]))
+  custom_password_hash:
+    expr: auth0_password_hash(password)
+    on_error: omit
+    default: '{"algorithm": "md5", "hash": {"value": UID}}'
+  app_metadata.hash: 'password == nil ? nil : {"algorithm": "sha256", "hash": auth0_password_hash(password).hash}'
+`,
 	"loginradius raw": `
 version: 1
 target: loginradius

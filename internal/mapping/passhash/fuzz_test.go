@@ -9,6 +9,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/passhash"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/passhash/auth0verify"
 	"github.com/gigya-migrate/gigya-migrate/internal/mapping/passhash/lrverify"
+	"github.com/gigya-migrate/gigya-migrate/internal/mapping/validate"
 	"github.com/gigya-migrate/gigya-migrate/pkg/fault"
 )
 
@@ -39,6 +40,12 @@ func FuzzAuth0(f *testing.F) {
 			}
 			if _, err := auth0verify.Parse(js); err != nil {
 				t.Fatalf("auth0verify rejects the converter's output: %v\ninput %+v\n%s", err, g, js)
+			}
+			// The validator trusts the converter's objects
+			// (validate.Converted): they must pass its checks.
+			res := validate.NewAuth0(validate.Options{}).Validate(map[string]any{"email": "a@b.example", "custom_password_hash": obj})
+			if len(res.Violations)+len(res.Warnings) > 0 {
+				t.Fatalf("the Auth0 validator reports the converter's output: %v %v\ninput %+v\n%s", res.Violations, res.Warnings, g, js)
 			}
 		}
 		if lr, err := passhash.LoginRadius(g, passhash.DefaultLoginRadiusOptions()); err != nil {

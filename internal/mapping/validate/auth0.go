@@ -103,7 +103,9 @@ func (a auth0) ValidateFields(user *Fields) Result {
 				}
 			}
 		case "custom_password_hash":
-			checkCustomPasswordHash(&c, v, &p)
+			if cv, ok := v.(Converted); !ok || cv.ConvertedBy() != ConverterAuth0 {
+				checkCustomPasswordHash(&c, v, &p)
+			}
 		case "app_metadata":
 			meta = true
 			keys, _ := c.objectKeys(v, &p, nil)

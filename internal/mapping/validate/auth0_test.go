@@ -465,3 +465,34 @@ func TestAuth0ChecksMetadataObjectsByTheirKeys(t *testing.T) {
 		t.Errorf("the objects were built %d times; their keys were enough", app.values+user.values)
 	}
 }
+
+// converted is a validate.Converted holding a custom_password_hash.
+type converted struct {
+	by string
+	v  any
+}
+
+func (c converted) RawFacts() (int, bool, bool) { return 40, true, false }
+func (c converted) Value() any                  { return c.v }
+func (c converted) ConvertedBy() string         { return c.by }
+
+// TestAuth0TrustsOnlyTheConvertersObjects: the shape checks of
+// custom_password_hash are skipped for auth0_password_hash's own object,
+// and only for it.
+func TestAuth0TrustsOnlyTheConvertersObjects(t *testing.T) {
+	bad := map[string]any{"algorithm": "md5", "hash": map[string]any{"value": "x"}} // no encoding
+	for _, tc := range []struct {
+		by   string
+		want []string
+	}{
+		{validate.ConverterAuth0, nil},
+		{"", []string{"custom_password_hash.hash.encoding: custom_password_hash_shape"}},
+		{"loginradius_password_hash", []string{"custom_password_hash.hash.encoding: custom_password_hash_shape"}},
+	} {
+		u := decode(t, janeDoe)
+		delete(u, "password_hash")
+		u["custom_password_hash"] = converted{by: tc.by, v: bad}
+		res := validate.NewAuth0(validate.Options{}).Validate(u)
+		checkFindings(t, "violations ("+tc.by+")", res.Violations, tc.want)
+	}
+}

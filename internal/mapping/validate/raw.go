@@ -39,6 +39,20 @@ type RawObject interface {
 	RawKeys() []string
 }
 
+// Converted is a RawValue that is, unchanged, the whole result of one of
+// the mapping's password converters, which ConvertedBy names ("" for none).
+// A validator skips the checks that converter's output is proven to pass:
+// FuzzAuth0 in package passhash runs every object it returns through them.
+// What a mapping writes by hand, or changes, is checked as ever.
+type Converted interface {
+	RawValue
+	ConvertedBy() string
+}
+
+// ConverterAuth0 is the helper auth0_password_hash, whose objects pass the
+// custom_password_hash checks.
+const ConverterAuth0 = "auth0_password_hash"
+
 // objectKeys returns the member keys of v if it is an object, reporting a
 // type violation at p if it is not. keys is reused for a map's keys.
 func (c *checker) objectKeys(v any, p *pathNode, keys []string) ([]string, bool) {
