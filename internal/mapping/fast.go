@@ -700,6 +700,11 @@ func (c *fcompiler) call(x *ast.CallNode) (fnode, bool) {
 	if !ok {
 		return nil, false
 	}
+	if id.Value == "coalesce" {
+		if fn, ok := c.coalesce(x); ok {
+			return fn, true
+		}
+	}
 	args, ok := c.compileAll(x.Arguments)
 	if !ok {
 		return nil, false
@@ -740,6 +745,65 @@ func (c *fcompiler) call(x *ast.CallNode) (fnode, bool) {
 		}
 		return fval{v: out}, true
 	}, true
+}
+
+// coalesce compiles coalesce(a, b, ...) into a closure that picks the
+// first argument that is not empty (mapfunc.IsEmpty) without the call: no
+// boxing of the arguments, no decoding of a raw one. The machine evaluates
+// every argument before the call, so an argument after the chosen one is
+// still evaluated, and may fail as it would there (a field of a string,
+// say), unless it is one that cannot fail (cannotFail): that one is skipped.
+func (c *fcompiler) coalesce(x *ast.CallNode) (fnode, bool) {
+	args, ok := c.compileAll(x.Arguments)
+	if !ok {
+		return nil, false
+	}
+	safe := make([]bool, len(args))
+	for i, a := range x.Arguments {
+		safe[i] = cannotFail(a)
+	}
+	return func(e *fenv) (fval, bool) {
+		var first fval
+		found := false
+		for i, a := range args {
+			if found && safe[i] {
+				continue
+			}
+			v, ok := a(e)
+			if !ok {
+				return fval{}, false
+			}
+			if found {
+				continue
+			}
+			if v.isRaw {
+				found = e.tape[v.node].next > v.node+1 // an object or array with members
+			} else {
+				found = !mapfunc.IsEmpty(v.v)
+			}
+			if found {
+				first = v
+			}
+		}
+		return first, true
+	}, true
+}
+
+// cannotFail reports whether the machine evaluates n without an error
+// whatever the record holds: a top-level name (an absent one is nil), a
+// literal, or a field of an identity view (views are maps).
+func cannotFail(n ast.Node) bool {
+	switch x := n.(type) {
+	case *ast.IdentifierNode, *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.NilNode:
+		return true
+	case *ast.ChainNode:
+		return cannotFail(x.Node)
+	case *ast.MemberNode:
+		id, ok := x.Node.(*ast.IdentifierNode)
+		_, field := x.Property.(*ast.StringNode)
+		return ok && field && !x.Method && (id.Value == mergedVar || id.Value == IdentityVar)
+	}
+	return false
 }
 
 // step is the loop-iteration counter the budget patch wraps around every

@@ -259,6 +259,23 @@ fields:
     default: '{"algorithm": "md5", "hash": {"value": UID}}'
   app_metadata.hash: 'password == nil ? nil : {"algorithm": "sha256", "hash": auth0_password_hash(password).hash}'
 `,
+	"coalesce": `
+version: 1
+target: t
+validate: none
+fields:
+  picked: coalesce(profile.nickname, profile.firstName, "none")
+  obj: coalesce(data.nothing, data, preferences)
+  arrays: coalesce(emails.unverified, loginIDs.unverifiedEmails, identities)
+  views: coalesce(profile.country, identities.country, identity.site)
+  blank: coalesce(" ", profile.city, nil)
+  lits: coalesce(nil, "", 0)
+  nested: coalesce(coalesce(profile.zip, profile.city), UID)
+  fails:
+    expr: coalesce(UID, profile.email.x)
+    on_error: omit
+    flag: meta.fails
+`,
 	"loginradius raw": `
 version: 1
 target: loginradius
