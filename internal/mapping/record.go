@@ -550,11 +550,16 @@ func (st *recState) empty(n *outNode) bool {
 // leaves as their values.
 func (st *recState) fillRoot() {
 	u := &st.user
-	u.Keys, u.Values = u.Keys[:0], u.Values[:0]
+	u.Keys, u.Values, u.KeySizes = u.Keys[:0], u.Values[:0], u.KeySizes[:0]
 	for _, k := range st.p.root.kids {
 		if v, ok := st.fill(k); ok {
 			u.Keys = append(u.Keys, k.key)
 			u.Values = append(u.Values, v)
+			size := -1
+			if k.keyValid {
+				size = k.keySize
+			}
+			u.KeySizes = append(u.KeySizes, size)
 		}
 	}
 }

@@ -125,7 +125,7 @@ func (a auth0) ValidateFields(user *Fields) Result {
 		default:
 			c.violation(&p, RuleAdditionalProperty, "is not a field of Auth0's user schema, which forbids others (one such user can make the whole import file invalid): fix the name, or move the value under app_metadata or user_metadata")
 		}
-		n, _ := scanString(k) // a bad top-level key is already an additional_property
+		n, _ := user.keySize(i) // a bad top-level key is already an additional_property
 		size += n + c.walkValue(v, &p, meta && !a.opts.SanitizeMetadataKeys)
 	}
 

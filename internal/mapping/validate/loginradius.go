@@ -128,7 +128,7 @@ func (loginRadius) ValidateFields(user *Fields) Result {
 				}
 			}
 		}
-		n, ok := scanString(k)
+		n, ok := user.keySize(i)
 		if !ok {
 			c.violation(&p, RuleInvalidUTF8, "this key is not valid UTF-8: JSON encoding would alter it")
 		}

@@ -143,9 +143,22 @@ type Validator interface {
 
 // Fields is a user as the list of its top-level members: Keys[i] holds
 // Values[i], and no key appears twice. A repair replaces a value in place.
+//
+// KeySizes is optional: an engine whose keys are fixed in advance gives
+// each key's size as [StringSize] measures it (a valid key), or -1 to
+// have it measured here.
 type Fields struct {
-	Keys   []string
-	Values []any
+	Keys     []string
+	Values   []any
+	KeySizes []int
+}
+
+// keySize returns the size of the i-th key and whether it is valid UTF-8.
+func (f *Fields) keySize(i int) (int, bool) {
+	if i < len(f.KeySizes) && f.KeySizes[i] >= 0 {
+		return f.KeySizes[i], true
+	}
+	return scanString(f.Keys[i])
 }
 
 // index returns the position of key, or -1.

@@ -201,3 +201,20 @@ func TestValidateFieldsAsValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateFieldsTakesKeySizes: given key sizes count instead of the
+// keys' own (-1 measures the key), and the result is otherwise the same.
+func TestValidateFieldsTakesKeySizes(t *testing.T) {
+	v := validate.NewAuth0(validate.Options{})
+	f := validate.Fields{Keys: []string{"email", "user_id"}, Values: []any{"a@b.example", "x"}}
+	if res := v.ValidateFields(&f); len(res.Warnings)+len(res.Violations) != 0 {
+		t.Fatalf("plain user: %v", res)
+	}
+	f.KeySizes = []int{-1, 7}
+	if res := v.ValidateFields(&f); len(res.Warnings)+len(res.Violations) != 0 {
+		t.Fatalf("true sizes: %v", res)
+	}
+	f.KeySizes = []int{-1, validate.Auth0ProfileSizeWarn}
+	res := v.ValidateFields(&f)
+	checkFindings(t, "warnings", res.Warnings, []string{": profile_size"})
+}
