@@ -200,11 +200,11 @@ func (e *fenv) decode(i int32) (any, bool) {
 	switch e.data[t[i].vStart] {
 	case '{':
 		n := 0
-		for j := i + 1; j < t[i].next; j = t[j].next {
+		for j, end := i+1, t[i].next; j < end; j = t[j].next {
 			n++
 		}
 		m := make(map[string]any, n)
-		for j := i + 1; j < t[i].next; j = t[j].next {
+		for j, end := i+1, t[i].next; j < end; j = t[j].next {
 			v, ok := e.decode(j)
 			if !ok {
 				return nil, false
@@ -214,11 +214,11 @@ func (e *fenv) decode(i int32) (any, bool) {
 		return m, true
 	case '[':
 		n := 0
-		for j := i + 1; j < t[i].next; j = t[j].next {
+		for j, end := i+1, t[i].next; j < end; j = t[j].next {
 			n++
 		}
 		s := make([]any, 0, n)
-		for j := i + 1; j < t[i].next; j = t[j].next {
+		for j, end := i+1, t[i].next; j < end; j = t[j].next {
 			v, ok := e.decode(j)
 			if !ok {
 				return nil, false
@@ -258,7 +258,7 @@ func (e *fenv) identities() []int32 {
 	}
 	t := e.tape
 	for pass := range 2 {
-		for j := arr + 1; j < t[arr].next; j = t[j].next {
+		for j, end := arr+1, t[arr].next; j < end; j = t[j].next {
 			if !e.isObject(j) {
 				continue
 			}
@@ -640,14 +640,14 @@ func (c *fcompiler) mapBuiltin(x *ast.BuiltinNode) (fnode, bool) {
 				return fval{}, false
 			}
 			n := 0
-			for j := a.node + 1; j < e.tape[a.node].next; j = e.tape[j].next {
+			for j, end := a.node+1, e.tape[a.node].next; j < end; j = e.tape[j].next {
 				n++
 			}
 			if n > mapLimit {
 				return fval{}, false
 			}
 			out := make([]any, 0, n)
-			for j := a.node + 1; j < e.tape[a.node].next; j = e.tape[j].next {
+			for j, end := a.node+1, e.tape[a.node].next; j < end; j = e.tape[j].next {
 				item, ok := e.value(j)
 				if !ok {
 					return fval{}, false

@@ -356,7 +356,7 @@ func (e *fenv) key(n *tnode) string {
 func (e *fenv) get(obj int32, key string, sig uint64) int32 {
 	t := e.tape
 	found := int32(-1)
-	for j := obj + 1; j < t[obj].next; j = t[j].next {
+	for j, end := obj+1, t[obj].next; j < end; {
 		n := &t[j]
 		switch n.ksig {
 		case sig:
@@ -368,6 +368,7 @@ func (e *fenv) get(obj int32, key string, sig uint64) int32 {
 				found = j
 			}
 		}
+		j = n.next
 	}
 	return found
 }
@@ -378,14 +379,14 @@ func (e *fenv) index(arr int32, i int) int32 {
 	t := e.tape
 	if i < 0 {
 		n := 0
-		for j := arr + 1; j < t[arr].next; j = t[j].next {
+		for j, end := arr+1, t[arr].next; j < end; j = t[j].next {
 			n++
 		}
 		if i += n; i < 0 {
 			return -1
 		}
 	}
-	for j := arr + 1; j < t[arr].next; j = t[j].next {
+	for j, end := arr+1, t[arr].next; j < end; j = t[j].next {
 		if i == 0 {
 			return j
 		}

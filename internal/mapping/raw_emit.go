@@ -76,7 +76,7 @@ func (w *rawWriter) object(dst []byte, i int32) ([]byte, int, bool, bool) {
 	base := len(w.stack)
 	sorted := true
 	prev := ""
-	for j := i + 1; j < t[i].next; j = t[j].next {
+	for j, end := i+1, t[i].next; j < end; j = t[j].next {
 		if t[j].flags&tKeyEscaped != 0 {
 			w.stack = w.stack[:base]
 			return w.objectEscaped(dst, i)
@@ -145,7 +145,7 @@ func (w *rawWriter) objectEscaped(dst []byte, i int32) ([]byte, int, bool, bool)
 		node int32
 	}
 	var ms []member
-	for j := i + 1; j < t[i].next; j = t[j].next {
+	for j, end := i+1, t[i].next; j < end; j = t[j].next {
 		ms = append(ms, member{w.e.key(&t[j]), j})
 	}
 	slices.SortStableFunc(ms, func(a, b member) int { return strings.Compare(a.key, b.key) })
@@ -193,7 +193,7 @@ func (w *rawWriter) array(dst []byte, i int32) ([]byte, int, bool, bool) {
 	start := len(dst)
 	dst = append(dst, '[')
 	size, n := 0, 0
-	for j := i + 1; j < t[i].next; j = t[j].next {
+	for j, end := i+1, t[i].next; j < end; j = t[j].next {
 		mark := len(dst)
 		if n > 0 {
 			dst = append(dst, ',')
