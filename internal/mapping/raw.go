@@ -197,7 +197,11 @@ func (s *scanner) tape(t *[]tnode, kStart, kEnd int, keyEsc bool, depth int) int
 					return -1
 				}
 				s.space()
-				if s.tape(t, ks+1, ke-1, esc, depth+1) < 0 {
+				if s.peek() == '"' && depth < maxRawDepth {
+					if !s.tapeString(t, ks+1, ke-1, esc) {
+						return -1
+					}
+				} else if s.tape(t, ks+1, ke-1, esc, depth+1) < 0 {
 					return -1
 				}
 				s.space()
@@ -264,6 +268,28 @@ func (s *scanner) tape(t *[]tnode, kStart, kEnd int, keyEsc bool, depth int) int
 	nd.vEnd = int32(s.i)
 	nd.next = int32(len(*t))
 	return idx
+}
+
+// tapeString is tape for a string value (s.i at its quote), the commonest
+// member: one node written whole, without tape's recursion.
+func (s *scanner) tapeString(t *[]tnode, kStart, kEnd int, keyEsc bool) bool {
+	n := tnode{kStart: int32(kStart), kEnd: int32(kEnd), vStart: int32(s.i)}
+	if keyEsc {
+		n.flags |= tKeyEscaped
+	} else {
+		n.ksig = keySig(s.b[kStart:kEnd])
+	}
+	esc, ok := s.checkString()
+	if !ok {
+		return false
+	}
+	if esc {
+		n.flags |= tEscaped
+	}
+	n.vEnd = int32(s.i)
+	n.next = int32(len(*t)) + 1
+	*t = append(*t, n)
+	return true
 }
 
 // maxRawDepth bounds the nesting the record engine follows in the bytes. A
