@@ -259,11 +259,15 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 		}
 		o.pubs = []*nats.Msg{t.deadLetter(in, meta, uid, lastUpdated, mapErr)}
 	} else {
+		debug := len(rec.Notes) > 0 && t.log.Enabled(context.Background(), slog.LevelDebug)
 		for _, n := range rec.Notes {
 			t.metrics.flagged.WithLabelValues(n.Field).Inc()
 			// Counted in the metric and the summary, and marked in the
-			// user (its flag): one line per user would be noise.
-			t.log.Debug("field dropped by its on_error policy", "uid", uid, "field", n.Field, "flag", n.Flag, "reason", cause(n.Err))
+			// user (its flag): one line per user would be noise. Checked
+			// first: the arguments would be boxed for a disabled level too.
+			if debug {
+				t.log.Debug("field dropped by its on_error policy", "uid", uid, "field", n.Field, "flag", n.Flag, "reason", cause(n.Err))
+			}
 		}
 		for i, data := range rec.Outputs {
 			om := t.newOutMsg(uid, lastUpdated, i, meta.Sequence.Stream, inHdr, data)

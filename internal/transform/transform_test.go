@@ -14,6 +14,7 @@ import (
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/telemetry"
 	"github.com/gigya-migrate/gigya-migrate/internal/pipeline/topology"
 	"github.com/gigya-migrate/gigya-migrate/internal/testkit/natstest"
+	"github.com/gigya-migrate/gigya-migrate/internal/testkit/syncbuf"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -350,6 +351,41 @@ func TestLoginMarkTravels(t *testing.T) {
 		marked := out.Header.Get(message.HdrLoginMigrated) == "t1" && strings.HasSuffix(out.Header.Get(message.HdrMsgID), ":login")
 		if login := out.Header.Get(message.HdrSourceSeq) == "2"; marked != login {
 			t.Fatalf("mapped user headers %v: the login mark is lost or where it does not belong", out.Header)
+		}
+	}
+}
+
+// TestDroppedFieldsAreLoggedAtDebugOnly: a field dropped by its on_error
+// policy is a debug line (with the user and the field), nothing at info.
+func TestDroppedFieldsAreLoggedAtDebugOnly(t *testing.T) {
+	m, err := mapping.Parse("omit.yaml", []byte(`
+version: 1
+target: t1
+fields:
+  user_id: UID
+  when:
+    expr: gigya_time(profile.t)
+    on_error: omit
+    flag: app_metadata.when_failed
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		f := setup(t, 30*time.Second)
+		var buf syncbuf.Buffer
+		f.t.mapping = m
+		f.t.log = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level}))
+		f.publishRaw(t, "u1", `{"UID":"u1","profile":{"t":"not a time"}}`)
+		f.runUntil(t, func() error {
+			if tot := f.t.totals(); tot.Mapped != 1 {
+				return fmt.Errorf("%+v", tot)
+			}
+			return nil
+		})
+		logged := strings.Contains(buf.String(), `msg="field dropped by its on_error policy" uid=u1 field=when`)
+		if logged != (level == slog.LevelDebug) {
+			t.Fatalf("at %v, the drop logged: %v\n%s", level, logged, buf.String())
 		}
 	}
 }
