@@ -120,6 +120,12 @@ type outMsg struct {
 	data []byte
 	vals [mappedHeaders][]string
 	id   []byte // the Nats-Msg-Id and Source-Seq values, viewed as strings
+	// keys are the header keys of vals at the last use (nkeys of them),
+	// whose slices the header map holds: a message whose next headers have
+	// the same keys only has the values replaced. nkeys -1: the map was
+	// changed otherwise, set it anew.
+	keys  [mappedHeaders]string
+	nkeys int
 }
 
 // mappedHeaders is how many headers a mapped user has at most.
@@ -278,6 +284,7 @@ func (t *transformer) handle(rm *recordMapper, in jetstream.Msg) outcome {
 			}
 			if t.replay != nil && t.replay.force {
 				om.msg.Header.Set(message.HdrMsgID, id+":replay-"+t.replay.id) // sent again even though the mapping is unchanged
+				om.nkeys = -1                                                  // the map no longer holds vals[0]
 			}
 			o.owned = append(o.owned, om)
 			o.pubs = append(o.pubs, &om.msg)
@@ -318,8 +325,6 @@ func (t *transformer) newOutMsg(uid, lastUpdated string, i int, seq uint64, inHd
 	}
 	om.data = append(om.data[:0], data...)
 	om.msg.Data = om.data
-	h := om.msg.Header
-	clear(h)
 	// The id and the sequence are written into one buffer and viewed as
 	// strings: the buffer is reused only after the server acknowledged
 	// the message, when the client no longer reads the headers.
@@ -343,25 +348,36 @@ func (t *transformer) newOutMsg(uid, lastUpdated string, i int, seq uint64, inHd
 	idEnd := len(b)
 	b = strconv.AppendUint(b, seq, 10)
 	om.id = b
-	set := func(n int, key, v string) {
-		om.vals[n] = append(om.vals[n][:0], v)
-		h[key] = om.vals[n]
-	}
-	set(0, message.HdrMsgID, unsafe.String(unsafe.SliceData(b), idEnd))
-	set(1, message.HdrUID, uid)
-	set(2, message.HdrMappingVersion, t.mapping.Version())
-	set(3, message.HdrSourceSeq, unsafe.String(&b[idEnd], len(b)-idEnd))
+	var keys, vals [mappedHeaders]string
+	keys[0], vals[0] = message.HdrMsgID, unsafe.String(unsafe.SliceData(b), idEnd)
+	keys[1], vals[1] = message.HdrUID, uid
+	keys[2], vals[2] = message.HdrMappingVersion, t.mapping.Version()
+	keys[3], vals[3] = message.HdrSourceSeq, unsafe.String(&b[idEnd], len(b)-idEnd)
 	n := 4
 	if t.replay != nil {
-		set(n, message.HdrReplay, t.replay.id)
+		keys[n], vals[n] = message.HdrReplay, t.replay.id
 		n++
 	}
 	for _, k := range copiedHeaders {
 		if v := inHdr[k]; len(v) > 0 && v[0] != "" {
-			set(n, k, v[0])
+			keys[n], vals[n] = k, v[0]
 			n++
 		}
 	}
+	if n == om.nkeys && keys == om.keys {
+		// The map holds vals' slices: replacing their element is enough.
+		for i := range n {
+			om.vals[i][0] = vals[i]
+		}
+		return om
+	}
+	h := om.msg.Header
+	clear(h)
+	for i := range n {
+		om.vals[i] = append(om.vals[i][:0], vals[i])
+		h[keys[i]] = om.vals[i]
+	}
+	om.keys, om.nkeys = keys, n
 	return om
 }
 

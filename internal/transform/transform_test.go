@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -387,5 +388,52 @@ fields:
 		if logged != (level == slog.LevelDebug) {
 			t.Fatalf("at %v, the drop logged: %v\n%s", level, logged, buf.String())
 		}
+	}
+}
+
+// TestRecycledMessagesCarryOnlyTheirHeaders: a mapped user's message is
+// recycled; its headers are this user's whatever the last one had, with
+// the same keys (values replaced in place) or others.
+func TestRecycledMessagesCarryOnlyTheirHeaders(t *testing.T) {
+	m, err := mapping.Parse("test.yaml", []byte(testMapping))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &transformer{mapping: m, outs: make(outPool, 1)}
+	in := func(kv ...string) nats.Header {
+		h := nats.Header{}
+		for i := 0; i < len(kv); i += 2 {
+			h.Set(kv[i], kv[i+1])
+		}
+		return h
+	}
+	for i, tc := range []struct {
+		uid string
+		in  nats.Header
+	}{
+		{"u1", in(message.HdrSite, "s1", message.HdrLoginMigrated, "true")},
+		{"u2", in(message.HdrSite, "s2", message.HdrLoginMigrated, "true")}, // same keys
+		{"u3", in(message.HdrRun, "r1")},                                    // other keys
+		{"u4", in()},
+		{"u5", in(message.HdrRun, "r2")},
+		{"u6", in(message.HdrSite, "s3")}, // as many keys, another one
+	} {
+		om := tr.newOutMsg(tc.uid, "2024-01-01T00:00:00.000Z", 0, uint64(100+i), tc.in, []byte(`{}`))
+		want := nats.Header{}
+		want.Set(message.HdrUID, tc.uid)
+		want.Set(message.HdrMappingVersion, m.Version())
+		want.Set(message.HdrSourceSeq, strconv.Itoa(100+i))
+		id := "t1:" + tc.uid + ":2024-01-01T00:00:00.000Z:" + m.Version()
+		if tc.in.Get(message.HdrLoginMigrated) != "" {
+			id += ":login"
+		}
+		want.Set(message.HdrMsgID, id)
+		for k, v := range tc.in {
+			want[k] = v
+		}
+		if got := fmt.Sprint(om.msg.Header); got != fmt.Sprint(want) {
+			t.Fatalf("user %s: headers\n%s\nwant\n%s", tc.uid, got, fmt.Sprint(want))
+		}
+		tr.outs.put(om)
 	}
 }
