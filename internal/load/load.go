@@ -199,6 +199,15 @@ func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 	if len(batch) == 0 {
 		return
 	}
+	// The updates are recorded before the write, not after it: a loader
+	// killed between the two would leave the target holding them unknown to
+	// the register, while the acks of older versions written just before
+	// may be lost with it; those older versions, redelivered, would then be
+	// written over the newer ones. A version the target may hold counts as
+	// written, as after a failed write that may have landed; one it refuses
+	// stays recorded, which makes older versions of that user superseded
+	// (its dead letter is then the record of the user).
+	l.recordVersions(wctx, batch)
 	recs := make([]sink.Record, len(batch))
 	for i, m := range batch {
 		recs[i] = sink.Record{UID: m.Headers().Get(message.HdrUID), MsgID: m.Headers().Get(message.HdrMsgID), Data: m.Data(),
@@ -217,7 +226,6 @@ func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 	var rejected *sink.RejectedError
 	switch {
 	case err == nil:
-		l.recordVersions(wctx, batch, nil)
 		for _, m := range batch {
 			l.settle(m, true)
 		}
@@ -226,7 +234,6 @@ func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 		for _, r := range rejected.Rejections {
 			refused[r.Index] = r
 		}
-		l.recordVersions(wctx, batch, func(i int) bool { _, no := refused[i]; return !no })
 		var free []claims.Claim
 		for i, m := range batch {
 			if r, ok := refused[i]; ok {
@@ -240,15 +247,11 @@ func (l *loader) write(ctx context.Context, batch []jetstream.Msg) {
 	default:
 		kind, code := fault.Classify(err)
 		l.log.Warn("sink write failed", "records", len(batch), "kind", kind, "code", code, "err", err)
-		if kind != fault.KindPermanent {
-			// The target may have stored the batch before the failure: an
-			// answer lost on its way back looks like a network error. Until
-			// a retry settles these users, an older version of one of them
-			// (a first delivery being retried) must not be written after
-			// this one, so the register counts it as written; the retry of
-			// this version itself is not older, and goes through.
-			l.recordVersions(wctx, batch, nil)
-		}
+		// The target may have stored the batch before the failure (an
+		// answer lost on its way back looks like a network error): the
+		// register, written before, counts it as written, so an older
+		// version of one of these users is not written after it; the retry
+		// of this version itself is not older, and goes through.
 		var free []claims.Claim
 		for i, m := range batch {
 			delivered := numDelivered(m)
@@ -404,17 +407,17 @@ func (l *loader) supersede(m jetstream.Msg) {
 	l.metrics.records.WithLabelValues("superseded").Inc()
 }
 
-// recordVersions registers the updates and replays of batch that the sink
-// stored, or may have stored (stored(i); nil: all), before they are acked:
-// once acked, an older version may come and must find them. A failure to record is logged, not
-// fatal: this instance still knows them, and the write is done.
-func (l *loader) recordVersions(ctx context.Context, batch []jetstream.Msg, stored func(int) bool) {
+// recordVersions registers the updates and replays of batch before the
+// sink writes them (see write): from then on an older version of these
+// users is superseded. A failure to record is logged, not fatal: this
+// instance still knows them.
+func (l *loader) recordVersions(ctx context.Context, batch []jetstream.Msg) {
 	if l.versions == nil {
 		return
 	}
 	var entries []versions.Entry
-	for i, m := range batch {
-		if !isUpdate(m) || (stored != nil && !stored(i)) {
+	for _, m := range batch {
+		if !isUpdate(m) {
 			continue
 		}
 		if v := lastUpdated(m); v > 0 {
@@ -425,7 +428,7 @@ func (l *loader) recordVersions(ctx context.Context, batch []jetstream.Msg, stor
 		return
 	}
 	if err := l.versions.Wrote(ctx, entries); err != nil {
-		l.log.Warn("could not record the versions written; a restarted loader may write an older version of these users again", "users", len(entries), "err", err)
+		l.log.Warn("could not record the versions about to be written; a restarted loader may write an older version of these users again", "users", len(entries), "err", err)
 	}
 }
 

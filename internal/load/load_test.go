@@ -793,3 +793,44 @@ func TestAPartialBatchWithUsersPendingWaitsForMaxWait(t *testing.T) {
 		t.Fatalf("stored %v, want 8 users", got)
 	}
 }
+
+// The updates of a batch are in the register's bucket before the sink
+// writes them: a loader killed during or right after the write leaves a
+// register from which a restarted loader supersedes an older version
+// redelivered to it, instead of writing it over the newer one (the
+// LoginRadius fault trials found that window when the record came after the
+// write).
+func TestUpdatesAreRecordedBeforeTheWrite(t *testing.T) {
+	var f *fixture
+	checked := make(chan error, 1)
+	f = setup(t, 100, func(_ int, recs []sink.Record) error {
+		// A restarted loader of the same name reads the bucket so.
+		reg, err := versions.Open(context.Background(), f.top.Versions, f.js, "test", f.l.log)
+		if err != nil {
+			checked <- err
+			return nil
+		}
+		defer reg.Close()
+		if !reg.Stale("u1", 199) {
+			checked <- fmt.Errorf("while %s is written, a restarted loader does not know it", recs[0].MsgID)
+			return nil
+		}
+		checked <- nil
+		return nil
+	})
+	m := nats.NewMsg("users.mapped.auth0")
+	m.Data = []byte(`{"user_id":"u1","updated":200}`)
+	m.Header.Set(message.HdrUID, "u1")
+	m.Header.Set(message.HdrMsgID, "auth0:u1:200")
+	m.Header.Set(message.HdrLastUpdated, "200")
+	m.Header.Set(message.HdrUpdate, "1")
+	if _, err := f.js.PublishMsg(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	stop := f.start(t)
+	natstest.Eventually(t, 10*time.Second, f.settled(1))
+	stop()
+	if err := <-checked; err != nil {
+		t.Fatal(err)
+	}
+}
