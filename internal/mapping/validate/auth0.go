@@ -108,7 +108,7 @@ func (a auth0) ValidateFields(user *Fields) Result {
 			}
 		case "app_metadata":
 			meta = true
-			keys, _ := c.objectKeys(v, &p, nil)
+			keys, _ := c.objectKeys(v, &p)
 			for _, mk := range keys {
 				if _, reserved := reservedAppMetadata[mk]; reserved {
 					child := member(&p, mk)

@@ -54,8 +54,8 @@ type Converted interface {
 const ConverterAuth0 = "auth0_password_hash"
 
 // objectKeys returns the member keys of v if it is an object, reporting a
-// type violation at p if it is not. keys is reused for a map's keys.
-func (c *checker) objectKeys(v any, p *pathNode, keys []string) ([]string, bool) {
+// type violation at p if it is not.
+func (c *checker) objectKeys(v any, p *pathNode) ([]string, bool) {
 	if o, ok := v.(RawObject); ok {
 		return o.RawKeys(), true
 	}
@@ -63,7 +63,7 @@ func (c *checker) objectKeys(v any, p *pathNode, keys []string) ([]string, bool)
 	if !ok {
 		return nil, false
 	}
-	keys = keys[:0]
+	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
